@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "cifstep",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "cifstep", targets: ["cifstep"]),
+        .library(name: "SMBCrypto", targets: ["SMBCrypto"]),
+        .library(name: "SMBWire", targets: ["SMBWire"]),
+        .library(name: "KernelRuntime", targets: ["KernelRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+    ],
+    targets: [
+        // Sans-I/O layers: pure functions and values, no sockets, clocks or randomness.
+        .target(name: "SMBCrypto", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "SMBWire"),
+        // The simulated-kernel runtime (threads + baton) the client core and server run on.
+        .target(name: "KernelRuntime"),
+        // libedit for the REPL (DESIGN §5).
+        .systemLibrary(name: "CLibEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        // Command implementations, kept out of the executable so tests can call them.
+        .target(
+            name: "CifstepKit",
+            dependencies: [
+                "SMBCrypto", "SMBWire", "KernelRuntime", "CLibEdit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "cifstep", dependencies: ["CifstepKit"]),
+        .testTarget(name: "SMBCryptoTests", dependencies: ["SMBCrypto"]),
+        .testTarget(name: "SMBWireTests", dependencies: ["SMBWire"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CLITests", dependencies: ["CifstepKit"]),
+    ]
+)

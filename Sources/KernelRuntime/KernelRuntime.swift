@@ -1,0 +1,2 @@
+/// KernelRuntime: simulated kernel threads, tracepoints, blocking and seeded randomness.
+public enum KernelRuntimeInfo {}

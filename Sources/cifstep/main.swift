@@ -1,0 +1,3 @@
+import CifstepKit
+
+CifstepCommand.main()
