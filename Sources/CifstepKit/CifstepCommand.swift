@@ -5,7 +5,7 @@ public struct CifstepCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "cifstep",
         abstract: "Step through the Linux CIFS (SMB1) client, one real byte at a time.",
-        subcommands: []
+        subcommands: [NTLMCommand.self, SignCommand.self]
     )
 
     public init() {}

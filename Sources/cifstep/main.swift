@@ -1,3 +1,6 @@
 import CifstepKit
+#if canImport(Glibc)
+import Glibc
+#endif
 
-CifstepCommand.main()
+exit(CifstepMain.run(Array(CommandLine.arguments.dropFirst())))
