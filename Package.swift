@@ -20,13 +20,16 @@ let package = Package(
         .target(name: "SMBWire"),
         // The simulated-kernel runtime (threads + baton) the client core and server run on.
         .target(name: "KernelRuntime"),
+        // The kernel-shaped client core and the loopback server, both on KernelRuntime.
+        .target(name: "CIFSClient", dependencies: ["SMBWire", "SMBCrypto", "KernelRuntime"]),
+        .target(name: "SMBServer", dependencies: ["SMBWire", "SMBCrypto", "KernelRuntime"]),
         // libedit for the REPL (DESIGN §5).
         .systemLibrary(name: "CLibEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         // Command implementations, kept out of the executable so tests can call them.
         .target(
             name: "CifstepKit",
             dependencies: [
-                "SMBCrypto", "SMBWire", "KernelRuntime", "CLibEdit",
+                "SMBCrypto", "SMBWire", "KernelRuntime", "CIFSClient", "SMBServer", "CLibEdit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -34,5 +37,9 @@ let package = Package(
         .testTarget(name: "SMBCryptoTests", dependencies: ["SMBCrypto"]),
         .testTarget(name: "SMBWireTests", dependencies: ["SMBWire"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["CifstepKit"]),
+        .testTarget(name: "CIFSClientTests", dependencies: ["CIFSClient", "SMBServer"]),
+        .testTarget(name: "SMBServerTests", dependencies: ["SMBServer", "CIFSClient"]),
+        // Real peers: Samba's smbd, smbclient, pysmb, tshark (started by scripts/test).
+        .testTarget(name: "InteropTests", dependencies: ["CIFSClient", "SMBServer", "CifstepKit"]),
     ]
 )
