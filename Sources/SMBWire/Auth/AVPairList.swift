@@ -64,7 +64,7 @@ public struct AVPairList: Equatable, Hashable, Sendable, CustomStringConvertible
                                              reason: "\(id.name) must be \(fixed) bytes, got \(length)")
             }
             if id == .eol {
-                let rest = r.isAtEnd ? [] : try r.rest("trailing")
+                let rest = r.isAtEnd ? [] : try r.rest(".trailing")
                 return AVPairList(pairs, trailing: rest)
             }
             if id.isUnicodeString, length % 2 != 0 {
