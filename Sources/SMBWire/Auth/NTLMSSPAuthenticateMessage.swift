@@ -113,10 +113,11 @@ public struct NTLMSSPAuthenticateMessage: Sendable, CustomStringConvertible {
         return Annotated(value: m, spans: r.spans)
     }
 
-    /// Encodes the message. Throws if the MIC is not 16 bytes, a MIC is given without a
+    /// Encodes the message: reusing ``layout`` when it still fits, else laid out per `style`
+    /// (see ``NTLMSSPWireLayout``). Throws if the MIC is not 16 bytes, a MIC is given without a
     /// Version, or a field exceeds 65535 bytes. To fill in the MIC afterwards, encode with a
     /// zero MIC and overwrite ``micRange``.
-    public func encode() throws -> [UInt8] {
+    public func encode(style: NTLMSSPPayloadStyle = .canonical) throws -> [UInt8] {
         if let mic {
             guard mic.count == 16 else {
                 throw WireError.invalidValue(field: "MIC", reason: "must be 16 bytes, got \(mic.count)")
@@ -128,9 +129,12 @@ public struct NTLMSSPAuthenticateMessage: Sendable, CustomStringConvertible {
         let headerLength = mic != nil ? 88 : version != nil ? 72 : 64
         let payloads = [lmChallengeResponse, ntChallengeResponse, domainName, userName, workstation,
                         encryptedRandomSessionKey]
-        let plan = try NTLMSSPPayloadPlan(headerLength: headerLength,
-                                          payloads: Array(zip(Self.fieldNames, payloads)).map { (name: $0.0, bytes: $0.1) },
-                                          layout: layout)
+        var fields = zip(Self.fieldNames, payloads).map { NTLMSSPPayloadField(name: $0.0, bytes: $0.1) }
+        if style == .linuxCIFS {
+            // build_ntlmssp_auth_blob advances two bytes past each empty name (an empty UTF-16 string's room).
+            for i in 2...4 { fields[i].paddingWhenEmpty = 2 }
+        }
+        let plan = try NTLMSSPPayloadPlan(headerLength: headerLength, fields: fields, layout: layout)
         var w = WireWriter(capacity: headerLength)
         NTLMSSP.writePrologue(&w, .authenticate)
         plan.buffers.forEach { $0.write(&w) }

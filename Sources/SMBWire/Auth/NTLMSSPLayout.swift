@@ -132,14 +132,42 @@ enum NTLMSSPPayload {
     }
 }
 
+/// How `encode()` lays out the payload when it does not reuse a decoded ``NTLMSSPWireLayout``.
+public enum NTLMSSPPayloadStyle: Sendable, Equatable {
+    /// Fields in header order right after the header, no padding, `MaxLen == Len`, empty
+    /// fields pointing at the current payload position (Samba, Windows, the MS-NLMP examples).
+    case canonical
+    /// The Linux 3.8 cifs client's layout: NEGOTIATE's empty name fields carry offset 0
+    /// (`build_ntlmssp_negotiate_blob`), and AUTHENTICATE leaves two zero bytes after each
+    /// empty domain, user and workstation name (`build_ntlmssp_auth_blob`). Otherwise canonical.
+    case linuxCIFS
+}
+
+/// One payload field to place: its bytes, and what the style asks for when it is empty.
+struct NTLMSSPPayloadField {
+    var name: String
+    var bytes: [UInt8]
+    /// Offset to record when empty: nil = the payload position, else this value (0 for the kernel).
+    var emptyOffset: UInt32? = nil
+    /// Zero bytes left after the field when it is empty.
+    var paddingWhenEmpty = 0
+}
+
 /// Where each payload field goes when encoding, and the finished message.
 struct NTLMSSPPayloadPlan {
     let headerLength: Int
     let buffers: [NTLMSSPSecurityBuffer]
     private let payloads: [[UInt8]]
     private let template: [UInt8]?
+    /// The canonical payload area (fields and any padding), when no template is reused.
+    private let body: [UInt8]
 
     init(headerLength: Int, payloads fields: [(name: String, bytes: [UInt8])], layout: NTLMSSPWireLayout?) throws {
+        try self.init(headerLength: headerLength,
+                      fields: fields.map { NTLMSSPPayloadField(name: $0.name, bytes: $0.bytes) }, layout: layout)
+    }
+
+    init(headerLength: Int, fields: [NTLMSSPPayloadField], layout: NTLMSSPWireLayout?) throws {
         for f in fields where f.bytes.count > Int(UInt16.max) {
             throw WireError.tooLarge(field: f.name, length: f.bytes.count, cap: Int(UInt16.max))
         }
@@ -148,16 +176,23 @@ struct NTLMSSPPayloadPlan {
         if let layout, Self.fits(layout, headerLength: headerLength, payloads: payloads) {
             buffers = layout.buffers
             template = layout.original
+            body = []
         } else {
             var cursor = headerLength
             var out = [NTLMSSPSecurityBuffer]()
-            for p in payloads {
-                let len = UInt16(truncatingIfNeeded: p.count)
-                out.append(NTLMSSPSecurityBuffer(length: len, maxLength: len, offset: UInt32(truncatingIfNeeded: cursor)))
-                cursor += p.count
+            var area = [UInt8]()
+            for f in fields {
+                let len = UInt16(truncatingIfNeeded: f.bytes.count)
+                let offset = f.bytes.isEmpty ? f.emptyOffset ?? UInt32(truncatingIfNeeded: cursor)
+                                             : UInt32(truncatingIfNeeded: cursor)
+                out.append(NTLMSSPSecurityBuffer(length: len, maxLength: len, offset: offset))
+                area += f.bytes
+                if f.bytes.isEmpty { area += repeatElement(0, count: f.paddingWhenEmpty) }
+                cursor = headerLength + area.count
             }
             buffers = out
             template = nil
+            body = area
         }
     }
 
@@ -174,7 +209,7 @@ struct NTLMSSPPayloadPlan {
     /// `header` (exactly `headerLength` bytes, triples taken from `buffers`) plus the payload.
     func assemble(header: [UInt8]) -> [UInt8] {
         guard var out = template, header.count == headerLength else {
-            return payloads.reduce(header, +)
+            return header + body
         }
         out.replaceSubrange(0..<headerLength, with: header)
         for (b, p) in zip(buffers, payloads) where !p.isEmpty {

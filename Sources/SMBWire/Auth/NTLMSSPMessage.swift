@@ -83,11 +83,12 @@ public enum NTLMSSPMessage: Equatable, Sendable {
         }
     }
 
-    public func encode() throws -> [UInt8] {
+    /// Encodes the message; `style` applies to NEGOTIATE and AUTHENTICATE built in code.
+    public func encode(style: NTLMSSPPayloadStyle = .canonical) throws -> [UInt8] {
         switch self {
-        case let .negotiate(m): return try m.encode()
+        case let .negotiate(m): return try m.encode(style: style)
         case let .challenge(m): return try m.encode()
-        case let .authenticate(m): return try m.encode()
+        case let .authenticate(m): return try m.encode(style: style)
         }
     }
 

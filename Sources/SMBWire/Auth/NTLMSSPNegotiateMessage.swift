@@ -76,9 +76,9 @@ public struct NTLMSSPNegotiateMessage: Sendable, CustomStringConvertible {
         return Annotated(value: m, spans: r.spans)
     }
 
-    /// Encodes the message (see ``NTLMSSPWireLayout`` for how the payload is placed).
-    /// Throws if a name is longer than 65535 bytes.
-    public func encode() throws -> [UInt8] {
+    /// Encodes the message: reusing ``layout`` when it still fits, else laid out per `style`
+    /// (see ``NTLMSSPWireLayout``). Throws if a name is longer than 65535 bytes.
+    public func encode(style: NTLMSSPPayloadStyle = .canonical) throws -> [UInt8] {
         if let layout, layout.headerLength == 16, domainName.isEmpty, workstationName.isEmpty, version == nil {
             let plan = try NTLMSSPPayloadPlan(headerLength: 16, payloads: [], layout: layout)
             var w = WireWriter()
@@ -86,9 +86,12 @@ public struct NTLMSSPNegotiateMessage: Sendable, CustomStringConvertible {
             w.u32(flags.rawValue)
             return plan.assemble(header: w.bytes)
         }
-        let plan = try NTLMSSPPayloadPlan(headerLength: version == nil ? 32 : 40,
-                                          payloads: [("DomainName", domainName), ("Workstation", workstationName)],
-                                          layout: layout)
+        let emptyOffset: UInt32? = style == .linuxCIFS ? 0 : nil
+        let plan = try NTLMSSPPayloadPlan(
+            headerLength: version == nil ? 32 : 40,
+            fields: [NTLMSSPPayloadField(name: "DomainName", bytes: domainName, emptyOffset: emptyOffset),
+                     NTLMSSPPayloadField(name: "Workstation", bytes: workstationName, emptyOffset: emptyOffset)],
+            layout: layout)
         var w = WireWriter(capacity: plan.headerLength)
         NTLMSSP.writePrologue(&w, .negotiate)
         w.u32(flags.rawValue)

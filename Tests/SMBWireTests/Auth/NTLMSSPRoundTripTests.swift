@@ -5,18 +5,49 @@ import Testing
 @Suite struct NTLMSSPRoundTripTests {
     static let version = NTLMSSPVersion(productMajorVersion: 10, productMinorVersion: 0, productBuild: 19041)
 
-    @Test func negotiateWithoutVersionIsTheKernels32ByteForm() throws {
-        // The 3.8 kernel's flags: no VERSION, so no Version slot.
-        let flags: NTLMSSPNegotiateFlags = [.negotiate56, .requestTarget, .negotiate128, .negotiateUnicode,
-                                            .negotiateNTLM, .negotiateExtendedSessionSecurity]
-        let m = NTLMSSPNegotiateMessage(flags: flags)
+    /// The 3.8 kernel's NEGOTIATE flags (sec=ntlmssp, signing enabled): no VERSION, so no Version slot.
+    static let kernelFlags: NTLMSSPNegotiateFlags = [.negotiate56, .requestTarget, .negotiate128, .negotiateUnicode,
+                                                     .negotiateNTLM, .negotiateExtendedSessionSecurity,
+                                                     .negotiateSign, .negotiateKeyExchange]
+
+    @Test func negotiateWithoutVersionHasA32ByteHeader() throws {
+        let m = NTLMSSPNegotiateMessage(flags: Self.kernelFlags)
         let bytes = try m.encode()
-        #expect(bytes == NTLMSSP.signature + [1, 0, 0, 0] + [0x05, 0x02, 0x08, 0xa0]
+        #expect(bytes == NTLMSSP.signature + [1, 0, 0, 0] + [0x15, 0x02, 0x08, 0xe0]
             + [0, 0, 0, 0, 32, 0, 0, 0] + [0, 0, 0, 0, 32, 0, 0, 0])
         let back = try NTLMSSPNegotiateMessage.decode(bytes)
         #expect(back.value == m)
         #expect(back.value.version == nil)
         #expect(try back.value.encode() == bytes)
+    }
+
+    @Test func linuxCIFSStyleNegotiateZeroesEmptyOffsets() throws {
+        // build_ntlmssp_negotiate_blob: memset to zero, flags, nothing else.
+        let bytes = try NTLMSSPNegotiateMessage(flags: Self.kernelFlags).encode(style: .linuxCIFS)
+        #expect(bytes == NTLMSSP.signature + [1, 0, 0, 0] + [0x15, 0x02, 0x08, 0xe0] + [UInt8](repeating: 0, count: 16))
+        let back = try NTLMSSPNegotiateMessage.decode(bytes)
+        #expect(back.value.layout?.headerLength == 32)
+        #expect(try back.value.encode() == bytes) // the zero offsets survive a round trip
+    }
+
+    @Test func linuxCIFSStyleAuthenticatePadsEmptyNames() throws {
+        let nt = [UInt8](repeating: 0x22, count: 40)
+        let key = [UInt8](repeating: 0x33, count: 16)
+        let m = NTLMSSPAuthenticateMessage(ntChallengeResponse: nt, domain: "", user: "alice", workstationName: "",
+                                           encryptedRandomSessionKey: key, flags: Self.kernelFlags)
+        let bytes = try m.encode(style: .linuxCIFS)
+        // LM empty at 64; NT 64..<104; empty domain at 104 + 2 zero bytes; user 106..<116;
+        // empty workstation at 116 + 2 zero bytes; key 118..<134.
+        let a = try NTLMSSPAuthenticateMessage.decode(bytes)
+        #expect(a.value.layout?.buffers.map(\.offset) == [64, 64, 104, 106, 116, 118])
+        #expect(bytes.count == 134)
+        #expect(Array(bytes[104..<106]) == [0, 0] && Array(bytes[116..<118]) == [0, 0])
+        #expect(a.spans.filter { $0.name == "ntlmssp.Padding" }.map(\.range) == [104..<106, 116..<118])
+        #expect(a.value == m)
+        #expect(spansTile(a.spans, 0..<bytes.count))
+        #expect(try a.value.encode() == bytes)
+        // Canonical style packs the same values without the gaps.
+        #expect(try m.encode().count == 130)
     }
 
     @Test func negotiateWithOEMNames() throws {
