@@ -40,9 +40,13 @@ public struct NTLMSSPSecurityBuffer: Equatable, Hashable, Sendable {
 /// it still fits — same header form and every field the same length as decoded — writing the
 /// current header and field values over a copy of the original, so an untouched decoded message
 /// re-encodes byte for byte and an edited one (same lengths) keeps the peer's layout. Otherwise
-/// (or when `layout` is nil, as for messages built in code) the payload is laid out canonically:
-/// fields in header order right after the header, no padding, `MaxLen == Len`, and empty fields
-/// pointing at the current payload position (as Samba and the kernel do).
+/// (or when `layout` is nil, as for messages built in code) the payload is laid out per
+/// ``NTLMSSPPayloadStyle``: canonically by default — fields in header order right after the
+/// header, no padding, `MaxLen == Len`, empty fields pointing at the current payload position,
+/// as Samba does — or as the Linux 3.8 kernel builds them.
+///
+/// Decoders refuse what would break "decode → encode is exact": non-empty fields that overlap
+/// each other or the fixed header.
 public struct NTLMSSPWireLayout: Equatable, Sendable {
     /// The message as decoded.
     public let original: [UInt8]

@@ -62,7 +62,7 @@ public enum NTLMSSPMessageType: UInt32, Sendable, CaseIterable {
 }
 
 /// Any of the three NTLMSSP messages.
-public enum NTLMSSPMessage: Equatable, Sendable {
+public enum NTLMSSPMessage: Equatable, Sendable, CustomStringConvertible {
     case negotiate(NTLMSSPNegotiateMessage)
     case challenge(NTLMSSPChallengeMessage)
     case authenticate(NTLMSSPAuthenticateMessage)
@@ -89,6 +89,14 @@ public enum NTLMSSPMessage: Equatable, Sendable {
         case let .negotiate(m): return try m.encode(style: style)
         case let .challenge(m): return try m.encode()
         case let .authenticate(m): return try m.encode(style: style)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .negotiate(m): return m.description
+        case let .challenge(m): return m.description
+        case let .authenticate(m): return m.description
         }
     }
 

@@ -13,7 +13,7 @@ public struct SecurityBlob: Equatable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        [spnego?.description, ntlmssp.map { "\($0)" }].compactMap { $0 }.joined(separator: " / ")
+        [spnego?.description, ntlmssp?.description].compactMap { $0 }.joined(separator: " / ")
     }
 
     /// Decodes `blob`. Spans cover the SPNEGO TLVs and then, in place of the token's opaque
