@@ -1,0 +1,131 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A `.directory` share: a local directory served read-only, never anything outside it.
+///
+/// Every lookup resolves the candidate path with `realpath` (following every symlink) and
+/// refuses a result that is not the root or below it, so a symlink inside the share that
+/// points outside is ACCESS_DENIED. Only regular files and directories are served (a FIFO or
+/// device could block or misbehave). Files are opened with `O_NOFOLLOW` on the resolved path
+/// and checked to be the inode that was looked up.
+struct DirectoryShareRoot: Sendable {
+    /// The root as `realpath` resolved it.
+    let root: String
+
+    init(path: String) throws {
+        guard let resolved = DirectoryShareRoot.realPath(path) else {
+            throw SMBServerError.shareDirectoryUnavailable(path: path, errno: errno)
+        }
+        var info = stat()
+        guard stat(resolved, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw SMBServerError.shareDirectoryUnavailable(path: path, errno: ENOTDIR)
+        }
+        root = resolved
+    }
+
+    func lookup(_ components: [String]) throws(ShareError) -> ShareEntry {
+        let resolved = try resolve(components)
+        var info = stat()
+        guard stat(resolved, &info) == 0 else { throw DirectoryShareRoot.mapErrno(errno) }
+        return try entry(components: components, info: info)
+    }
+
+    func open(_ entry: ShareEntry) throws(ShareError) -> ShareFile {
+        let resolved = try resolve(entry.components)
+        let fd = openReadOnly(resolved)
+        guard fd >= 0 else { throw DirectoryShareRoot.mapErrno(errno) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+              UInt64(info.st_ino) == entry.fileIndex else {
+            closeDescriptor(fd)
+            throw .accessDenied
+        }
+        return ShareFile(entry: entry, content: .descriptor(fd))
+    }
+
+    /// The real path of `components` under the root, or why not.
+    private func resolve(_ components: [String]) throws(ShareError) -> String {
+        let candidate = components.isEmpty ? root : root + "/" + components.joined(separator: "/")
+        guard let resolved = DirectoryShareRoot.realPath(candidate) else {
+            let code = errno
+            if code == ENOENT {
+                // Tell a missing file from a missing directory on the way, as smbd does.
+                let parent = components.dropLast()
+                if parent.isEmpty { throw .nameNotFound }
+                var info = stat()
+                let parentPath = root + "/" + parent.joined(separator: "/")
+                if let real = DirectoryShareRoot.realPath(parentPath), isInside(real),
+                   stat(real, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+                    throw .nameNotFound
+                }
+                throw .pathNotFound
+            }
+            throw DirectoryShareRoot.mapErrno(code)
+        }
+        guard isInside(resolved) else { throw .accessDenied }
+        return resolved
+    }
+
+    /// Whether a resolved path is the root or below it.
+    private func isInside(_ resolved: String) -> Bool {
+        if resolved == root { return true }
+        let prefix = root.hasSuffix("/") ? root : root + "/"
+        return resolved.hasPrefix(prefix)
+    }
+
+    private func entry(components: [String], info: stat) throws(ShareError) -> ShareEntry {
+        let kind: ShareEntry.Kind
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: kind = .file
+        case S_IFDIR: kind = .directory
+        default: throw .accessDenied
+        }
+        let modified = FileTimeConversion.fileTime(seconds: Int(info.st_mtim.tv_sec), nanoseconds: Int(info.st_mtim.tv_nsec))
+        let accessed = FileTimeConversion.fileTime(seconds: Int(info.st_atim.tv_sec), nanoseconds: Int(info.st_atim.tv_nsec))
+        let changed = FileTimeConversion.fileTime(seconds: Int(info.st_ctim.tv_sec), nanoseconds: Int(info.st_ctim.tv_nsec))
+        // Linux keeps no creation time in struct stat; smbd reports the oldest time it has.
+        return ShareEntry(
+            kind: kind, components: components, size: kind == .file ? UInt64(max(0, info.st_size)) : 0,
+            creationTime: min(modified, accessed, changed), lastAccessTime: accessed,
+            lastWriteTime: modified, changeTime: changed, fileIndex: UInt64(info.st_ino),
+            linkCount: UInt32(truncatingIfNeeded: info.st_nlink))
+    }
+
+    static func mapErrno(_ code: Int32) -> ShareError {
+        switch code {
+        case ENOENT: return .nameNotFound
+        case ENOTDIR: return .pathNotFound
+        case EACCES, EPERM, ELOOP: return .accessDenied
+        case ENAMETOOLONG: return .nameInvalid
+        default: return .io(code)
+        }
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let pointer = realpath(path, nil) else { return nil }
+        defer { free(pointer) }
+        return String(cString: pointer)
+    }
+}
+
+/// Closes a descriptor, ignoring the result (there is nothing useful to do on failure).
+func closeDescriptor(_ fd: Int32) {
+    #if canImport(Glibc)
+    _ = Glibc.close(fd)
+    #else
+    _ = Darwin.close(fd)
+    #endif
+}
+
+/// `open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)`: never follows a symlink swapped
+/// in after the check, never blocks on a FIFO.
+func openReadOnly(_ path: String) -> Int32 {
+    #if canImport(Glibc)
+    return Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+    #else
+    return Darwin.open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+    #endif
+}
