@@ -46,6 +46,14 @@ struct DirectoryShareRoot: Sendable {
         return ShareFile(entry: entry, content: .descriptor(fd))
     }
 
+    /// The file system's size in 4 KiB units (free space reported as none: the share is read-only).
+    func capacity() -> ShareCapacity {
+        var info = statvfs()
+        guard statvfs(root, &info) == 0 else { return ShareCapacity(totalUnits: 1, freeUnits: 0) }
+        let bytes = UInt64(info.f_blocks) &* UInt64(info.f_frsize)
+        return ShareCapacity(totalUnits: max(1, bytes / 4096), freeUnits: 0)
+    }
+
     /// The real path of `components` under the root, or why not.
     private func resolve(_ components: [String]) throws(ShareError) -> String {
         let candidate = components.isEmpty ? root : root + "/" + components.joined(separator: "/")

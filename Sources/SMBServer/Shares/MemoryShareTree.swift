@@ -48,6 +48,9 @@ struct MemoryShareTree: Sendable {
             fileIndex: indexes[path] ?? 0, linkCount: 1)
     }
 
+    /// The sum of all file sizes.
+    var totalBytes: UInt64 { files.values.reduce(0) { $0 + UInt64($1.count) } }
+
     func contents(of entry: ShareEntry) -> [UInt8] {
         files[entry.components.joined(separator: "/")] ?? []
     }

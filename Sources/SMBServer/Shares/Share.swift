@@ -37,6 +37,17 @@ final class Share: @unchecked Sendable {
         }
     }
 
+    /// Sizes for QUERY_FS_INFORMATION: a memory share is exactly as big as its files (and full);
+    /// a directory share reports its file system (`statvfs`).
+    func capacity() -> ShareCapacity {
+        switch storage {
+        case let .memory(tree):
+            return ShareCapacity(totalUnits: max(1, (tree.totalBytes + 4095) / 4096), freeUnits: 0)
+        case let .directory(root):
+            return root.capacity()
+        }
+    }
+
     /// Opens `entry` for reading. Directories open too (clients open the share root), but
     /// cannot be read.
     func open(_ entry: ShareEntry) throws(ShareError) -> ShareFile {

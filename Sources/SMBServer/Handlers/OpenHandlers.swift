@@ -1,0 +1,191 @@
+import KernelRuntime
+import SMBWire
+
+/// NT_CREATE_ANDX constants (MS-CIFS 2.2.4.64.1).
+enum CreateDisposition {
+    static let supersede: UInt32 = 0
+    static let open: UInt32 = 1
+    static let create: UInt32 = 2
+    static let openIf: UInt32 = 3
+    static let overwrite: UInt32 = 4
+    static let overwriteIf: UInt32 = 5
+}
+
+enum CreateOptions {
+    static let directoryFile: UInt32 = 0x0000_0001
+    static let nonDirectoryFile: UInt32 = 0x0000_0040
+    static let deleteOnClose: UInt32 = 0x0000_1000
+}
+
+/// Access-mask bits that would modify something (MS-SMB 2.2.1.4.1): refused on read-only shares.
+enum WriteAccess {
+    static let mask: UInt32 = 0x0000_0002 /* FILE_WRITE_DATA */ | 0x0000_0004 /* FILE_APPEND_DATA */
+        | 0x0000_0010 /* FILE_WRITE_EA */ | 0x0000_0040 /* FILE_DELETE_CHILD */ | 0x0000_0100 /* FILE_WRITE_ATTRIBUTES */
+        | 0x0001_0000 /* DELETE */ | 0x0004_0000 /* WRITE_DAC */ | 0x0008_0000 /* WRITE_OWNER */
+        | 0x1000_0000 /* GENERIC_ALL */ | 0x4000_0000 /* GENERIC_WRITE */
+}
+
+extension ServerConnection {
+    /// SMB_COM_NT_CREATE_ANDX: opens an existing file or directory for reading. Mirrors
+    /// smbd's `reply_ntcreate_and_X`.
+    func ntCreate(_ header: SMBHeader, _ message: [UInt8]) throws -> Outcome {
+        let session = try requireSession(header)
+        let tree = try requireTree(header)
+        let request = try decode(NTCreateAndXRequest.self, header, message)
+        try runtime.tracepoint("reply_ntcreate_and_X", .enter,
+                               "\"\(request.fileName)\" access 0x\(String(request.desiredAccess, radix: 16)) disposition \(request.createDisposition)")
+        guard let share = tree.share else { throw RequestError(.objectNameNotFound, "no pipes on IPC$") }
+        guard request.rootDirectoryFID == 0 else { throw RequestError(.invalidParameter, "relative opens") }
+        let entry = try lookupForOpen(share, request.fileName, disposition: request.createDisposition,
+                                      writes: request.desiredAccess & WriteAccess.mask != 0)
+        if request.createOptions & CreateOptions.deleteOnClose != 0 { throw RequestError(.accessDenied, "delete on close") }
+        if request.createOptions & CreateOptions.directoryFile != 0 && !entry.isDirectory {
+            throw RequestError(.notADirectory)
+        }
+        if request.createOptions & CreateOptions.nonDirectoryFile != 0 && entry.isDirectory {
+            throw RequestError(.fileIsADirectory)
+        }
+        let open = try openEntry(share, entry, tid: tree.tid, uid: session.uid)
+        let body = NTCreateAndXResponse(
+            oplockLevel: 0, fid: open.fid, createDisposition: 1 /* FILE_OPENED */,
+            creationTime: entry.creationTime, lastAccessTime: entry.lastAccessTime,
+            lastWriteTime: entry.lastWriteTime, changeTime: entry.changeTime,
+            extFileAttributes: entry.extFileAttributes, allocationSize: entry.allocationSize, endOfFile: entry.size,
+            resourceType: 0, nmPipeStatus: 0, directory: entry.isDirectory ? 1 : 0)
+        return try reply(header, body)
+    }
+
+    /// SMB_COM_OPEN_ANDX (what pysmb uses): the same, in the older form. Mirrors smbd's
+    /// `reply_open_and_X`.
+    func openAndX(_ header: SMBHeader, _ message: [UInt8]) throws -> Outcome {
+        let session = try requireSession(header)
+        let tree = try requireTree(header)
+        let block = try SMBBlock.locate(in: message, at: SMBHeader.size, command: header.command, isResponse: false)
+        let request = try OpenAndXRequest.decode(block, in: message, unicode: header.isUnicode)
+        try runtime.tracepoint("reply_open_and_X", .enter,
+                               "\"\(request.fileName)\" access mode 0x\(String(request.accessMode, radix: 16)) open 0x\(String(request.openFunction, radix: 16))")
+        guard let share = tree.share else { throw RequestError(.objectNameNotFound, "no pipes on IPC$") }
+        // OpenFunction: low two bits say what to do when the file exists (0 fail, 1 open,
+        // 2 truncate); bit 4 creates a missing file.
+        let disposition: UInt32
+        switch request.openFunction & 0x3 {
+        case 0: disposition = CreateDisposition.create
+        case 1: disposition = request.openFunction & 0x10 != 0 ? CreateDisposition.openIf : CreateDisposition.open
+        default: disposition = CreateDisposition.overwrite
+        }
+        let access = request.accessMode & 0x7
+        let entry = try lookupForOpen(share, request.fileName, disposition: disposition, writes: access == 1 || access == 2)
+        if entry.isDirectory { throw RequestError(.fileIsADirectory) }
+        let open = try openEntry(share, entry, tid: tree.tid, uid: session.uid)
+        let body = OpenAndXResponse(
+            fid: open.fid, fileAttributes: 0, lastWriteTime: UInt32(clamping: FileTime.unixSeconds(entry.lastWriteTime)),
+            fileDataSize: UInt32(clamping: entry.size), accessRights: 0, openResults: 1)
+        return try reply(header, body)
+    }
+
+    /// Looks `name` up for an open with `disposition`; shares are read-only, so anything that
+    /// would create, overwrite or write is ACCESS_DENIED.
+    private func lookupForOpen(_ share: Share, _ name: String, disposition: UInt32, writes: Bool) throws -> ShareEntry {
+        let entry: ShareEntry
+        do {
+            entry = try share.lookup(name)
+        } catch let error {
+            let creates = disposition != CreateDisposition.open && disposition != CreateDisposition.overwrite
+            if creates && (error == .nameNotFound) { throw RequestError(.accessDenied, "read-only share") }
+            throw RequestError(error.status, "\(name)")
+        }
+        switch disposition {
+        case CreateDisposition.open, CreateDisposition.openIf: break
+        case CreateDisposition.create: throw RequestError(.objectNameCollision)
+        default: throw RequestError(.accessDenied, "read-only share")
+        }
+        if writes { throw RequestError(.accessDenied, "read-only share") }
+        return entry
+    }
+
+    private func openEntry(_ share: Share, _ entry: ShareEntry, tid: UInt16, uid: UInt16) throws -> ServerOpenFile {
+        let file: ShareFile
+        do {
+            file = try share.open(entry)
+        } catch let error {
+            throw RequestError(error.status)
+        }
+        guard let fid = fids.allocate(isInUse: { files[$0] != nil }) else {
+            file.close()
+            throw RequestError(.tooManyOpenedFiles)
+        }
+        let open = ServerOpenFile(fid: fid, tid: tid, uid: uid, file: file, generation: server.currentHandleGeneration)
+        files[fid] = open
+        try runtime.tracepoint("fd_open", .note, "FID 0x\(String(fid, radix: 16)) = \(entry.smbPath) (\(entry.size) bytes)")
+        return open
+    }
+
+    /// SMB_COM_CLOSE. Mirrors smbd's `reply_close`.
+    func close(_ header: SMBHeader, _ message: [UInt8]) throws -> Outcome {
+        _ = try requireSession(header)
+        _ = try requireTree(header)
+        let request = try decode(CloseRequest.self, header, message)
+        let open = try requireFile(request.fid, header)
+        try runtime.tracepoint("reply_close", .enter, "FID 0x\(String(open.fid, radix: 16))")
+        files.removeValue(forKey: open.fid)
+        open.file.close()
+        return try reply(header, CloseResponse())
+    }
+}
+
+/// SMB_COM_OPEN_ANDX request (MS-CIFS 2.2.4.41.1), the parts the server uses. SMBWire does not
+/// model this command (the kernel never sends it); pysmb does.
+struct OpenAndXRequest: Equatable {
+    var flags: UInt16
+    var accessMode: UInt16
+    var openFunction: UInt16
+    var fileName: String
+
+    static func decode(_ block: SMBBlock, in packet: [UInt8], unicode: Bool) throws -> OpenAndXRequest {
+        guard block.wordCount == 15 else {
+            throw WireError.wrongWordCount(command: "OpenAndXRequest", got: Int(block.wordCount), expected: [15])
+        }
+        var r = WireReader(packet, offset: block.parametersRange.lowerBound, limit: block.parametersRange.upperBound,
+                           recordsSpans: false)
+        try r.skip("AndX", count: 4)
+        let flags = try r.u16("Flags")
+        let accessMode = try r.u16("AccessMode")
+        try r.skip("SearchAttrs+FileAttrs+CreationTime", count: 8)
+        let openFunction = try r.u16("OpenMode")
+        var start = block.dataRange.lowerBound
+        if unicode && start % 2 == 1 { start += 1 }
+        let bytes = packet[min(start, block.dataRange.upperBound)..<block.dataRange.upperBound]
+        return OpenAndXRequest(flags: flags, accessMode: accessMode, openFunction: openFunction,
+                               fileName: SMBString.decode(bytes, unicode: unicode))
+    }
+}
+
+/// SMB_COM_OPEN_ANDX response (MS-CIFS 2.2.4.41.2): 15 words, no bytes.
+struct OpenAndXResponse: SMBEncodableBlock, Equatable {
+    var fid: UInt16
+    var fileAttributes: UInt16
+    /// UTIME: seconds since 1970.
+    var lastWriteTime: UInt32
+    var fileDataSize: UInt32
+    var accessRights: UInt16
+    /// 1 = the file existed and was opened.
+    var openResults: UInt16
+
+    var blockCommand: SMBCommand { .openAndX }
+
+    func encode(into e: inout SMBPacketEncoder) throws {
+        let wc = e.beginParameters()
+        e.andXHeader()
+        e.u16(fid)
+        e.u16(fileAttributes)
+        e.u32(lastWriteTime)
+        e.u32(fileDataSize)
+        e.u16(accessRights)
+        e.u16(0)  // ResourceType: disk file
+        e.u16(0)  // NMPipeStatus
+        e.u16(openResults)
+        e.zeros(6)  // ServerFID (4) and Reserved (2)
+        try e.endParameters(wc)
+        try e.endData(e.beginData())
+    }
+}
