@@ -49,16 +49,15 @@ public enum NBSSFrame {
 
     /// Spans for a framed buffer's 4-byte header (for annotating raw captures).
     public static func annotateHeader(_ bytes: [UInt8]) throws -> Annotated<(type: UInt8, length: Int)> {
-        var r = WireReader(bytes, prefix: "NBSS.")
-        let type = try r.u8("Type", meaning: { typeName($0) })
-        let start = r.offset
-        let hi = try r.u8("LengthHigh")
-        let mid = try r.u8("LengthMid")
-        let lo = try r.u8("LengthLow")
-        let length = Int(hi) << 16 | Int(mid) << 8 | Int(lo)
-        var spans = r.spans.filter { $0.range.lowerBound < start }
-        spans.append(FieldSpan(range: start..<(start + 3), name: "NBSS.Length", value: "\(length)",
-                               meaning: "24-bit big-endian length of the SMB message"))
+        guard bytes.count >= headerSize else {
+            throw WireError.truncated(field: "NBSS.Header", needed: headerSize, available: bytes.count)
+        }
+        let (type, length) = parseHeader(bytes[0], bytes[1], bytes[2], bytes[3])
+        let spans = [
+            FieldSpan(range: 0..<1, name: "NBSS.Type", value: "0x" + hex(UInt64(type), width: 2), meaning: typeName(type)),
+            FieldSpan(range: 1..<4, name: "NBSS.Length", value: "\(length)",
+                      meaning: "24-bit big-endian length of the SMB message"),
+        ]
         return Annotated(value: (type, length), spans: spans)
     }
 }
