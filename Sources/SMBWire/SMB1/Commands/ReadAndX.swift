@@ -222,6 +222,9 @@ public struct ReadAndXResponse: SMBMessageBody {
     /// DataOffset, then receive `dataRange.count` bytes straight into the pages.
     /// Mirrors the first half of the kernel's `cifs_readv_receive`.
     public static func locateData(fixedPart: [UInt8], messageLength: Int) throws -> (header: SMBHeader, dataRange: Range<Int>) {
+        guard fixedPart.count >= fixedPartSize else {
+            throw WireError.truncated(field: spanPrefix + ".FixedPart", needed: fixedPartSize, available: fixedPart.count)
+        }
         var r = WireReader(fixedPart, recordsSpans: false)
         let header = try SMBHeader.decode(&r)
         guard header.command == command, header.isResponse else {
