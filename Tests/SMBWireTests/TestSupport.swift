@@ -53,3 +53,18 @@ func span(_ spans: [FieldSpan], _ name: String) -> FieldSpan? {
 }
 
 func utf16(_ s: String) -> [UInt8] { SMBString.encode(s, unicode: true, terminated: false) }
+
+/// A message with one hand-assembled block: for quirks and malformed input.
+func rawPacket(_ header: SMBHeader, wordCount: UInt8? = nil, words: [UInt8], byteCount: UInt16? = nil,
+               bytes: [UInt8]) throws -> [UInt8] {
+    var w = WireWriter()
+    try header.encode(into: &w)
+    w.u8(wordCount ?? UInt8(words.count / 2))
+    w.append(words)
+    w.u16(byteCount ?? UInt16(bytes.count))
+    w.append(bytes)
+    return w.bytes
+}
+
+/// The AndX header bytes with no further command.
+let noAndX: [UInt8] = [0xFF, 0, 0, 0]
