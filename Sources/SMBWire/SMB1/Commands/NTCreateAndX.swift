@@ -127,6 +127,9 @@ public struct NTCreateAndXRequest: SMBMessageBody {
             }
         }
         let unit = context.unicode ? 2 : 1
+        guard Int(nameLength) % unit == 0 else {
+            throw WireError.invalidValue(field: spanPrefix + ".NameLength", reason: "\(nameLength) is not a whole number of UTF-16 units")
+        }
         let nameStart = r.offset
         let nameBytes = try r.slice("FileName", at: nameStart, count: Int(nameLength))
         var textBytes = nameBytes
