@@ -176,3 +176,26 @@ import Testing
         #expect(Hex.encode(bytes.suffix(7)) == "0101000200abcd")
     }
 }
+
+@Suite struct ReplyTests {
+    @Test func errorFormAndBodyForm() throws {
+        let notFound = try Trans2Response.decodeReply(try Fixtures.named("ntlmssp-010-s2c-trans2.bin"))
+        #expect(notFound.value.header.status == .notFound)
+        guard case .error = notFound.value else { throw WireError.unsupported("expected the error form") }
+        #expect(notFound.spans.map(\.name).suffix(2) == ["ErrorResponse.WordCount", "ErrorResponse.ByteCount"])
+
+        let more = try SessionSetupAndXResponse.decodeReply(try Fixtures.named("ntlmssp-004-s2c-session-setup.bin"))
+        guard case let .body(packet) = more.value, case .extended = packet.body else {
+            throw WireError.unsupported("expected the extended body")
+        }
+        #expect(packet.header.status == .moreProcessingRequired)
+
+        let read = try ReadAndXResponse.decodeReply(try Fixtures.named("ntlmssp-020-s2c-read.bin"), recordsSpans: false)
+        guard case let .body(p) = read.value else { throw WireError.unsupported("expected a body") }
+        #expect(p.body.dataRange == 60..<93 && read.spans.isEmpty)
+
+        #expect(throws: WireError.invalidValue(field: "header.Command", reason: "expected READ_ANDX, got TRANSACTION2")) {
+            _ = try ReadAndXResponse.decodeReply(try Fixtures.named("ntlmssp-010-s2c-trans2.bin"))
+        }
+    }
+}

@@ -105,30 +105,30 @@ struct SplitMix64 {
     static func typedDecode(_ packet: [UInt8], command: SMBCommand, response: Bool) throws {
         switch (command, response) {
         case (.negotiate, false): _ = try NegotiateRequest.decodePacket(packet)
-        case (.negotiate, true): _ = try NegotiateResponse.decodePacket(packet)
+        case (.negotiate, true): _ = try NegotiateResponse.decodeReply(packet)
         case (.sessionSetupAndX, false): _ = try SessionSetupAndXRequest.decodePacket(packet)
-        case (.sessionSetupAndX, true): _ = try SessionSetupAndXResponse.decodePacket(packet)
+        case (.sessionSetupAndX, true): _ = try SessionSetupAndXResponse.decodeReply(packet)
         case (.treeConnectAndX, false): _ = try TreeConnectAndXRequest.decodePacket(packet)
-        case (.treeConnectAndX, true): _ = try TreeConnectAndXResponse.decodePacket(packet)
+        case (.treeConnectAndX, true): _ = try TreeConnectAndXResponse.decodeReply(packet)
         case (.ntCreateAndX, false): _ = try NTCreateAndXRequest.decodePacket(packet)
-        case (.ntCreateAndX, true): _ = try NTCreateAndXResponse.decodePacket(packet)
+        case (.ntCreateAndX, true): _ = try NTCreateAndXResponse.decodeReply(packet)
         case (.readAndX, false): _ = try ReadAndXRequest.decodePacket(packet, recordsSpans: false)
         case (.readAndX, true):
-            _ = try ReadAndXResponse.decodePacket(packet, recordsSpans: false)
+            _ = try ReadAndXResponse.decodeReply(packet, recordsSpans: false)
             _ = try ReadAndXResponse.locateData(fixedPart: Array(packet.prefix(ReadAndXResponse.fixedPartSize)),
                                                 messageLength: packet.count)
         case (.close, false): _ = try CloseRequest.decodePacket(packet)
-        case (.close, true): _ = try CloseResponse.decodePacket(packet)
+        case (.close, true): _ = try CloseResponse.decodeReply(packet)
         case (.treeDisconnect, false): _ = try TreeDisconnectRequest.decodePacket(packet)
-        case (.treeDisconnect, true): _ = try TreeDisconnectResponse.decodePacket(packet)
+        case (.treeDisconnect, true): _ = try TreeDisconnectResponse.decodeReply(packet)
         case (.logoffAndX, false): _ = try LogoffAndXRequest.decodePacket(packet)
-        case (.logoffAndX, true): _ = try LogoffAndXResponse.decodePacket(packet)
+        case (.logoffAndX, true): _ = try LogoffAndXResponse.decodeReply(packet)
         case (.echo, false): _ = try EchoRequest.decodePacket(packet)
-        case (.echo, true): _ = try EchoResponse.decodePacket(packet)
+        case (.echo, true): _ = try EchoResponse.decodeReply(packet)
         case (.transaction2, false): _ = try Trans2Request.decodePacket(packet)
         case (.transaction2, true):
             let info = Trans2RequestInfo(subcommand: .queryFileInformation, informationLevel: .queryFileAllInfo)
-            _ = try Trans2Response.decodePacket(packet, trans2Request: info)
+            _ = try Trans2Response.decodeReply(packet, trans2Request: info)
         default: _ = try SMBMessageLayout.parse(packet)
         }
     }

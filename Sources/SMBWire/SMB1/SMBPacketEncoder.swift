@@ -25,7 +25,8 @@ public struct SMBPacketEncoder {
     /// later block is linked from the previous block's AndX header.
     ///
     /// - Parameter gapBefore: bytes between the previous block and this one (peers may pad
-    ///   chained commands to 4 bytes); kept so decoded chains re-encode exactly.
+    ///   chained commands to 4 bytes); kept so decoded chains re-encode exactly. Ignored for
+    ///   the first block, which always starts right after the header.
     public mutating func append(_ body: some SMBEncodableBlock, gapBefore: [UInt8] = []) throws {
         if blockCount == 0 {
             writer.patch8(at: 4, body.blockCommand.rawValue)
@@ -103,6 +104,7 @@ public struct SMBPacketEncoder {
         writer.patch16(at: index, byteCount ?? UInt16(truncatingIfNeeded: length))
     }
 
+    // Little-endian field writers at the current position, for body encoders.
     public mutating func u8(_ v: UInt8) { writer.u8(v) }
     public mutating func u16(_ v: UInt16) { writer.u16(v) }
     public mutating func u32(_ v: UInt32) { writer.u32(v) }
@@ -256,5 +258,40 @@ public struct AndXTrailer: Equatable, Sendable {
     init(_ h: AndXHeader) {
         reserved = h.reserved
         terminalOffset = h.command == .noAndXCommand ? h.offset : 0
+    }
+}
+
+/// A response as a client receives it: the expected body, or the bare error form
+/// (WordCount 0, ByteCount 0, Status set) any command may get instead.
+public enum SMBReply<Body: SMBMessageBody>: Equatable, Sendable {
+    case body(SMBPacket<Body>)
+    case error(SMBHeader)
+
+    public var header: SMBHeader {
+        switch self {
+        case let .body(p): return p.header
+        case let .error(h): return h
+        }
+    }
+}
+
+extension SMBMessageBody {
+    /// Decodes a response to a request of this type, accepting the error form too. Errors
+    /// with a body (MORE_PROCESSING_REQUIRED, BUFFER_OVERFLOW) decode as ``SMBReply/body(_:)``.
+    public static func decodeReply(_ packet: [UInt8], recordsSpans: Bool = true,
+                                   trans2Request: Trans2RequestInfo? = nil) throws -> Annotated<SMBReply<Self>> {
+        let header = try SMBHeader.peek(packet)
+        if header.command == command && header.isResponse && header.status.rawValue != 0 {
+            let block = try SMBBlock.locate(in: packet, at: SMBHeader.size, command: command, isResponse: true)
+            if SMBErrorResponse.matches(block) {
+                var r = WireReader(packet, recordsSpans: recordsSpans)
+                _ = try SMBHeader.decode(&r)
+                let context = SMBDecodeContext(header: header, recordsSpans: recordsSpans)
+                let body = try SMBErrorResponse.decode(block, in: packet, context: context)
+                return Annotated(value: .error(header), spans: r.spans + body.spans)
+            }
+        }
+        let decoded = try decodePacket(packet, recordsSpans: recordsSpans, trans2Request: trans2Request)
+        return Annotated(value: .body(decoded.value), spans: decoded.spans)
     }
 }

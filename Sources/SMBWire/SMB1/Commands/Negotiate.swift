@@ -88,12 +88,11 @@ public enum NegotiateResponse: SMBMessageBody {
         var r = blockReader(block, in: packet, context: context)
         let wc = try readWordCount(&r, allowed: [1, 17])
         if wc == 1 {
-            _ = try r.u16("DialectIndex", meaning: { $0 == 0xFFFF ? "no dialect acceptable" : "dialect #\($0)" })
+            let index = try r.u16("DialectIndex", meaning: { $0 == 0xFFFF ? "no dialect acceptable" : "dialect #\($0)" })
             let bc = try readByteCount(&r)
             guard bc == 0 else {
                 throw WireError.invalidValue(field: spanPrefix + ".ByteCount", reason: "must be 0 in the one-word form, got \(bc)")
             }
-            let index = UInt16(packet[block.parametersRange.lowerBound]) | UInt16(packet[block.parametersRange.lowerBound + 1]) << 8
             return Annotated(value: .dialectIndexOnly(index), spans: r.spans)
         }
         let value = try NTLM012NegotiateResponse.decode(&r, context: context)
