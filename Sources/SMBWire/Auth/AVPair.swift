@@ -112,7 +112,7 @@ public struct AVPair: Equatable, Hashable, Sendable, CustomStringConvertible {
             return ("0x" + hex(v, width: 8), bits.isEmpty ? nil : bits.joined(separator: ", "))
         }
         if id == .timestamp, let v = integerValue {
-            return ("0x" + hex(v, width: 16), FileTime.render(v))
+            return ("0x" + hex(v, width: 16), FileTime.describe(v))
         }
         return (summarize(value), nil)
     }
@@ -120,30 +120,3 @@ public struct AVPair: Equatable, Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(id.name)=\(rendered.value)" }
 }
 
-/// FILETIME rendering without Foundation (the wire layer stays dependency-free).
-enum FileTime {
-    /// `2026-11-26 09:09:43.5296322 UTC`.
-    static func render(_ ticks: UInt64) -> String {
-        let unixOffset: UInt64 = 116_444_736_000_000_000 // 1601-01-01 → 1970-01-01 in 100 ns ticks
-        guard ticks >= unixOffset else { return "before 1970" }
-        let t = ticks - unixOffset
-        let fraction = t % 10_000_000
-        let seconds = t / 10_000_000
-        let days = Int64(seconds / 86_400)
-        let secOfDay = Int(seconds % 86_400)
-        // Civil-from-days (proleptic Gregorian), days since 1970-01-01.
-        let z = days + 719_468
-        let era = z / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let frac = String(fraction)
-        return "\(year)-\(two(month))-\(two(day)) \(two(Int64(secOfDay / 3600))):\(two(Int64(secOfDay / 60 % 60)))"
-            + ":\(two(Int64(secOfDay % 60))).\(String(repeating: "0", count: 7 - frac.count) + frac) UTC"
-    }
-}

@@ -1,22 +1,6 @@
 import Testing
 @testable import SMBWire
 
-/// SplitMix64 (Steele, Lea & Flood): a tiny deterministic PRNG, so failures replay exactly.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform-enough value in `0..<n` (n > 0).
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-}
 
 /// Tens of thousands of corrupted tokens: every decoder returns a value or throws WireError,
 /// and every value it returns re-encodes to exactly the bytes it came from, with spans that

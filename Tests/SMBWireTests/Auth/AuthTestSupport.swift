@@ -12,10 +12,6 @@ func spansTile(_ spans: [FieldSpan], _ range: Range<Int>) -> Bool {
     return cursor == range.upperBound
 }
 
-/// The span named `name`, if any.
-func span(_ spans: [FieldSpan], _ name: String) -> FieldSpan? {
-    spans.first { $0.name == name }
-}
 
 /// The WireError `body` throws, or nil (recording an issue) if it throws something else or nothing.
 func wireError(_ body: () throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) -> WireError? {
