@@ -19,7 +19,7 @@ let package = Package(
         .target(name: "SMBCrypto", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "SMBWire"),
         // The simulated-kernel runtime (threads + baton) the client core and server run on.
-        .target(name: "KernelRuntime"),
+        .target(name: "KernelRuntime", dependencies: ["SMBWire"]),
         // libedit for the REPL (DESIGN §5).
         .systemLibrary(name: "CLibEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         // Command implementations, kept out of the executable so tests can call them.
@@ -34,5 +34,6 @@ let package = Package(
         .testTarget(name: "SMBCryptoTests", dependencies: ["SMBCrypto"]),
         .testTarget(name: "SMBWireTests", dependencies: ["SMBWire"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["CifstepKit"]),
+        .testTarget(name: "KernelRuntimeTests", dependencies: ["KernelRuntime"]),
     ]
 )
