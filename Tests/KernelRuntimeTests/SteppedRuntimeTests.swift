@@ -112,6 +112,29 @@ import Testing
         #expect(rt.recordedEventCount == 5)
     }
 
+    @Test func unwindingThreadsCanJoinAfterAnAbort() throws {
+        let rt = SteppedRuntime(seed: 0)
+        let log = Box<[String]>([])
+        rt.spawn(name: "main") {
+            let child = rt.spawn(name: "child") {
+                defer { log.value.append("child unwound") }
+                try rt.tracepoint("child", .note, "")
+                try rt.withLock { try rt.wait(on: WaitQueue("never")) { false } }
+            }
+            defer {
+                _ = try? rt.join(child)
+                log.value.append("main joined")
+            }
+            try rt.tracepoint("main", .note, "")
+            try rt.withLock { try rt.wait(on: WaitQueue("never either")) { false } }
+        }
+        #expect(try rt.step(choosing: 1)?.function == "main")
+        #expect(try rt.step(choosing: 2)?.function == "child")
+        rt.abort()  // main unwinds first (lowest id) and joins child, which then unwinds
+        #expect(log.value == ["child unwound", "main joined"])
+        #expect(rt.threads.map(\.status) == [.failed("run aborted"), .failed("run aborted")])
+    }
+
     @Test func abortReleasesThreadsNotYetStarted() throws {
         let rt = SteppedRuntime(seed: 1)
         rt.spawn(name: "a") { try rt.tracepoint("a", .note, "") }

@@ -63,9 +63,27 @@ public final class FreeRunRuntime: KernelRuntime, @unchecked Sendable {
         pthread_setspecific(heldRuntimeLockKey, selfPointer)
         defer {
             pthread_setspecific(heldRuntimeLockKey, previous)
-            mutex.unlock()
+            if pendingSignals.isEmpty {
+                mutex.unlock()
+            } else {
+                // Signal after unlocking, so a woken thread does not wake only to block on the mutex.
+                var woken: [KernelThread] = []
+                swap(&woken, &pendingSignals)
+                mutex.unlock()
+                for thread in woken { thread.condition.signal() }
+            }
         }
         return try body()
+    }
+
+    /// Signals deferred until the lock is released (see `withLock`). Guarded by `mutex`.
+    private var pendingSignals: [KernelThread] = []
+
+    /// Sends the deferred signals now; needed before the lock is released by a condition wait.
+    private func flushSignals() {
+        guard !pendingSignals.isEmpty else { return }
+        for thread in pendingSignals { thread.condition.signal() }
+        pendingSignals.removeAll(keepingCapacity: true)
     }
 
     // MARK: Threads
@@ -109,10 +127,16 @@ public final class FreeRunRuntime: KernelRuntime, @unchecked Sendable {
     }
 
     public func join(_ thread: KernelThread) throws {
-        try withLock {
-            try wait(on: thread.exitQueue) { thread.finished }
+        guard !holdsLock else { throw RuntimeError.lockHeld(operation: "join") }
+        let me = currentThread ?? foreignStandIn()
+        let failure: (any Error)? = withLock {
+            // Not abortable: after an abort, joining is how unwinding threads wait for each other.
+            while !thread.finished {
+                block(me, on: thread.exitQueue, deadline: nil, abortable: false)
+            }
+            return thread.failure
         }
-        if let failure = withLock({ thread.failure }) { throw failure }
+        if let failure { throw failure }
     }
 
     public func runMain(name: String, _ body: @escaping @Sendable () throws -> Void) throws {
@@ -205,6 +229,7 @@ public final class FreeRunRuntime: KernelRuntime, @unchecked Sendable {
             running -= 1
             detectDeadlock()
         }
+        flushSignals()
         while !thread.woken && !(abortable && aborted) {
             if let deadline {
                 if !thread.condition.wait(mutex, untilMonotonic: deadline) { break }
@@ -231,7 +256,7 @@ public final class FreeRunRuntime: KernelRuntime, @unchecked Sendable {
             thread.countedAsBlocked = false
             running += 1
         }
-        thread.condition.signal()
+        pendingSignals.append(thread)
     }
 
     public func wakeAll(_ queue: WaitQueue) {

@@ -44,6 +44,9 @@ public protocol KernelRuntime: AnyObject, Sendable {
 
     /// Blocks until `thread` finishes, then rethrows what its body threw, if anything.
     /// Call it outside `withLock`. Stepped mode: only from a simulated thread.
+    ///
+    /// Unlike other waits, `join` is not cut short by ``abort()``: it still waits for the thread
+    /// to unwind (which an abort makes quick), so unwinding code may join its helpers.
     func join(_ thread: KernelThread) throws
 
     /// Runs `body` as a simulated thread named `name` and returns once **every** thread of the
@@ -59,8 +62,8 @@ public protocol KernelRuntime: AnyObject, Sendable {
     /// The simulated thread the caller runs on, or `nil` outside the runtime.
     var currentThread: KernelThread? { get }
 
-    /// Makes every pending and future tracepoint, wait and sleep throw ``RuntimeAbort`` so that
-    /// threads unwind and exit. Stepped mode: call it from the controller, between steps; it
+    /// Makes every pending and future tracepoint, wait and sleep (not `join`) throw
+    /// ``RuntimeAbort`` so that threads unwind and exit. Stepped mode: call it from the controller, between steps; it
     /// returns after releasing every parked thread.
     func abort()
 

@@ -39,6 +39,8 @@ public final class KernelThread: @unchecked Sendable, CustomStringConvertible {
     var deadline: UInt64?
     /// Stepped: a wait (not a sleep) must get the runtime lock back before it returns.
     var reacquiresLock = true
+    /// Stepped: an abort releases this wait (every wait but `join`'s).
+    var abortable = true
     /// The thread's body returned or threw.
     var finished = false
     /// What the body threw, if anything.

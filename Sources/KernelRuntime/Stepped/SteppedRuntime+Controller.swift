@@ -188,7 +188,7 @@ extension SteppedRuntime {
             return lockOwner == nil
         case .blocked:
             if thread.reacquiresLock && lockOwner != nil { return false }
-            if aborted { return true }
+            if aborted && thread.abortable { return true }
             if let deadline = thread.deadline, clock >= deadline { return true }
             guard thread.woken else { return false }
             if thread.predicate?() ?? true { return true }

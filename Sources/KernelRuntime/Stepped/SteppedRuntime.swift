@@ -182,9 +182,13 @@ public final class SteppedRuntime: KernelRuntime, @unchecked Sendable {
     }
 
     public func join(_ thread: KernelThread) throws {
-        guard currentThread != nil else { throw RuntimeError.notASimulatedThread(operation: "join") }
-        try withLock {
-            try wait(on: thread.exitQueue) { thread.finished }
+        guard let me = currentThread else { throw RuntimeError.notASimulatedThread(operation: "join") }
+        guard !holdsLock else { throw RuntimeError.lockHeld(operation: "join") }
+        if !mutex.locked({ thread.finished }) {
+            // Not abortable: after an abort, joining is how unwinding threads wait for each other.
+            try block(
+                me, on: thread.exitQueue, condition: { thread.finished }, deadline: nil, reacquiresLock: false,
+                abortable: false)
         }
         if let failure = mutex.locked({ thread.failure }) { throw failure }
     }
@@ -205,7 +209,7 @@ public final class SteppedRuntime: KernelRuntime, @unchecked Sendable {
         guard let me = currentThread else { throw RuntimeError.notASimulatedThread(operation: "wait on \(queue.name)") }
         guard holdsLock else { throw RuntimeError.lockNotHeld(operation: "wait on \(queue.name)") }
         if condition() { return }
-        try block(me, on: queue, condition: condition, deadline: nil, reacquiresLock: true)
+        try block(me, on: queue, condition: condition, deadline: nil, reacquiresLock: true, abortable: true)
     }
 
     public func wait(on queue: WaitQueue, timeout: UInt64, until condition: () -> Bool) throws -> Bool {
@@ -213,7 +217,7 @@ public final class SteppedRuntime: KernelRuntime, @unchecked Sendable {
         guard holdsLock else { throw RuntimeError.lockNotHeld(operation: "wait on \(queue.name)") }
         if condition() { return true }
         let deadline = mutex.locked { clock &+ timeout }
-        try block(me, on: queue, condition: condition, deadline: deadline, reacquiresLock: true)
+        try block(me, on: queue, condition: condition, deadline: deadline, reacquiresLock: true, abortable: true)
         return condition()
     }
 
@@ -221,24 +225,27 @@ public final class SteppedRuntime: KernelRuntime, @unchecked Sendable {
         guard let me = currentThread else { throw RuntimeError.notASimulatedThread(operation: "sleep") }
         guard !holdsLock else { throw RuntimeError.lockHeld(operation: "sleep") }
         let deadline = mutex.locked { clock &+ nanoseconds }
-        try block(me, on: me.sleepQueue, condition: { false }, deadline: deadline, reacquiresLock: false)
+        try block(
+            me, on: me.sleepQueue, condition: { false }, deadline: deadline, reacquiresLock: false, abortable: true)
     }
 
     /// Registers `me` as blocked and parks it until the controller resumes it (condition true,
     /// deadline reached, or run aborted); by then the controller has given the lock back.
     private func block(
-        _ me: KernelThread, on queue: WaitQueue, condition: () -> Bool, deadline: UInt64?, reacquiresLock: Bool
+        _ me: KernelThread, on queue: WaitQueue, condition: () -> Bool, deadline: UInt64?, reacquiresLock: Bool,
+        abortable: Bool
     ) throws {
         try withoutActuallyEscaping(condition) { condition in
             mutex.lock()
             defer { mutex.unlock() }
-            if aborted { throw RuntimeAbort() }
+            if aborted && abortable { throw RuntimeAbort() }
             me.state = .blocked
             me.blockedOn = queue
             me.predicate = condition
             me.woken = false
             me.deadline = deadline
             me.reacquiresLock = reacquiresLock
+            me.abortable = abortable
             queue.waiters.append(me)
             if reacquiresLock, lockOwner === me { lockOwner = nil }
             park(me)
@@ -246,7 +253,7 @@ public final class SteppedRuntime: KernelRuntime, @unchecked Sendable {
             me.predicate = nil
             me.blockedOn = nil
             me.deadline = nil
-            if aborted { throw RuntimeAbort() }
+            if aborted && abortable { throw RuntimeAbort() }
         }
     }
 
