@@ -56,12 +56,12 @@ import Testing
         let tenth = try first.run(untilEvent: 10)
         #expect(tenth?.sequence == 10)
         let eventsToTen = first.trace.events
-        let decisions = first.decisions
         first.abort()
         #expect(first.threads.allSatisfy { $0.status == .finished || $0.status == .failed("run aborted") })
 
         // Step back: a new run with the same seed, replaying, stopped one event earlier.
-        let second = SteppedRuntime(seed: 3, replaying: decisions)
+        let second = first.makeReplay()
+        #expect(second.seed == 3)
         let again = PageProgram(runtime: second)
         second.spawn(name: "reader") { try again.reader() }
         try second.run(untilEvent: 9)

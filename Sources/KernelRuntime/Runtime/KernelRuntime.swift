@@ -106,6 +106,8 @@ public protocol KernelRuntime: AnyObject, Sendable {
     func wakeAll(_ queue: WaitQueue)
 
     /// Wakes the longest-waiting thread blocked on `queue`. Mirrors an exclusive `wake_up`.
+    /// If that thread's condition is false again it goes back to sleep and the wake-up is spent,
+    /// so use it only where any waiter can take what was released (a mutex, one work item).
     func wakeOne(_ queue: WaitQueue)
 
     // MARK: Time and randomness

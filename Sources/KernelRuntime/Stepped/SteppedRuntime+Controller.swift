@@ -14,6 +14,19 @@ extension SteppedRuntime {
         set { mutex.locked { schedulingPolicy = newValue } }
     }
 
+    /// A fresh runtime with this run's seed, policy and clock settings that replays this run's
+    /// decisions so far. Start the same program on it and ``run(untilEvent:)`` to any event already
+    /// seen — reverse step is `makeReplay()` then `run(untilEvent: n - 1)` (abort this run first
+    /// if it is not finished).
+    public func makeReplay() -> SteppedRuntime {
+        mutex.locked {
+            SteppedRuntime(
+                seed: seed, policy: schedulingPolicy, replaying: recordedDecisions,
+                nanosecondsPerEvent: nanosecondsPerEvent, epochUnixNanoseconds: epochUnixNanoseconds,
+                handoffTimeout: handoffTimeout)
+        }
+    }
+
     /// Every thread spawned so far and what it is doing, by id.
     public var threads: [ThreadSnapshot] {
         mutex.locked { allThreads.map(snapshot) }

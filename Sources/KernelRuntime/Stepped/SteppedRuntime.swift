@@ -30,6 +30,9 @@ import Darwin
 ///   `handoffTimeout` and then throws ``RuntimeError/handoffTimedOut(threadID:threadName:seconds:)``.
 ///   So use ``PipeTransport`` in stepped mode, not ``TCPTransport``.
 ///
+/// Finish every run (``runToCompletion()``, ``runMain(name:_:)``) or ``abort()`` it: parked
+/// threads hold the runtime alive and would otherwise stay parked for the life of the process.
+///
 /// Calls from outside the simulated threads (the controller inspecting state with `withLock`,
 /// waking a queue, spawning) must happen between steps; `withLock` then runs its body at once,
 /// even if a parked thread holds the lock mid-update (which is what an inspector wants to see).
