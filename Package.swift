@@ -19,7 +19,7 @@ let package = Package(
         .target(name: "SMBCrypto", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "SMBWire"),
         // The simulated-kernel runtime (threads + baton) the client core and server run on.
-        .target(name: "KernelRuntime"),
+        .target(name: "KernelRuntime", dependencies: ["SMBWire"]),
         // The kernel-shaped client core and the loopback server, both on KernelRuntime.
         .target(name: "CIFSClient", dependencies: ["SMBWire", "SMBCrypto", "KernelRuntime"]),
         .target(name: "SMBServer", dependencies: ["SMBWire", "SMBCrypto", "KernelRuntime"]),
@@ -37,6 +37,7 @@ let package = Package(
         .testTarget(name: "SMBCryptoTests", dependencies: ["SMBCrypto"]),
         .testTarget(name: "SMBWireTests", dependencies: ["SMBWire"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["CifstepKit"]),
+        .testTarget(name: "KernelRuntimeTests", dependencies: ["KernelRuntime"]),
         .testTarget(name: "CIFSClientTests", dependencies: ["CIFSClient", "SMBServer"]),
         .testTarget(name: "SMBServerTests", dependencies: ["SMBServer", "CIFSClient"]),
         // Real peers: Samba's smbd, smbclient, pysmb, tshark (started by scripts/test).
