@@ -33,8 +33,8 @@ struct NTLMSSPAcceptor: Sendable {
     static func start(blob: [UInt8], serverChallenge: [UInt8], serverName: String,
                       domain: String) throws(BlobError) -> (acceptor: NTLMSSPAcceptor, reply: [UInt8]) {
         let inner: SPNEGOInnerToken?
-        do { inner = try SPNEGO.unwrap(blob) } catch { throw .malformed("\(error)") }
-        guard let inner else { throw .malformed("security blob carries no NTLMSSP token") }
+        do { inner = try SPNEGO.unwrap(blob) } catch { throw BlobError.malformed("\(error)") }
+        guard let inner else { throw BlobError.malformed("security blob carries no NTLMSSP token") }
         let negotiate: NTLMSSPNegotiateMessage
         do {
             guard case let .negotiate(message) = try NTLMSSPMessage.decode(inner.token).value else {
@@ -44,7 +44,7 @@ struct NTLMSSPAcceptor: Sendable {
         } catch let error as BlobError {
             throw error
         } catch {
-            throw .malformed("\(error)")
+            throw BlobError.malformed("\(error)")
         }
         let unicode = negotiate.flags.contains(.negotiateUnicode) || !negotiate.flags.contains(.negotiateOEM)
         var flags: NTLMSSPNegotiateFlags = [.negotiateNTLM, .targetTypeServer, .negotiateTargetInfo]
@@ -67,7 +67,7 @@ struct NTLMSSPAcceptor: Sendable {
             target: serverName.uppercased(), flags: flags, serverChallenge: serverChallenge,
             targetInfo: targetInfo, version: version)
         let challengeBytes: [UInt8]
-        do { challengeBytes = try challenge.encode() } catch { throw .malformed("CHALLENGE: \(error)") }
+        do { challengeBytes = try challenge.encode() } catch { throw BlobError.malformed("CHALLENGE: \(error)") }
         let acceptor = NTLMSSPAcceptor(
             wrapping: inner.wrapping == .raw ? .raw : .spnego, negotiateBytes: inner.token,
             challengeBytes: challengeBytes, serverChallenge: serverChallenge, challengeFlags: flags)
@@ -91,8 +91,8 @@ struct NTLMSSPAcceptor: Sendable {
     /// Leg two, part one: decodes the AUTHENTICATE.
     func decodeAuthenticate(blob: [UInt8]) throws(BlobError) -> Authenticate {
         let inner: SPNEGOInnerToken?
-        do { inner = try SPNEGO.unwrap(blob) } catch { throw .malformed("\(error)") }
-        guard let inner else { throw .malformed("security blob carries no NTLMSSP token") }
+        do { inner = try SPNEGO.unwrap(blob) } catch { throw BlobError.malformed("\(error)") }
+        guard let inner else { throw BlobError.malformed("security blob carries no NTLMSSP token") }
         let message: NTLMSSPAuthenticateMessage
         do {
             guard case let .authenticate(decoded) = try NTLMSSPMessage.decode(inner.token).value else {
@@ -102,7 +102,7 @@ struct NTLMSSPAcceptor: Sendable {
         } catch let error as BlobError {
             throw error
         } catch {
-            throw .malformed("\(error)")
+            throw BlobError.malformed("\(error)")
         }
         let negotiated = message.flags.intersection(challengeFlags)
         let response = NTLMVerifier.NTLMSSPResponse(
@@ -116,16 +116,16 @@ struct NTLMSSPAcceptor: Sendable {
     /// Leg two, part two: checks the MIC when the client says it sent one (MsvAvFlags bit 0x2
     /// in its NTLMv2 blob, MS-NLMP 3.2.5.1.2): HMAC-MD5(exported key, NEGOTIATE ‖ CHALLENGE ‖
     /// AUTHENTICATE with the MIC zeroed). Returns whether a MIC was checked.
-    func checkMIC(_ authenticate: Authenticate, exportedSessionKey: [UInt8]) throws(LoginFailure) -> Bool {
+    func checkMIC(_ authenticate: Authenticate, exportedSessionKey: [UInt8]) throws -> Bool {
         guard let mic = authenticate.message.mic, NTLMSSPAcceptor.claimsMIC(authenticate.response.ntResponse) else {
             return false
         }
         guard let input = try? NTLMSSPMIC.input(negotiate: negotiateBytes, challenge: challengeBytes,
                                                 authenticate: authenticate.bytes),
               let expected = hmacMD5(key: exportedSessionKey, message: input) else {
-            throw .malformed("MIC input")
+            throw LoginFailure.malformed("MIC input")
         }
-        guard constantTimeEquals(mic, expected) else { throw .wrongPassword }
+        guard constantTimeEquals(mic, expected) else { throw LoginFailure.wrongPassword }
         return true
     }
 

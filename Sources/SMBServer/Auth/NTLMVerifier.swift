@@ -50,29 +50,29 @@ struct NTLMVerifier: Sendable {
     /// either password field. NTLMv2: the NTLMv2 response in the Unicode field (the LMv2
     /// field is not needed; smbclient sends zeros there).
     func verifyOldStyle(user name: String, domain: String, lmResponse: [UInt8], ntResponse: [UInt8],
-                        challenge: [UInt8]) throws(LoginFailure) -> VerifiedLogin {
+                        challenge: [UInt8]) throws -> VerifiedLogin {
         guard let mode = NTLMVerifier.oldStyleMode(lmResponse: lmResponse, ntResponse: ntResponse) else {
-            throw .anonymousRefused
+            throw LoginFailure.anonymousRefused
         }
-        guard let user = users.user(named: name) else { throw .unknownUser }
+        guard let user = users.user(named: name) else { throw LoginFailure.unknownUser }
         switch mode {
         case .ntlm:
             guard let expected = try? NTLM.ntlmv1Response(ntHash: user.ntHash, challenge: challenge) else {
-                throw .malformed("challenge of \(challenge.count) bytes")
+                throw LoginFailure.malformed("challenge of \(challenge.count) bytes")
             }
             guard constantTimeEquals(ntResponse, expected) || constantTimeEquals(lmResponse, expected) else {
-                throw .wrongPassword
+                throw LoginFailure.wrongPassword
             }
             guard let sessionKey = try? NTLM.sessionKeyV1(ntHash: user.ntHash),
                   let macKey = try? NTLM.macKeyV1(sessionKey: sessionKey, ntResponse: expected) else {
-                throw .malformed("NTLMv1 keys")
+                throw LoginFailure.malformed("NTLMv1 keys")
             }
             return VerifiedLogin(user: user.name, mode: .ntlm, sessionKey: sessionKey, macKey: macKey)
         default:
             let sessionKey = try verifyNTLMv2(user: user, name: name, domain: domain, response: ntResponse,
                                               challenge: challenge)
             guard let macKey = try? NTLM.macKeyV2(sessionKey: sessionKey, ntlmv2Response: ntResponse) else {
-                throw .malformed("NTLMv2 keys")
+                throw LoginFailure.malformed("NTLMv2 keys")
             }
             return VerifiedLogin(user: user.name, mode: .ntlmv2, sessionKey: sessionKey, macKey: macKey)
         }
@@ -94,12 +94,12 @@ struct NTLMVerifier: Sendable {
     /// Verifies an NTLMSSP AUTHENTICATE (MS-NLMP 3.2.5.1.2, server side) and derives the
     /// exported session key: KXKEY per the response type, then RC4-decrypt the client's random
     /// key when KEY_EXCH was negotiated (the kernel's `calc_seckey` from the other end).
-    func verifyNTLMSSP(_ response: NTLMSSPResponse, serverChallenge: [UInt8]) throws(LoginFailure) -> VerifiedLogin {
+    func verifyNTLMSSP(_ response: NTLMSSPResponse, serverChallenge: [UInt8]) throws -> VerifiedLogin {
         if response.user.isEmpty && response.ntResponse.isEmpty
             && (response.lmResponse.isEmpty || response.lmResponse == [0]) {
-            throw .anonymousRefused
+            throw LoginFailure.anonymousRefused
         }
-        guard let user = users.user(named: response.user) else { throw .unknownUser }
+        guard let user = users.user(named: response.user) else { throw LoginFailure.unknownUser }
         let mode: AuthMode
         let keyExchangeKey: [UInt8]
         if response.ntResponse.count > 24 {
@@ -110,13 +110,13 @@ struct NTLMVerifier: Sendable {
             mode = .ntlmsspV1
             keyExchangeKey = try verifyNTLMSSPv1(user: user, response: response, serverChallenge: serverChallenge)
         } else {
-            throw .malformed("NT response of \(response.ntResponse.count) bytes")
+            throw LoginFailure.malformed("NT response of \(response.ntResponse.count) bytes")
         }
         var exported = keyExchangeKey
         if response.keyExchange && response.encryptedRandomSessionKey.count == 16 {
             guard let decrypted = try? NTLMSSPKeys.decryptSessionKey(
                 response.encryptedRandomSessionKey, keyExchangeKey: keyExchangeKey) else {
-                throw .malformed("EncryptedRandomSessionKey")
+                throw LoginFailure.malformed("EncryptedRandomSessionKey")
             }
             exported = decrypted
         }
@@ -127,30 +127,30 @@ struct NTLMVerifier: Sendable {
     /// negotiated (LM field = client challenge ‖ 16 zeros), else plain DES of the challenge.
     /// Returns the key-exchange key.
     private func verifyNTLMSSPv1(user: UserDatabase.User, response: NTLMSSPResponse,
-                                 serverChallenge: [UInt8]) throws(LoginFailure) -> [UInt8] {
+                                 serverChallenge: [UInt8]) throws -> [UInt8] {
         guard let baseKey = try? NTLMSSPKeys.sessionBaseKeyV1(ntHash: user.ntHash) else {
-            throw .malformed("NT hash")
+            throw LoginFailure.malformed("NT hash")
         }
         if response.extendedSessionSecurity {
             guard response.lmResponse.count == 24 else {
-                throw .malformed("NTLM2 session response without a 24-byte LM field")
+                throw LoginFailure.malformed("NTLM2 session response without a 24-byte LM field")
             }
             let clientChallenge = Array(response.lmResponse[0..<8])
             guard let expected = try? NTLMSSPKeys.ntlm2SessionResponse(
                 ntHash: user.ntHash, serverChallenge: serverChallenge, clientChallenge: clientChallenge) else {
-                throw .malformed("challenge")
+                throw LoginFailure.malformed("challenge")
             }
-            guard constantTimeEquals(response.ntResponse, expected.ntResponse) else { throw .wrongPassword }
+            guard constantTimeEquals(response.ntResponse, expected.ntResponse) else { throw LoginFailure.wrongPassword }
             guard let kxkey = try? NTLMSSPKeys.keyExchangeKeyV1ESS(
                 sessionBaseKey: baseKey, serverChallenge: serverChallenge, lmResponse: response.lmResponse) else {
-                throw .malformed("key-exchange key")
+                throw LoginFailure.malformed("key-exchange key")
             }
             return kxkey
         }
         guard let expected = try? NTLM.ntlmv1Response(ntHash: user.ntHash, challenge: serverChallenge) else {
-            throw .malformed("challenge")
+            throw LoginFailure.malformed("challenge")
         }
-        guard constantTimeEquals(response.ntResponse, expected) else { throw .wrongPassword }
+        guard constantTimeEquals(response.ntResponse, expected) else { throw LoginFailure.wrongPassword }
         return baseKey
     }
 
@@ -159,9 +159,9 @@ struct NTLMVerifier: Sendable {
     /// NTOWFv2 mixes in the domain as the client typed it, so like smbd the server tries the
     /// domain as sent, then upper-cased, then empty.
     private func verifyNTLMv2(user: UserDatabase.User, name: String, domain: String, response: [UInt8],
-                              challenge: [UInt8]) throws(LoginFailure) -> [UInt8] {
+                              challenge: [UInt8]) throws -> [UInt8] {
         guard response.count >= 16 + NTLMv2Blob.headerLength else {
-            throw .malformed("NTLMv2 response of \(response.count) bytes")
+            throw LoginFailure.malformed("NTLMv2 response of \(response.count) bytes")
         }
         let proof = Array(response[0..<16])
         let blob = Array(response[16...])
@@ -172,16 +172,16 @@ struct NTLMVerifier: Sendable {
         for candidate in domains {
             guard let owf = try? NTLM.ntowfv2(ntHash: user.ntHash, user: name, domain: candidate),
                   let expected = try? NTLM.ntProofStr(ntowfv2: owf, serverChallenge: challenge, blob: blob) else {
-                throw .malformed("challenge")
+                throw LoginFailure.malformed("challenge")
             }
             if constantTimeEquals(proof, expected) {
                 guard let key = try? NTLM.sessionKeyV2(ntowfv2: owf, ntProofStr: proof) else {
-                    throw .malformed("NTProofStr")
+                    throw LoginFailure.malformed("NTProofStr")
                 }
                 return key
             }
         }
-        throw .wrongPassword
+        throw LoginFailure.wrongPassword
     }
 }
 

@@ -121,13 +121,13 @@ extension ServerConnection {
     }
 
     /// Counts the authentication, applies the reject fault and the allowed-modes policy.
-    private func checkAuthenticationAllowed(_ mode: AuthMode?) throws(LoginFailure) {
+    private func checkAuthenticationAllowed(_ mode: AuthMode?) throws {
         let (number, reject) = server.countAuthentication()
         if reject {
             server.log(.faultInjected(connection: id, fault: "rejected authentication \(number)"))
-            throw .rejectedByFault
+            throw LoginFailure.rejectedByFault
         }
-        if let mode, !configuration.allowedAuthModes.contains(mode) { throw .modeNotAllowed(mode) }
+        if let mode, !configuration.allowedAuthModes.contains(mode) { throw LoginFailure.modeNotAllowed(mode) }
     }
 
     private func refuseLogin(_ header: SMBHeader, user: String, domain: String, mode: AuthMode?,

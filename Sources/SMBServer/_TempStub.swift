@@ -1,1 +1,0 @@
-public struct NTStatus: Hashable, Sendable, CustomStringConvertible { public var rawValue: UInt32; public init(_ r: UInt32) { rawValue = r }; public var isSuccess: Bool { rawValue == 0 }; public var name: String { "" }; public var description: String { name } }
