@@ -165,7 +165,7 @@ final class ServerConnection {
         case .noReply, .close:
             return outcome
         case let .reply(reply):
-            if reply.status.isError {
+            if reply.status.isError && reply.status != .moreProcessingRequired {
                 server.log(.errorReply(connection: id, command: reply.command.name, status: reply.status))
             }
             return try send(reply, requestSequence: requestSequence)

@@ -154,7 +154,12 @@ struct OpenAndXRequest: Equatable {
         let openFunction = try r.u16("OpenMode")
         var start = block.dataRange.lowerBound
         if unicode && start % 2 == 1 { start += 1 }
-        let bytes = packet[min(start, block.dataRange.upperBound)..<block.dataRange.upperBound]
+        var bytes = Array(packet[min(start, block.dataRange.upperBound)..<block.dataRange.upperBound])
+        // The name ends at its terminator (one zero code unit).
+        let unit = unicode ? 2 : 1
+        var end = 0
+        while end + unit <= bytes.count, !bytes[end..<(end + unit)].allSatisfy({ $0 == 0 }) { end += unit }
+        bytes.removeSubrange(min(end, bytes.count)...)
         return OpenAndXRequest(flags: flags, accessMode: accessMode, openFunction: openFunction,
                                fileName: SMBString.decode(bytes, unicode: unicode))
     }
