@@ -227,7 +227,7 @@ public final class SMBServer: @unchecked Sendable {
     }
 
     /// Counts an authentication and says whether the plan rejects it.
-    func countAuthentication(success: Bool? = nil) -> (number: Int, reject: Bool) {
+    func countAuthentication() -> (number: Int, reject: Bool) {
         runtime.withLock {
             counters.authentications += 1
             let n = counters.authentications

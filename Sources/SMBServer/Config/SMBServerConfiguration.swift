@@ -1,3 +1,4 @@
+import Foundation
 import SMBWire
 
 /// What a share serves. Shares are always read-only.
@@ -8,6 +9,9 @@ public enum ShareSource: Sendable, Equatable {
     /// A directory on the local file system. Nothing outside it is ever served: `..`,
     /// absolute names and symlinks that resolve outside it are refused.
     case directory(String)
+
+    /// A directory share from a file URL.
+    public static func directory(_ url: URL) -> ShareSource { .directory(url.path) }
 }
 
 /// When the server signs (MS-CIFS 3.3.5.2, smbd's `server signing`).
@@ -44,6 +48,7 @@ public struct SMBServerConfiguration: Sendable {
     /// Share name (matched case-insensitively) → what it serves. `IPC$` is added by the
     /// server (see ``acceptsIPC``).
     public var shares: [String: ShareSource]
+    /// When sessions are signed (default `auto`).
     public var signing: SigningPolicy
     /// The NetBIOS name in the NEGOTIATE response and the NTLMSSP target info.
     public var serverName: String

@@ -13,13 +13,16 @@ public enum ServerLogEvent: Sendable, Equatable, CustomStringConvertible {
         case none
     }
 
+    /// A connection was accepted (`peer` is `host:port`, or `pipe` for an in-memory one).
     case connectionOpened(connection: Int, peer: String)
     /// NEGOTIATE answered; `extendedSecurity` says which form.
     case negotiated(connection: Int, extendedSecurity: Bool, signing: SigningPolicy)
     /// An authentication attempt finished. `status` is STATUS_SUCCESS or why it failed.
     case authentication(connection: Int, user: String, domain: String, mode: AuthMode?, wrapping: Wrapping,
                         status: NTStatus, signing: Bool)
+    /// TREE_CONNECT_ANDX succeeded (`share` is `IPC$` for the IPC tree).
     case treeConnected(connection: Int, share: String, tid: UInt16)
+    /// TREE_CONNECT_ANDX was refused (BAD_NETWORK_NAME, BAD_DEVICE_TYPE).
     case treeRefused(connection: Int, path: String, status: NTStatus)
     /// A request answered with an error (every error reply, with the command it answered).
     case errorReply(connection: Int, command: String, status: NTStatus)
@@ -29,6 +32,7 @@ public enum ServerLogEvent: Sendable, Equatable, CustomStringConvertible {
     case malformedRequest(connection: Int, reason: String, closing: Bool)
     /// A signed request failed verification (the connection is then closed).
     case badSignature(connection: Int, command: String, sequence: UInt32)
+    /// The connection ended: the peer closed, a fault, a framing error, a bad signature, stop().
     case connectionClosed(connection: Int, reason: String)
 
     public var description: String {

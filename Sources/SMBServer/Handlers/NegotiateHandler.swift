@@ -9,7 +9,8 @@ extension ServerConnection {
         try runtime.tracepoint("reply_negprot", .enter, "dialects: " + request.dialects.joined(separator: ", "))
         // A second NEGOTIATE on a connection is a protocol violation; smbd disconnects.
         guard !negotiated else { return .close("second NEGOTIATE") }
-        guard let index = request.dialects.lastIndex(of: NegotiateRequest.ntLM012) else {
+        // (An index past 0xFFFE cannot be expressed; such a list is answered like no match.)
+        guard let index = request.dialects.lastIndex(of: NegotiateRequest.ntLM012), index < 0xFFFF else {
             return try reply(header, NegotiateResponse.noCommonDialect)
         }
         negotiated = true

@@ -99,7 +99,7 @@ final class ShareFile: @unchecked Sendable {
             while filled < count {
                 let n = result.withUnsafeMutableBytes { raw -> Int in
                     guard let base = raw.baseAddress else { return 0 }
-                    return pread(fd, base + filled, count - filled, off_t(offset) + off_t(filled))
+                    return pread(fd, base + filled, count - filled, off_t(offset) &+ off_t(filled))
                 }
                 if n > 0 { filled += n; continue }
                 if n == 0 { break }
