@@ -40,8 +40,10 @@ struct ErrorStatusTests {
             s["bad fid close"] = try client.close(fid: fid &+ 77)
             s["unknown level"] = try client.queryFileInfo(fid: fid, level: QueryInformationLevel(0x0999)).status
             s["bad share"] = try client.treeConnect("nosuch")
-            s["find first"] = try client.call(Trans2Request(subcommand: .findFirst2, parameters: [0x16, 0, 0, 1],
-                                                            maxParameterCount: 10, maxDataCount: 1000)).header.status
+            s["set file info"] = try client.call(Trans2Request(subcommand: .setFileInformation, parameters: [0, 0, 1, 1, 0, 0],
+                                                               maxParameterCount: 10, maxDataCount: 1000)).header.status
+            s["short find first"] = try client.call(Trans2Request(subcommand: .findFirst2, parameters: [0x16, 0, 0, 1],
+                                                                  maxParameterCount: 10, maxDataCount: 1000)).header.status
             s["write"] = try client.call(raw(0x2F, words: [UInt8](repeating: 0xFF, count: 2) + [UInt8](repeating: 0, count: 26))).header.status
             s["undefined command"] = try client.call(raw(0x99)).header.status
             s["find close"] = try client.call(raw(0x34, words: [0, 0])).header.status
@@ -66,8 +68,8 @@ struct ErrorStatusTests {
             "create new": .accessDenied, "create existing": .objectNameCollision, "overwrite": .accessDenied, "dir as file": .fileIsADirectory,
             "file as dir": .notADirectory, "root": .success, "bad fid read": .invalidHandle,
             "bad fid close": .invalidHandle, "unknown level": .invalidLevel, "bad share": .badNetworkName,
-            "find first": .notSupported, "write": .accessDenied, "undefined command": .smbBadCommand,
-            "find close": .notSupported, "bad tid": .smbBadTID, "bad uid": .smbBadUID, "ipc": .success,
+            "set file info": .notSupported, "short find first": .invalidParameter, "write": .accessDenied, "undefined command": .smbBadCommand,
+            "find close": .invalidHandle, "bad tid": .smbBadTID, "bad uid": .smbBadUID, "ipc": .success,
             "dfs referral": .notFound, "open on ipc": .objectNameNotFound, "echo": .success,
         ]
         for (name, status) in expected.sorted(by: { $0.key < $1.key }) {

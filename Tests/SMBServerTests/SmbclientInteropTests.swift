@@ -114,4 +114,39 @@ struct SmbclientInteropTests {
         #expect(dots.status != 0)
         #expect(dotFiles.isEmpty)
     }
+
+    /// `smbclient -c 'ls; ls dir/*'`: FIND_FIRST2 (and FIND_NEXT2 when asked) listings.
+    @Test func listsDirectories() throws {
+        let base = try makeTemporaryDirectory("ls")
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        try FileManager.default.createDirectory(atPath: base + "/share/sub", withIntermediateDirectories: true)
+        for i in 0..<300 {
+            try Data("file \(i)".utf8).write(to: URL(fileURLWithPath: base + "/share/sub/f\(i).txt"))
+        }
+        try Data("secret".utf8).write(to: URL(fileURLWithPath: base + "/secret.txt"))
+        try FileManager.default.createSymbolicLink(atPath: base + "/share/leak.txt", withDestinationPath: base + "/secret.txt")
+        var configuration = TestData.configuration(signing: .required)
+        configuration.shares = ["share": TestData.memoryShare, "disk": .directory(base + "/share")]
+        let fixture = try TCPServerFixture(configuration)
+        let memory = try runProcess("/usr/bin/smbclient", ["//127.0.0.1/share", "-p", "\(fixture.port)", "-U",
+                                                           "alice%Wonderland-42"] + Self.base + ["-c", "ls; ls dir\\*"])
+        let disk = try runProcess("/usr/bin/smbclient", ["//127.0.0.1/disk", "-p", "\(fixture.port)", "-U",
+                                                         "alice%Wonderland-42"] + Self.base + Self.oldStyle
+                                                         + ["-c", "ls; ls sub\\*"])
+        try fixture.shutdown()
+        #expect(memory.status == 0, "\(memory.output)")
+        let lines = memory.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(lines.contains { $0.hasPrefix("hello.txt") && $0.contains(" 33 ") })
+        #expect(lines.contains { $0.hasPrefix("dir") && $0.contains(" D ") })
+        #expect(lines.contains { $0.hasPrefix("random-1m.bin") && $0.contains(" 1048576 ") })
+        #expect(disk.status == 0, "\(disk.output)")
+        let names = disk.stdout.split(separator: "\n").compactMap { line -> String? in
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            return trimmed.hasPrefix("f") ? String(trimmed.prefix { $0 != " " }) : nil
+        }
+        #expect(Set(names) == Set((0..<300).map { "f\($0).txt" }))
+        #expect(disk.stdout.split(separator: "\n").contains { $0.contains("sub") && $0.contains(" D ") })
+        // The symlink that leaves the share is not listed.
+        #expect(!disk.stdout.contains("leak.txt"))
+    }
 }

@@ -32,6 +32,9 @@ final class ServerConnection {
     var uids = IDAllocator(first: 100)
     var tids = IDAllocator(first: 1)
     var fids = IDAllocator(first: 0x4001)
+    /// Directory searches between FIND_FIRST2 and their end, by SID.
+    var searches: [UInt16: ServerSearch] = [:]
+    var searchIDs = IDAllocator(first: 1)
 
     init(server: SMBServer, id: Int, transport: any Transport, peer: String) {
         self.server = server
@@ -239,6 +242,7 @@ final class ServerConnection {
         case .close: return try close(header, message)
         case .transaction2: return try trans2(header, message)
         case .readAndX: return try readAndX(header, message)
+        case .findClose2: return try findClose(header, message)
         case .write, .writeAndX, .writeAndClose, .writeAndUnlock, .create, .createNew, .createTemporary,
              .createDirectory, .deleteDirectory, .delete, .rename, .ntRename, .setInformation, .setInformation2:
             // Shares are read-only; smbd answers the same on a read-only share.

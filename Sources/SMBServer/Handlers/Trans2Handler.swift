@@ -3,7 +3,7 @@ import SMBWire
 
 extension ServerConnection {
     /// SMB_COM_TRANSACTION2: QUERY_FILE_INFORMATION, QUERY_PATH_INFORMATION,
-    /// QUERY_FS_INFORMATION, and GET_DFS_REFERRAL answered STATUS_NOT_FOUND (this server is
+    /// QUERY_FS_INFORMATION, FIND_FIRST2/FIND_NEXT2, and GET_DFS_REFERRAL answered STATUS_NOT_FOUND (this server is
     /// not a DFS server; smbd answers the same). Other subcommands: STATUS_NOT_SUPPORTED.
     /// Mirrors smbd's `reply_trans2` and its `call_trans2q*info`.
     func trans2(_ header: SMBHeader, _ message: [UInt8]) throws -> Outcome {
@@ -22,6 +22,10 @@ extension ServerConnection {
         switch subcommand {
         case .getDFSReferral:
             throw RequestError(.notFound, "not a DFS server")
+        case .findFirst2:
+            return try findFirst(header, tree, request)
+        case .findNext2:
+            return try findNext(header, tree, request)
         case .queryFileInformation:
             let query = try Trans2QueryFileInformationRequest(parameters: request.parameters)
             let open = try requireFile(query.fid, header)

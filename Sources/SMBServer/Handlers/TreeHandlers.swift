@@ -71,6 +71,7 @@ extension ServerConnection {
 
     private func dropTree(_ tid: UInt16) {
         trees.removeValue(forKey: tid)
+        for sid in searches.keys.sorted() where searches[sid]?.tid == tid { searches.removeValue(forKey: sid) }
         for fid in files.keys.sorted() where files[fid]?.tid == tid {
             files.removeValue(forKey: fid)?.file.close()
         }

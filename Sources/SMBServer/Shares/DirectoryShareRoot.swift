@@ -46,6 +46,21 @@ struct DirectoryShareRoot: Sendable {
         return ShareFile(entry: entry, content: .descriptor(fd))
     }
 
+    /// The names directly inside the directory `entry`, sorted (`.` and `..` excluded).
+    func childNames(of entry: ShareEntry) throws(ShareError) -> [String] {
+        let resolved = try resolve(entry.components)
+        guard let directory = opendir(resolved) else { throw DirectoryShareRoot.mapErrno(errno) }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let item = readdir(directory) {
+            let name = withUnsafeBytes(of: item.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
     /// The file system's size in 4 KiB units (free space reported as none: the share is read-only).
     func capacity() -> ShareCapacity {
         var info = statvfs()

@@ -48,6 +48,16 @@ struct MemoryShareTree: Sendable {
             fileIndex: indexes[path] ?? 0, linkCount: 1)
     }
 
+    /// The names directly inside the directory `entry`, sorted.
+    func childNames(of entry: ShareEntry) -> [String] {
+        let prefix = entry.components.isEmpty ? "" : entry.components.joined(separator: "/") + "/"
+        return sortedPaths.compactMap { path in
+            guard path.hasPrefix(prefix), path.count > prefix.count else { return nil }
+            let rest = path.dropFirst(prefix.count)
+            return rest.contains("/") ? nil : String(rest)
+        }
+    }
+
     /// The sum of all file sizes.
     var totalBytes: UInt64 { files.values.reduce(0) { $0 + UInt64($1.count) } }
 

@@ -37,6 +37,25 @@ final class Share: @unchecked Sendable {
         }
     }
 
+    /// The entries of directory `entry` whose names match `pattern` (DOS wildcards), sorted by
+    /// name. Entries that cannot be served (symlinks leaving the share, special files) are left
+    /// out rather than failing the listing.
+    func list(_ entry: ShareEntry, matching pattern: String) throws(ShareError) -> [ShareEntry] {
+        guard entry.isDirectory else { throw .pathNotFound }
+        let names: [String]
+        switch storage {
+        case let .memory(tree): names = tree.childNames(of: entry)
+        case let .directory(root): names = try root.childNames(of: entry)
+        }
+        return names.filter { WildcardPattern.matches($0, pattern) }.compactMap { name in
+            let components = entry.components + [name]
+            switch storage {
+            case let .memory(tree): return try? tree.lookup(components)
+            case let .directory(root): return try? root.lookup(components)
+            }
+        }
+    }
+
     /// Sizes for QUERY_FS_INFORMATION: a memory share is exactly as big as its files (and full);
     /// a directory share reports its file system (`statvfs`).
     func capacity() -> ShareCapacity {
