@@ -79,7 +79,8 @@ public struct SMBServerConfiguration: Sendable {
     public var acceptsIPC: Bool
     /// Faults to inject, for lessons and tests.
     public var faults: FaultPlan
-    /// Called on the connection's thread for every ``ServerLogEvent``. Keep it quick.
+    /// Called for every ``ServerLogEvent``, on the thread of the connection concerned — so
+    /// possibly from several threads at once. Keep it quick and thread-safe.
     public var log: (@Sendable (ServerLogEvent) -> Void)?
 
     public init(
