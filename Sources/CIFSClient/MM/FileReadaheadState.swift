@@ -49,13 +49,15 @@ public final class FileReadaheadState: @unchecked Sendable, CustomStringConverti
     /// The window after one of `currentSize` pages: ×4 while below max/16, else ×2, capped at
     /// `max`. Mirrors `get_next_ra_size`.
     public static func nextWindowSize(currentSize: Int, max: Int) -> Int {
-        let grown = currentSize < max / 16 ? 4 * currentSize : 2 * currentSize
+        let current = Swift.min(Swift.max(currentSize, 0), Swift.max(max, 0))
+        let grown = current < max / 16 ? 4 * current : 2 * current
         return Swift.min(grown, max)
     }
 
     /// The kernel's `roundup_pow_of_two` (1 for 0 and 1).
     static func roundUpToPowerOfTwo(_ value: Int) -> Int {
         guard value > 1 else { return 1 }
+        guard value <= 1 << 61 else { return 1 << 62 }
         return 1 << (Int.bitWidth - (value - 1).leadingZeroBitCount)
     }
 }

@@ -34,7 +34,9 @@ extension PageCache {
         var offset = Int(start & Int64(Page.offsetMask))
         var previousIndex = Int(ra.prevPos >> Int64(Page.shift))
         var previousOffset = Int(ra.prevPos & Int64(Page.offsetMask))
-        let lastIndex = Int((start + Int64(count) + Int64(Page.offsetMask)) >> Int64(Page.shift))
+        // Clamped so that no request, however large, overflows the end position.
+        let end = start + min(Int64(count), Int64.max - start - Int64(Page.size))
+        let lastIndex = Int((end + Int64(Page.offsetMask)) >> Int64(Page.shift))
         var remaining = count
         var copied = 0
         var failure: (any Error)?
@@ -42,17 +44,19 @@ extension PageCache {
         pages: while true {
             // find_page:
             let page: Page
-            if let found = try findGetPage(index) {
-                page = found
+            var flags: PageFlags
+            if let found = try findGetPageAndFlags(index) {
+                (page, flags) = found
             } else {
                 try pageCacheSyncReadahead(
                     ra, operations: operations, index: index, requestPages: lastIndex - index)
-                if let found = try findGetPage(index) {
-                    page = found
+                if let found = try findGetPageAndFlags(index) {
+                    (page, flags) = found
                 } else {
                     // no_cached_page: allocate the page ourselves and read it synchronously.
                     guard let fresh = try addReaderPage(at: index) else { continue pages }
                     page = fresh
+                    flags = .uptodate
                     switch try readpageAndWait(page, ra: ra, operations: operations) {
                     case .uptodate: break
                     case .retry:
@@ -67,7 +71,6 @@ extension PageCache {
             }
 
             do {
-                let flags = self.flags(of: page)
                 if flags.contains(.readahead) {
                     try pageCacheAsyncReadahead(
                         ra, operations: operations, page: page, index: index, requestPages: lastIndex - index)

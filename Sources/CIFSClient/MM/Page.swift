@@ -54,20 +54,23 @@ public final class Page: @unchecked Sendable, CustomStringConvertible {
     /// `unlock_page` wakes only this page's waiters).
     public let queue: WaitQueue
 
+    // `@exclusivity(unchecked)`: these are guarded by the runtime lock, and Swift's dynamic
+    // exclusivity checks on them cost a quarter of the page-cache hot path.
+
     /// The page's offset in the file, in pages (`page->index`); -1 while free.
-    public internal(set) var index: Int = -1
+    @exclusivity(unchecked) public internal(set) var index: Int = -1
     /// The page's `PG_*` flags.
-    public internal(set) var flags: PageFlags = []
+    @exclusivity(unchecked) public internal(set) var flags: PageFlags = []
 
     /// Where the frame stands.
-    var residency: Residency = .free
+    @exclusivity(unchecked) var residency: Residency = .free
     /// References held by readers (`find_get_page` takes one, `page_cache_release` drops it).
     /// A pinned page is never evicted.
-    var pins = 0
+    @exclusivity(unchecked) var pins = 0
     /// Which LRU list the page is on, and its neighbours there.
-    var list: PageListID = .none
-    var previous: Page?
-    var next: Page?
+    @exclusivity(unchecked) var list: PageListID = .none
+    @exclusivity(unchecked) var previous: Page?
+    @exclusivity(unchecked) var next: Page?
 
     private let storage: UnsafeMutableRawPointer
 

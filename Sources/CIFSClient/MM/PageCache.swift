@@ -33,17 +33,21 @@ public final class PageCache: @unchecked Sendable {
     /// (a sequential reader has at most the rest of one window and the whole next one unread at
     /// any time) plus 16 frames of slack for synchronous `readpage` and interleaved readers.
     public static func defaultCapacity(readaheadPages: Int) -> Int {
-        2 * max(readaheadPages, 1) + 16
+        2 * min(max(readaheadPages, 1), maximumCapacity / 4) + 16
     }
 
-    // Guarded by the runtime lock.
-    var tree: [Int: Page] = [:]
-    private var freeFrames: [Page] = []
-    private var nextFrame = 0
-    private var unread = PageList(.unread)
-    private var consumed = PageList(.consumed)
-    var inodeSize: Int64
-    var stats = PageCacheStatistics()
+    /// No cache is bigger than this many frames (keeps window arithmetic far from overflow).
+    public static let maximumCapacity = 1 << 32
+
+    // Guarded by the runtime lock, which already makes every access exclusive: the dynamic
+    // exclusivity checks Swift would add cost a quarter of the hot path, so they are off here.
+    @exclusivity(unchecked) var tree: [Int: Page] = [:]
+    @exclusivity(unchecked) private var freeFrames: [Page] = []
+    @exclusivity(unchecked) private var nextFrame = 0
+    @exclusivity(unchecked) private var unread = PageList(.unread)
+    @exclusivity(unchecked) private var consumed = PageList(.consumed)
+    @exclusivity(unchecked) var inodeSize: Int64
+    @exclusivity(unchecked) var stats = PageCacheStatistics()
 
     /// - Parameters:
     ///   - runtime: the runtime whose lock guards the cache.
@@ -52,7 +56,7 @@ public final class PageCache: @unchecked Sendable {
     public init(runtime: any KernelRuntime, fileSize: Int64 = 0, capacity: Int) {
         self.runtime = runtime
         self.inodeSize = max(fileSize, 0)
-        self.capacity = max(capacity, 2)
+        self.capacity = min(max(capacity, 2), PageCache.maximumCapacity)
     }
 
     deinit {
@@ -89,6 +93,11 @@ public final class PageCache: @unchecked Sendable {
     /// Looks `index` up and, if cached, takes a reference on the page (release it with
     /// ``pageCacheRelease(_:)``). Mirrors the kernel's `find_get_page`.
     public func findGetPage(_ index: Int) throws -> Page? {
+        try findGetPageAndFlags(index)?.page
+    }
+
+    /// ``findGetPage(_:)`` that also returns the flags seen at lookup (one lock for both).
+    func findGetPageAndFlags(_ index: Int) throws -> (page: Page, flags: PageFlags)? {
         let found: (page: Page, flags: PageFlags)? = runtime.withLock {
             guard let page = tree[index] else { return nil }
             page.pins += 1
@@ -97,7 +106,7 @@ public final class PageCache: @unchecked Sendable {
         try runtime.tracepoint(
             "find_get_page", .note,
             found.map { "page[\(index)] cached (\($0.flags))" } ?? "page[\(index)] not cached")
-        return found?.page
+        return found
     }
 
     /// Drops a reference taken by ``findGetPage(_:)``. A page that was allocated but never

@@ -62,10 +62,11 @@ extension PageCache {
                 setInitialWindow(ra, index: index, requestPages: requestPages, max: max)
                 break decide
             }
-            if index == ra.start + ra.size - ra.asyncSize || index == ra.start + ra.size {
+            // Wrapping arithmetic: the state is public, and nonsense in it must not trap.
+            if index == ra.start &+ ra.size &- ra.asyncSize || index == ra.start &+ ra.size {
                 // The expected access: assume a sequential stream, push the window forward and grow it.
                 reason = "sequential: window moves forward and grows"
-                ra.start += ra.size
+                ra.start &+= ra.size
                 ra.size = FileReadaheadState.nextWindowSize(currentSize: ra.size, max: max)
                 ra.asyncSize = ra.size
                 break decide
@@ -113,7 +114,7 @@ extension PageCache {
         // hit now, merging the next window into this one.
         if index == ra.start && ra.size == ra.asyncSize {
             ra.asyncSize = FileReadaheadState.nextWindowSize(currentSize: ra.size, max: max)
-            ra.size += ra.asyncSize
+            ra.size &+= ra.asyncSize
         }
 
         try runtime.tracepoint(
@@ -189,15 +190,16 @@ extension PageCache {
         operations: any AddressSpaceOperations, index: Int, pagesToRead: Int, lookaheadPages: Int
     ) throws -> Int {
         var reclaimed: [Reclaim] = []
-        let markIndex = index + pagesToRead - lookaheadPages
+        let pagesToRead = min(max(pagesToRead, 0), Int.max - max(index, 0))
+        let markIndex = index &+ pagesToRead &- lookaheadPages
         let (pool, endIndex, cacheFull, skipped) = runtime.withLock {
             () -> ([Page], Int, Bool, Int) in
             var pool: [Page] = []
-            guard inodeSize > 0 else { return (pool, -1, false, 0) }
+            guard inodeSize > 0, index >= 0 else { return (pool, -1, false, 0) }
             let endIndex = Int((inodeSize - 1) >> Int64(Page.shift))
             var cacheFull = false
             var skipped = 0
-            for pageIndex in index..<(index + Swift.max(pagesToRead, 0)) {
+            for pageIndex in index..<(index + pagesToRead) {
                 if pageIndex > endIndex { break }
                 if tree[pageIndex] != nil {
                     skipped += 1
@@ -218,7 +220,7 @@ extension PageCache {
         if runtime.isTracing {
             var notes: [String] = []
             if skipped > 0 { notes.append("\(skipped) already cached") }
-            if index + pagesToRead - 1 > endIndex { notes.append("clamped at end of file (page \(endIndex))") }
+            if index &+ pagesToRead &- 1 > endIndex { notes.append("clamped at end of file (page \(endIndex))") }
             if cacheFull { notes.append("cache full: window cut short") }
             let marked = pool.first { $0.index == markIndex }
             try runtime.tracepoint(

@@ -98,6 +98,33 @@ struct GenericFileReadTests {
         #expect(ops.readpagesCalls.isEmpty)
     }
 
+    @Test func hugeCountAndNegativePositionDoNotTrap() throws {
+        let rt = FreeRunRuntime()
+        let cache = PageCache(runtime: rt, fileSize: 5_000, capacity: 16)
+        let ops = FakeCIFSOperations(mapping: cache, fileSize: 5_000)
+        let box = ResultBox()
+        try rt.runMain(name: "reader") {
+            let worker = rt.spawn(name: "cifsiod") { try ops.worker() }
+            defer { ops.shutdown(); try? rt.join(worker) }
+            var position: Int64 = 10
+            let n = try cache.doGenericFileRead(FileReadaheadState(), operations: ops, position: &position, count: .max) {
+                box.bytes.append(contentsOf: $0)
+            }
+            box.returned.append(n)
+            var negative: Int64 = -1
+            box.returned.append(
+                try cache.doGenericFileRead(FileReadaheadState(), operations: ops, position: &negative, count: 10) { _ in })
+            // Nonsense readahead state and arguments are clamped, not trapped on.
+            let ra = FileReadaheadState(raPages: .max)
+            ra.start = .max
+            ra.size = .max
+            try cache.ondemandReadahead(ra, operations: ops, hitReadaheadMarker: false, index: 1, requestPages: .max)
+            #expect(try cache.doPageCacheReadahead(operations: ops, index: -5, pagesToRead: .max, lookaheadPages: .min) == 0)
+        }
+        #expect(box.returned == [4_990, 0])
+        #expect(MMPattern.mismatch(box.bytes, 10..<5_000) == nil)
+    }
+
     @Test func readaheadOffReadsEachPageWithReadpage() throws {
         let run = try MMHarness.read(runtime: FreeRunRuntime(), fileSize: 3 * 4096 + 5, raPages: 0, chunk: 100_000)
         #expect(MMPattern.mismatch(run.bytes, 0..<(3 * 4096 + 5)) == nil)
