@@ -11,6 +11,11 @@ extension PageCache {
     /// if still not uptodate, read with the synchronous `readpage` fallback; then the bytes up to
     /// end of file are copied out and the page is marked consumed (so it can be evicted).
     ///
+    /// As in 3.8, `i_size` is checked only once a page is uptodate: a read that starts at (or
+    /// runs on to) a page wholly past end of file still allocates that page and reads it with
+    /// `readpage` before returning 0 for it. Callers that know the size (`cifstep get`) can
+    /// simply stop there.
+    ///
     /// - Parameters:
     ///   - ra: the open file's readahead state (`file->f_ra`); `prevPos` is updated.
     ///   - operations: the file system's `readpages`/`readpage`.
@@ -57,7 +62,14 @@ extension PageCache {
                     guard let fresh = try addReaderPage(at: index) else { continue pages }
                     page = fresh
                     flags = .uptodate
-                    switch try readpageAndWait(page, ra: ra, operations: operations) {
+                    let outcome: PageOutcome
+                    do {
+                        outcome = try readpageAndWait(page, ra: ra, operations: operations)
+                    } catch {
+                        pageCacheRelease(page)
+                        throw error
+                    }
+                    switch outcome {
                     case .uptodate: break
                     case .retry:
                         pageCacheRelease(page)

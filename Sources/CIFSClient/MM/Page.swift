@@ -57,7 +57,9 @@ public final class Page: @unchecked Sendable, CustomStringConvertible {
     // `@exclusivity(unchecked)`: these are guarded by the runtime lock, and Swift's dynamic
     // exclusivity checks on them cost a quarter of the page-cache hot path.
 
-    /// The page's offset in the file, in pages (`page->index`); -1 while free.
+    /// The page's offset in the file, in pages (`page->index`); -1 while free. Stable while you
+    /// own the page: one handed to `readpages`, one you hold locked, or one you pinned with
+    /// ``PageCache/findGetPage(_:)``.
     @exclusivity(unchecked) public internal(set) var index: Int = -1
     /// The page's `PG_*` flags.
     @exclusivity(unchecked) public internal(set) var flags: PageFlags = []
