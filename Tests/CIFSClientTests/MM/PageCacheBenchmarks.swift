@@ -31,7 +31,7 @@ struct PageCacheBenchmarks {
         }
     }
 
-    @Test(arguments: [32, 256])
+    @Test(arguments: [32, 256, 1024])
     func twoHundredFiftySixMebibytes(raPages: Int) throws {
         let size = 256 << 20
         let rt: any KernelRuntime = FreeRunRuntime(seed: 0)
@@ -67,6 +67,26 @@ struct PageCacheBenchmarks {
         #expect(total.value == size)
         // First word of each 1 MiB chunk = index of its first page.
         #expect(checksum.value == (0..<256).reduce(0) { $0 + UInt64($1 * 256) })
+    }
+
+    /// The same read with completions on a separate cifsiod thread (64 KiB batches), so the
+    /// reader really sleeps in lock_page_killable and is woken by unlock_page; the fake also
+    /// writes every byte of each page (as the socket receive would).
+    @Test(arguments: [32, 1024])
+    func twoHundredFiftySixMebibytesThroughCifsiod(raPages: Int) throws {
+        let size = 256 << 20
+        let start = DispatchTime.now().uptimeNanoseconds
+        let run = try MMHarness.read(
+            runtime: FreeRunRuntime(seed: 0), fileSize: size, raPages: raPages, batchPages: 16, chunk: 1 << 20,
+            limit: size, keepBytes: false)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let pages = Double(size / 4096)
+        print(String(
+            format: "BENCH page cache + cifsiod thread, ra_pages %d: 65,536 pages in %.3f s = %.2f M pages/s = %.2f GB/s (%.0f ns/page), peak frames %d",
+            raPages, seconds, pages / seconds / 1e6, Double(size) / seconds / 1e9, seconds * 1e9 / pages,
+            run.cache.statistics.peakFrames))
+        #expect(run.bytes.isEmpty)
+        #expect(run.finalPosition == Int64(size))
     }
 
     /// The reader's user-space buffer.
