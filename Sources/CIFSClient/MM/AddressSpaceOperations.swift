@@ -15,7 +15,9 @@ public protocol AddressSpaceOperations: AnyObject {
     /// calls ``PageCache/completeRead(_:uptodate:)`` (or ``PageCache/markUptodate(_:)`` and
     /// ``PageCache/unlockPage(_:)``). On failure it still unlocks every page it inserted, without
     /// marking it uptodate: the reader then falls back to ``readpage(_:_:)``. Pages it does not
-    /// insert are returned to the free list when it returns; it must not keep them.
+    /// insert are returned to the free list when it returns; it must not keep them. There is no
+    /// counterpart to the kernel's `page_cache_release` after the unlock: the cache owns the
+    /// pages, so do not call ``PageCache/pageCacheRelease(_:)`` on them (that drops a reader's pin).
     ///
     /// Errors are logged and otherwise ignored, as the kernel's `read_pages` does (the reader's
     /// fallback handles the pages); ``KernelRuntime/RuntimeAbort`` propagates.
