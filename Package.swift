@@ -1,6 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// swift-crypto's MD5, HMAC-MD5 and (in tests) SHA-256.
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+
 let package = Package(
     name: "cifstep",
     platforms: [.macOS(.v13)],
@@ -16,7 +19,7 @@ let package = Package(
     ],
     targets: [
         // Sans-I/O layers: pure functions and values, no sockets, clocks or randomness.
-        .target(name: "SMBCrypto", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "SMBCrypto", dependencies: [crypto]),
         .target(name: "SMBWire"),
         // The simulated-kernel runtime (threads + baton) the client core and server run on.
         .target(name: "KernelRuntime", dependencies: ["SMBWire"]),
@@ -38,9 +41,9 @@ let package = Package(
         .testTarget(name: "SMBWireTests", dependencies: ["SMBWire"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["CifstepKit"]),
         .testTarget(name: "KernelRuntimeTests", dependencies: ["KernelRuntime"]),
-        .testTarget(name: "CIFSClientTests", dependencies: ["CIFSClient", "SMBServer"]),
-        .testTarget(name: "SMBServerTests", dependencies: ["SMBServer", "CIFSClient"]),
+        .testTarget(name: "CIFSClientTests", dependencies: ["CIFSClient", "SMBServer", crypto]),
+        .testTarget(name: "SMBServerTests", dependencies: ["SMBServer", "CIFSClient", crypto]),
         // Real peers: Samba's smbd, smbclient, pysmb, tshark (started by scripts/test).
-        .testTarget(name: "InteropTests", dependencies: ["CIFSClient", "SMBServer", "CifstepKit"]),
+        .testTarget(name: "InteropTests", dependencies: ["CIFSClient", "SMBServer", "CifstepKit", crypto]),
     ]
 )
