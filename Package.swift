@@ -1,6 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// swift-crypto's MD5, HMAC-MD5 and (in tests) SHA-256.
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+
 let package = Package(
     name: "cifstep",
     platforms: [.macOS(.v13)],
@@ -16,10 +19,10 @@ let package = Package(
     ],
     targets: [
         // Sans-I/O layers: pure functions and values, no sockets, clocks or randomness.
-        .target(name: "SMBCrypto", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "SMBCrypto", dependencies: [crypto]),
         .target(name: "SMBWire"),
         // The simulated-kernel runtime (threads + baton) the client core and server run on.
-        .target(name: "KernelRuntime"),
+        .target(name: "KernelRuntime", dependencies: ["SMBWire"]),
         // The kernel-shaped client core and the loopback server, both on KernelRuntime.
         .target(name: "CIFSClient", dependencies: ["SMBWire", "SMBCrypto", "KernelRuntime"]),
         .target(name: "SMBServer", dependencies: ["SMBWire", "SMBCrypto", "KernelRuntime"]),
@@ -37,9 +40,10 @@ let package = Package(
         .testTarget(name: "SMBCryptoTests", dependencies: ["SMBCrypto"]),
         .testTarget(name: "SMBWireTests", dependencies: ["SMBWire"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["CifstepKit"]),
-        .testTarget(name: "CIFSClientTests", dependencies: ["CIFSClient", "SMBServer"]),
-        .testTarget(name: "SMBServerTests", dependencies: ["SMBServer", "CIFSClient"]),
+        .testTarget(name: "KernelRuntimeTests", dependencies: ["KernelRuntime"]),
+        .testTarget(name: "CIFSClientTests", dependencies: ["CIFSClient", "SMBServer", crypto]),
+        .testTarget(name: "SMBServerTests", dependencies: ["SMBServer", "CIFSClient", crypto]),
         // Real peers: Samba's smbd, smbclient, pysmb, tshark (started by scripts/test).
-        .testTarget(name: "InteropTests", dependencies: ["CIFSClient", "SMBServer", "CifstepKit"]),
+        .testTarget(name: "InteropTests", dependencies: ["CIFSClient", "SMBServer", "CifstepKit", crypto]),
     ]
 )

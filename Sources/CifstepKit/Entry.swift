@@ -35,15 +35,5 @@ public enum CifstepMain {
 }
 
 struct StandardError: TextOutputStream {
-    mutating func write(_ string: String) {
-        var bytes = Array(string.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { raw in
-                Glibc.write(STDERR_FILENO, raw.baseAddress.map { $0 + offset }, raw.count - offset)
-            }
-            if n <= 0 { return }
-            offset += n
-        }
-    }
+    mutating func write(_ string: String) { Terminal.writeError(string) }
 }

@@ -17,7 +17,7 @@ public struct WireReader {
     /// When false, reads record nothing (the hot read path does not need annotations).
     public var recordsSpans: Bool
     /// Fields read so far.
-    public private(set) var spans: [FieldSpan] = []
+    public internal(set) var spans: [FieldSpan] = []
 
     public init(_ bytes: [UInt8], offset: Int = 0, limit: Int? = nil, base: Int = 0,
                 prefix: String = "", recordsSpans: Bool = true) {
@@ -46,6 +46,13 @@ public struct WireReader {
         guard recordsSpans else { return }
         spans.append(FieldSpan(range: (start + base)..<(offset + base), name: prefix + field,
                                value: value(), meaning: meaning()))
+    }
+
+    /// Replaces the meaning of the most recent span that starts at buffer index `start`
+    /// (for fields whose meaning depends on a later field, like the header's Status on Flags2).
+    public mutating func replaceMeaning(ofSpanStartingAt start: Int, with meaning: String?) {
+        guard recordsSpans, let i = spans.lastIndex(where: { $0.range.lowerBound == start + base }) else { return }
+        spans[i].meaning = meaning
     }
 
     /// Appends spans produced elsewhere (e.g. by a nested decoder).
@@ -103,6 +110,15 @@ public struct WireReader {
         let v = Array(bytes[offset..<(offset + count)])
         offset += count
         record(field, from: offset - count, value: summarize(v), meaning: meaning)
+        return v
+    }
+
+    /// Reads `count` raw bytes whose meaning depends on their content.
+    public mutating func bytes(_ field: String, count: Int, describe: ([UInt8]) -> String?) throws -> [UInt8] {
+        try need(count, field)
+        let v = Array(bytes[offset..<(offset + count)])
+        offset += count
+        record(field, from: offset - count, value: summarize(v), meaning: describe(v))
         return v
     }
 

@@ -31,6 +31,12 @@ public struct WireWriter {
         if n > 0 { bytes.append(contentsOf: repeatElement(0, count: n)) }
     }
 
+    /// Overwrites one byte at `index`; indices outside the buffer are ignored.
+    public mutating func patch8(at index: Int, _ v: UInt8) {
+        guard index >= 0, index < bytes.count else { return }
+        bytes[index] = v
+    }
+
     /// Overwrites a 16-bit little-endian value at `index` (for lengths and offsets known
     /// only after the body is written). Indices outside the buffer are ignored.
     public mutating func patch16(at index: Int, _ v: UInt16) {

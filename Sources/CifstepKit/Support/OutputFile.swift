@@ -1,0 +1,68 @@
+import Foundation
+
+/// Where `get` writes: stdout, or a file that appears under its name only once complete.
+///
+/// Data goes to a hidden temporary file beside the target; ``commit()`` renames it into
+/// place and ``discard()`` removes it, so a failed transfer never leaves a partial file that
+/// looks complete, and an existing file is replaced only when the caller allowed it.
+final class OutputFile {
+    private let target: String?
+    private let temporary: String?
+    private let handle: FileHandle
+    private var finished = false
+
+    /// - Parameters:
+    ///   - path: nil or `-` for stdout.
+    ///   - overwrite: whether an existing file may be replaced.
+    init(path: String?, overwrite: Bool) throws {
+        guard let path, path != "-" else {
+            target = nil
+            temporary = nil
+            handle = FileHandle.standardOutput
+            return
+        }
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: path, isDirectory: &isDir) {
+            if isDir.boolValue { throw CLIError.failure("\(path) is a directory") }
+            if !overwrite { throw CLIError.failure("\(path) exists (use --force to overwrite)") }
+        }
+        let url = URL(fileURLWithPath: path)
+        let tmp = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).cifstep-\(getpid())").path
+        guard fm.createFile(atPath: tmp, contents: nil, attributes: [.posixPermissions: 0o600]),
+              let h = FileHandle(forWritingAtPath: tmp) else {
+            throw CLIError.failure("cannot write \(path)")
+        }
+        target = path
+        temporary = tmp
+        handle = h
+    }
+
+    func write(_ bytes: [UInt8]) throws {
+        do { try handle.write(contentsOf: bytes) } catch {
+            throw CLIError.failure("write failed: \(error.localizedDescription)")
+        }
+    }
+
+    func commit() throws {
+        guard !finished else { return }
+        finished = true
+        guard let target, let temporary else { return }
+        try? handle.close()
+        do {
+            try? FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: temporary)
+            if rename(temporary, target) != 0 { throw CLIError.failure("cannot move the file into place at \(target)") }
+        }
+    }
+
+    func discard() {
+        guard !finished else { return }
+        finished = true
+        guard let temporary else { return }
+        try? handle.close()
+        try? FileManager.default.removeItem(atPath: temporary)
+    }
+
+    deinit { discard() }
+}

@@ -1,2 +1,0 @@
-/// KernelRuntime: simulated kernel threads, tracepoints, blocking and seeded randomness.
-public enum KernelRuntimeInfo {}

@@ -1,0 +1,149 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A connected TCP socket: how `cifstep get` talks to a real Samba server in free-run mode.
+///
+/// TCP_NODELAY, 4 MiB socket buffers, `MSG_NOSIGNAL` (a peer that went away yields
+/// ``TransportError/peerClosed``, never SIGPIPE), EINTR retried. `receive(into:)` reads straight
+/// into the caller's buffer.
+///
+/// ``close()`` shuts the socket down (a `recv` blocked in another thread returns) but the
+/// descriptor itself is released only when the object is freed, so a concurrent call can never
+/// hit a reused descriptor number.
+///
+/// - Important: in ``SteppedRuntime`` a real socket read blocks the thread holding the baton;
+///   the controller reports it as ``RuntimeError/handoffTimedOut(threadID:threadName:seconds:)``.
+///   Use ``PipeTransport`` there.
+public final class TCPTransport: Transport, @unchecked Sendable {
+    /// The peer, e.g. `127.0.0.1:445`.
+    public let peer: String
+    private let fd: Int32
+    private let state = PThreadMutex()
+    private var isClosed = false
+
+    init(descriptor: Int32, peer: String) {
+        self.fd = descriptor
+        self.peer = peer
+        Socket.configureStream(descriptor)
+    }
+
+    deinit {
+        Socket.closeDescriptor(fd)
+    }
+
+    /// Connects to `host:port` (a name or a numeric IPv4/IPv6 address), trying each address.
+    /// - Throws: ``TransportError/connectionRefused(host:port:)`` when nothing listens,
+    ///   ``TransportError/connectTimedOut(host:port:)``, ``TransportError/unknownHost(_:reason:)``.
+    public static func connect(host: String, port: UInt16, timeout: Duration = .seconds(10)) throws -> TCPTransport {
+        let addresses = try Socket.resolve(host: host, port: port, passive: false)
+        var lastError = TransportError.connectionRefused(host: host, port: port)
+        for (family, address) in addresses {
+            do {
+                let fd = try connectOne(family: family, address: address, timeout: timeout, host: host, port: port)
+                let peer = address.withUnsafeBytes { raw in raw.baseAddress.map(Socket.describe) ?? "\(host):\(port)" }
+                return TCPTransport(descriptor: fd, peer: peer)
+            } catch let error as TransportError {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    private static func connectOne(
+        family: Int32, address: [UInt8], timeout: Duration, host: String, port: UInt16
+    ) throws -> Int32 {
+        let fd = socket(family, Socket.streamType, 0)
+        guard fd >= 0 else { throw Socket.systemError("socket") }
+        var keep = false
+        defer { if !keep { Socket.closeDescriptor(fd) } }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        // Non-blocking connect so the attempt can time out; blocking again afterwards.
+        let flags = fcntl(fd, F_GETFL)
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+        let status = address.withUnsafeBytes { raw -> Int32 in
+            guard let base = raw.baseAddress else { return -1 }
+            return Socket.connectAddress(fd, base.assumingMemoryBound(to: sockaddr.self), socklen_t(raw.count))
+        }
+        if status != 0 {
+            let code = errno
+            guard code == EINPROGRESS || code == EINTR else { throw mapConnectError(code, host: host, port: port) }
+            var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            let deadline = monotonicNanoseconds() &+ nanoseconds(timeout)
+            while true {
+                let now = monotonicNanoseconds()
+                guard now < deadline else { throw TransportError.connectTimedOut(host: host, port: port) }
+                let milliseconds = Int32(min((deadline - now) / 1_000_000 + 1, UInt64(Int32.max)))
+                let ready = poll(&poller, 1, milliseconds)
+                if ready > 0 { break }
+                if ready < 0 && errno != EINTR { throw Socket.systemError("poll") }
+            }
+            var pending: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &pending, &length) == 0 else {
+                throw Socket.systemError("getsockopt")
+            }
+            if pending != 0 { throw mapConnectError(pending, host: host, port: port) }
+        }
+        _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK)
+        keep = true
+        return fd
+    }
+
+    private static func mapConnectError(_ code: Int32, host: String, port: UInt16) -> TransportError {
+        switch code {
+        case ECONNREFUSED: return .connectionRefused(host: host, port: port)
+        case ETIMEDOUT: return .connectTimedOut(host: host, port: port)
+        default: return Socket.systemError("connect to \(host):\(port)", code)
+        }
+    }
+
+    private var closed: Bool { state.locked { isClosed } }
+
+    public func send(_ bytes: [UInt8]) throws {
+        if closed { throw TransportError.closed }
+        try bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            var offset = 0
+            while offset < raw.count {
+                let n = Socket.sendBytes(fd, base + offset, raw.count - offset)
+                if n >= 0 {
+                    offset += n
+                    continue
+                }
+                let code = errno
+                if code == EINTR { continue }
+                if closed { throw TransportError.closed }
+                if code == EPIPE || code == ECONNRESET { throw TransportError.peerClosed }
+                throw Socket.systemError("send", code)
+            }
+        }
+    }
+
+    public func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        while true {
+            let n = recv(fd, base, buffer.count, 0)
+            if n > 0 { return n }
+            if n == 0 {
+                if closed { throw TransportError.closed }
+                return 0
+            }
+            let code = errno
+            if code == EINTR { continue }
+            if closed { throw TransportError.closed }
+            if code == ECONNRESET { throw TransportError.connectionReset }
+            throw Socket.systemError("recv", code)
+        }
+    }
+
+    public func close() {
+        state.locked {
+            guard !isClosed else { return }
+            isClosed = true
+            _ = shutdown(fd, Int32(SHUT_RDWR))
+        }
+    }
+}
