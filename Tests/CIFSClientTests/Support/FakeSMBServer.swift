@@ -119,6 +119,7 @@ final class FakeSMBServer: @unchecked Sendable {
     /// Returns false to close the connection.
     func handle(_ request: [UInt8], connection: Connection, transport: PipeTransport) throws -> Bool {
         let header = try SMBHeader.peek(request)
+        try runtime.tracepoint("fake_smbd", .receive, "\(header.command.name) request, mid \(header.mid)")
         let index = runtime.withLock { () -> Int in
             requestCount += 1
             commands.append(header.command)

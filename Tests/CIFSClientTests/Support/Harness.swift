@@ -1,4 +1,5 @@
 import CIFSClient
+import Crypto
 import KernelRuntime
 import SMBWire
 
@@ -80,6 +81,11 @@ enum Harness {
         let parts = value.split(separator: ":")
         guard parts.count == 2, let port = UInt16(parts[1]) else { return nil }
         return (String(parts[0]), port)
+    }
+
+    /// SHA-256 of `bytes`, lower-case hex.
+    static func sha256(_ bytes: [UInt8]) -> String {
+        Hex.encode(Array(SHA256.hash(data: bytes)))
     }
 
     static var isCI: Bool { environment("CI") == "true" }
