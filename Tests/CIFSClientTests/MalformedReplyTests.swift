@@ -154,4 +154,25 @@ struct MalformedReplyTests {
         }
         #expect(error.value?.errno == -112)
     }
+
+    @Test("under the stepped runtime the reconnect path is deterministic too")
+    func steppedReconnect() throws {
+        func once() throws -> ([TraceEvent], [UInt8]) {
+            let runtime = SteppedRuntime(seed: 11)
+            let fake = server(runtime, on: .readAndX, signing: .enabled) { _ in [.close] }
+            let data = Harness.Box<[UInt8]>([])
+            let mount = try run(runtime, fake, options: Harness.options(auth: .ntlmv2, sign: true)) { mount, file in
+                try mount.read(file) { data.value += $0 }
+            }
+            #expect(mount.statistics.reconnects == 1)
+            #expect(mount.statistics.signatureFailures == 0)
+            return (runtime.trace.events, data.value)
+        }
+        let first = try once()
+        let second = try once()
+        #expect(first.1 == Self.content)
+        #expect(first.0 == second.0)
+        #expect(first.0.contains { $0.function == "cifs_reconnect_tcon" })
+        #expect(first.0.contains { $0.function == "cifs_reopen_file" && $0.phase == .exit })
+    }
 }

@@ -215,3 +215,47 @@ extension Session {
         return ReplyBuffer(bytes: reply, header: header, mid: mid.mid)
     }
 }
+
+extension Session {
+    /// Sends a request without waiting for its reply: the mid gets `receive` (which reads the
+    /// reply frame off the socket on the cifsd thread; `nil` for `standard_receive3`) and
+    /// `callback` (run on cifsd when the mid completes, is retried or shut down). The callback
+    /// owns the credit taken here and must return it with ``ServerInfo/addCredits(_:)``.
+    /// Mirrors the kernel's `cifs_call_async`, on which the async read path
+    /// (`cifs_async_readv`) is built.
+    func callAsync(_ request: [UInt8], function: String, receive: MidReceive?,
+                   callback: @escaping MidCallback) throws -> Mid {
+        let server = self.server
+        let runtime = server.runtime
+        guard request.count >= SMBHeader.size else {
+            throw CIFSError.invalidArgument("request shorter than an SMB header")
+        }
+        try server.waitForFreeRequest()
+        do {
+            return try runtime.withMutex(server.srvMutex) {
+                let mid = try allocateMid(request)
+                mid.receive = receive
+                mid.callback = callback
+                var packet = request
+                try server.signSMB(&packet, mid: mid)
+                runtime.withLock {
+                    mid.state = .submitted
+                    mid.whenSent = runtime.now
+                }
+                do {
+                    try server.smbSend(packet, function: function)
+                } catch {
+                    runtime.withLock {
+                        if mid.sequenceNumber != 0 { server.sequenceNumber = server.sequenceNumber &- 2 }
+                        server.pendingMids.removeAll { $0 === mid }
+                    }
+                    throw error
+                }
+                return mid
+            }
+        } catch {
+            server.addCredits()
+            throw error
+        }
+    }
+}
