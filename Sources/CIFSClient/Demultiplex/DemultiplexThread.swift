@@ -101,8 +101,9 @@ extension ServerInfo {
     /// Reads the rest of the frame into one buffer, checks it with ``checkSMB(_:)`` and hands it
     /// to the mid. Mirrors the kernel's `standard_receive3` and `handle_mid`.
     func standardReceive(mid: Mid?, frame: ReceivedFrame) throws {
-        guard frame.length <= maxFrameLength else {
-            let reason = "SMB response too long (\(frame.length) bytes, at most \(maxFrameLength))"
+        let limit = runtime.withLock { maxFrameLength }
+        guard frame.length <= limit else {
+            let reason = "SMB response too long (\(frame.length) bytes, at most \(limit))"
             try countMalformed(reason)
             throw CIFSError.malformedFrame(reason)
         }
