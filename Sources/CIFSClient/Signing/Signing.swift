@@ -28,6 +28,7 @@ extension ServerInfo {
         try SMB1Signing.sign(&packet, macKey: key, sequence: sequence)
         runtime.withLock {
             mid.sequenceNumber = sequence
+            mid.signingKey = key
             sequenceNumber = sequence &+ 2
         }
         try runtime.tracepoint(
@@ -38,13 +39,12 @@ extension ServerInfo {
                    StateDiff("mid[\(mid.mid)].sequenceNumber", 0, sequence)])
     }
 
-    /// Checks a reply's signature against `expectedSequence` (the request's sequence + 1).
-    /// Returns nil when there is nothing to check (no session established yet, a NEGOTIATE
-    /// reply, an oplock break), else whether it verified. Mirrors the kernel's
-    /// `cifs_verify_signature`.
-    func verifySignature(_ packet: [UInt8], expectedSequence: UInt32) -> Bool? {
-        let (established, key) = runtime.withLock { (sessionEstablished, sessionKey) }
-        guard established, packet.count >= SMBHeader.size else { return nil }
+    /// Checks a reply's signature against `expectedSequence` (the request's sequence + 1) with
+    /// the key its request was signed with. Returns nil when there is nothing to check (the
+    /// request went out before a session established signing, a NEGOTIATE reply, an oplock
+    /// break), else whether it verified. Mirrors the kernel's `cifs_verify_signature`.
+    func verifySignature(_ packet: [UInt8], key: [UInt8], expectedSequence: UInt32) -> Bool? {
+        guard !key.isEmpty, packet.count >= SMBHeader.size else { return nil }
         let command = SMBCommand(packet[4])
         if command == .negotiate { return nil }
         if command == .lockingAndX, !SMBHeaderBits.isReply(packet) { return nil }
@@ -56,8 +56,8 @@ extension ServerInfo {
     /// Mirrors the signing half of the kernel's `cifs_check_receive`.
     func checkReceiveSignature(_ reply: [UInt8], mid: Mid) throws {
         guard signingEnabled else { return }
-        let expected = mid.sequenceNumber &+ 1
-        guard let verified = verifySignature(reply, expectedSequence: expected) else { return }
+        let (expected, key) = runtime.withLock { (mid.sequenceNumber &+ 1, mid.signingKey) }
+        guard let verified = verifySignature(reply, key: key, expectedSequence: expected) else { return }
         let received = Array(reply[SMBHeader.signatureRange])
         if verified {
             let count = runtime.withLock { () -> Int in

@@ -47,6 +47,10 @@ public final class Mid: @unchecked Sendable, CustomStringConvertible {
     public internal(set) var malformedReason: String?
     /// The sequence number the request was signed with; its reply is verified with this + 1.
     public internal(set) var sequenceNumber: UInt32 = 0
+    /// The MAC key the request was signed with (empty if it was not signed). The reply is
+    /// verified with this key even if a reconnect has cleared the connection's key meanwhile —
+    /// 3.8 read `session_estab` at check time and so skipped replies that raced a reconnect.
+    var signingKey: [UInt8] = []
     /// Reads the reply off the socket; `nil` means `standard_receive3`.
     public var receive: MidReceive?
     /// Called when the mid completes; defaults to waking the thread blocked in
