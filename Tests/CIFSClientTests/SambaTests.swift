@@ -78,6 +78,17 @@ struct SambaTests {
         #expect(mount.statistics.signatureFailures == 0)
     }
 
+    @Test("old-style ntlm against SIGNING=mandatory: smbd never signs old-style sessions, every check is -EACCES, the data is used")
+    func oldStyleAgainstMandatory() throws {
+        guard let address = Self.lab("CIFSTEP_SAMBA_SIGNED") else { return }
+        let (hello, mount) = try Self.fetch(address, auth: .ntlm, path: "hello.txt")
+        #expect(hello == Harness.helloText)
+        #expect(mount.server.signingEnabled)
+        // TREE_CONNECT, NT_CREATE, TRANS2, READ, CLOSE, TDIS, LOGOFF: none signed by smbd.
+        #expect(mount.statistics.signatureFailures == 7)
+        #expect(mount.statistics.signaturesVerified == 0)
+    }
+
     @Test("a wrong password is STATUS_LOGON_FAILURE")
     func wrongPassword() throws {
         guard let address = Self.lab("CIFSTEP_SAMBA") else { return }
