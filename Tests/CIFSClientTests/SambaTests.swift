@@ -22,7 +22,7 @@ struct SambaTests {
         return nil
     }
 
-    static func fetch(_ address: (host: String, port: UInt16), auth: AuthMode, sign: Bool = false,
+    static func fetch(_ address: (host: String, port: UInt16), auth: SecurityType, sign: Bool = false,
                       path: String, rsize: Int? = nil) throws -> ([UInt8], CIFSMount) {
         let runtime = FreeRunRuntime(seed: 99)
         var options = Harness.options(auth: auth, sign: sign, rsize: rsize, host: address.host)
@@ -32,8 +32,8 @@ struct SambaTests {
         }
     }
 
-    @Test("sec=ntlm, unsigned: hello.txt and random-1m.bin", arguments: [AuthMode.ntlm, .ntlmv2, .ntlmssp])
-    func unsigned(auth: AuthMode) throws {
+    @Test("sec=ntlm, unsigned: hello.txt and random-1m.bin", arguments: [SecurityType.ntlm, .ntlmv2, .ntlmssp])
+    func unsigned(auth: SecurityType) throws {
         guard let address = Self.lab("CIFSTEP_SAMBA") else { return }
         let (hello, helloMount) = try Self.fetch(address, auth: auth, path: "hello.txt")
         #expect(hello == Harness.helloText)

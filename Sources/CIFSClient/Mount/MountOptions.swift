@@ -11,7 +11,7 @@ public struct MountOptions: Sendable, Equatable {
     /// Domain; `nil` lets the kernel's rules pick one (`WORKGROUP` for old-style NTLMv2, the
     /// server's for NTLMSSP, none for NTLM).
     public var domain: String?
-    public var auth: AuthMode
+    public var auth: SecurityType
     /// Require signing (`--sign`, the kernel's `sec=ntlmi` / `ntlmv2i` / `ntlmsspi`).
     public var sign: Bool
     /// Bytes per READ_ANDX; `nil` picks the kernel's default (61,440 with CAP_LARGE_READX).
@@ -28,7 +28,7 @@ public struct MountOptions: Sendable, Equatable {
     public var nativeLanMan: String
 
     public init(host: String, share: String, user: String, password: String, domain: String? = nil,
-                auth: AuthMode = .ntlmssp, sign: Bool = false, rsize: Int? = nil,
+                auth: SecurityType = .ntlmssp, sign: Bool = false, rsize: Int? = nil,
                 passwordEncoding: PasswordEncoding = .kernel, reconnectAttempts: Int = 3,
                 reconnectDelay: UInt64 = 3_000_000_000, nativeOS: String = "Linux version 3.8.0",
                 nativeLanMan: String = "CIFS VFS Client for Linux") {

@@ -2,8 +2,9 @@ import KernelRuntime
 import SMBCrypto
 import SMBWire
 
-/// How the session authenticates: the kernel's `sec=` mount option.
-public enum AuthMode: String, Sendable, Equatable, CaseIterable, CustomStringConvertible {
+/// How the session authenticates: the kernel's `sec=` mount option, kept in `ses->sectype`
+/// (`enum securityEnum`: `NTLM`, `NTLMv2`, `RawNTLMSSP`).
+public enum SecurityType: String, Sendable, Equatable, CaseIterable, CustomStringConvertible {
     /// Old-style SESSION_SETUP_ANDX (13 words), 24-byte NTLMv1 response in both password fields.
     case ntlm
     /// Old-style SESSION_SETUP_ANDX with a raw NTLMv2 response (the domain as target info).
@@ -40,7 +41,7 @@ public final class Session: @unchecked Sendable {
     /// old-style NTLMv2, the server's NetBIOS domain for NTLMSSP).
     public internal(set) var domainName: String?
     let password: String
-    public let auth: AuthMode
+    public let auth: SecurityType
     /// The mount asked for signing (`--sign`; the kernel's `sec=ntlmi` and friends, CIFSSEC_MUST_SIGN).
     public let wantsSigning: Bool
     /// How the NT hash is computed from the password.
@@ -79,7 +80,7 @@ public final class Session: @unchecked Sendable {
     /// Serialises session setup and reconnect (the kernel's `session_mutex`).
     public let sessionMutex = KernelMutex("session_mutex")
 
-    init(server: ServerInfo, user: String, password: String, domain: String?, auth: AuthMode, sign: Bool,
+    init(server: ServerInfo, user: String, password: String, domain: String?, auth: SecurityType, sign: Bool,
          passwordEncoding: PasswordEncoding, nativeOS: String, nativeLanMan: String) {
         self.wantsSigning = sign
         self.server = server

@@ -29,7 +29,7 @@ enum Harness {
         return bytes
     }
 
-    static func options(auth: AuthMode = .ntlm, sign: Bool = false, rsize: Int? = nil, password: String = "Wonderland-42",
+    static func options(auth: SecurityType = .ntlm, sign: Bool = false, rsize: Int? = nil, password: String = "Wonderland-42",
                         host: String = "fake", reconnectAttempts: Int = 3) -> MountOptions {
         MountOptions(host: host, share: "share", user: "alice", password: password, auth: auth, sign: sign,
                      rsize: rsize, reconnectAttempts: reconnectAttempts)
