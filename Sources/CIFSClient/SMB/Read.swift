@@ -43,6 +43,16 @@ extension Session {
     func cifsRead(_ file: OpenFile, offset: UInt64, count: Int, rsize: Int,
                   deliver: (ArraySlice<UInt8>) throws -> Void) throws -> Int {
         let runtime = server.runtime
+        try runtime.tracepoint("cifs_read", .enter, "\(file.path): \(count) bytes at offset \(offset), rsize \(rsize)")
+        let total = try readPieces(file, offset: offset, count: count, rsize: rsize, deliver: deliver)
+        try runtime.tracepoint("cifs_read", .exit, "\(total) bytes read")
+        return total
+    }
+
+    /// The loop of ``cifsRead(_:offset:count:rsize:deliver:)``.
+    private func readPieces(_ file: OpenFile, offset: UInt64, count: Int, rsize: Int,
+                            deliver: (ArraySlice<UInt8>) throws -> Void) throws -> Int {
+        let runtime = server.runtime
         var total = 0
         var position = offset
         while total < count {
