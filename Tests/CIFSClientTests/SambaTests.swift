@@ -22,10 +22,15 @@ struct SambaTests {
         return nil
     }
 
+    /// The lab's account (`scripts/test` may set its own).
+    static var user: String { Harness.environment("CIFSTEP_SAMBA_USER") ?? "alice" }
+    static var password: String { Harness.environment("CIFSTEP_SAMBA_PASSWORD") ?? "Wonderland-42" }
+
     static func fetch(_ address: (host: String, port: UInt16), auth: SecurityType, sign: Bool = false,
                       path: String, rsize: Int? = nil) throws -> ([UInt8], CIFSMount) {
         let runtime = FreeRunRuntime(seed: 99)
-        var options = Harness.options(auth: auth, sign: sign, rsize: rsize, host: address.host)
+        var options = Harness.options(auth: auth, sign: sign, rsize: rsize, password: password, host: address.host)
+        options.user = user
         options.reconnectAttempts = 1
         return try Harness.fetch(runtime, options: options, path: path) {
             try TCPTransport.connect(host: address.host, port: address.port)
@@ -94,7 +99,9 @@ struct SambaTests {
         guard let address = Self.lab("CIFSTEP_SAMBA") else { return }
         let runtime = FreeRunRuntime(seed: 1)
         let error = Harness.Box<CIFSError?>(nil)
-        try Harness.withMount(runtime, options: Harness.options(auth: .ntlmssp, password: "nope", host: address.host), connect: {
+        var options = Harness.options(auth: .ntlmssp, password: Self.password + "-wrong", host: address.host)
+        options.user = Self.user
+        try Harness.withMount(runtime, options: options, connect: {
             try TCPTransport.connect(host: address.host, port: address.port)
         }) { mount in
             do { try mount.mount() } catch let e as CIFSError { error.value = e }
