@@ -175,4 +175,25 @@ struct MalformedReplyTests {
         #expect(first.0.contains { $0.function == "cifs_reconnect_tcon" })
         #expect(first.0.contains { $0.function == "cifs_reopen_file" && $0.phase == .exit })
     }
+
+    @Test("a reply that never comes: 3.8's synchronous wait has no timeout; the stepped runtime reports the deadlock")
+    func droppedReplyDeadlock() throws {
+        let runtime = SteppedRuntime(seed: 12)
+        let fake = server(runtime, on: .readAndX) { _ in [] }
+        let caught = Harness.Box<RuntimeError?>(nil)
+        do {
+            _ = try run(runtime, fake) { mount, file in
+                _ = try mount.read(file, offset: 0, count: 100)
+            }
+        } catch let error as RuntimeError {
+            caught.value = error
+        }
+        guard case let .deadlock(blocked)? = caught.value else {
+            Issue.record("expected a deadlock report, got \(String(describing: caught.value))")
+            return
+        }
+        let waits = blocked.map { "\($0.name): \($0.waitingFor)" }.sorted()
+        #expect(waits.contains { $0.hasPrefix("reader: mid ") })
+        #expect(waits.contains { $0.hasPrefix("cifsd: pipe") })
+    }
 }
