@@ -11,7 +11,7 @@ public struct PcapWriter {
     public private(set) var bytes: [UInt8] = []
     private var clientSeq: UInt32 = 1_000
     private var serverSeq: UInt32 = 5_000
-    private let clientPort: UInt16
+    private var clientPort: UInt16
     private let clientIP: [UInt8] = [127, 0, 0, 1]
     private let serverIP: [UInt8] = [127, 0, 0, 2]
 
@@ -25,6 +25,20 @@ public struct PcapWriter {
         w.u32(262_144)          // snaplen
         w.u32(1)                // LINKTYPE_ETHERNET
         bytes = w.bytes
+    }
+
+    /// Starts another TCP connection (a reconnect) from `clientPort`, with its handshake.
+    public mutating func newConnection(clientPort: UInt16, timestampMicros: UInt64) {
+        self.clientPort = clientPort
+        clientSeq = 1_000
+        serverSeq = 5_000
+        handshake(timestampMicros: timestampMicros)
+    }
+
+    /// Hands over the bytes written so far (for streaming to a file) and forgets them.
+    public mutating func drain() -> [UInt8] {
+        defer { bytes.removeAll(keepingCapacity: true) }
+        return bytes
     }
 
     /// Records the TCP three-way handshake; call once before the first message.

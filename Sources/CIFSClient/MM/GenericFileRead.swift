@@ -1,0 +1,260 @@
+import KernelRuntime
+
+extension PageCache {
+    /// Reads up to `count` bytes at `position` through the page cache, handing the bytes to
+    /// `sink` page by page, in file order. Mirrors the kernel's `do_generic_file_read` with
+    /// `file_read_actor` as the actor.
+    ///
+    /// For each page: `find_get_page`; on a miss, `page_cache_sync_readahead` and look again; a
+    /// page with `PG_readahead` starts `page_cache_async_readahead`; a page that is not uptodate is
+    /// locked with `lock_page_killable` — which sleeps until the I/O completion unlocks it — and,
+    /// if still not uptodate, read with the synchronous `readpage` fallback; then the bytes up to
+    /// end of file are copied out and the page is marked consumed (so it can be evicted).
+    ///
+    /// As in 3.8, `i_size` is checked only once a page is uptodate: a read that starts at (or
+    /// runs on to) a page wholly past end of file still allocates that page and reads it with
+    /// `readpage` before returning 0 for it. Callers that know the size (`cifstep get`) can
+    /// simply stop there.
+    ///
+    /// - Parameters:
+    ///   - ra: the open file's readahead state (`file->f_ra`); `prevPos` is updated.
+    ///   - operations: the file system's `readpages`/`readpage`.
+    ///   - position: the file position (`*ppos`); advanced past the bytes read.
+    ///   - count: bytes wanted.
+    ///   - sink: receives each run of bytes (at most one page); valid only during the call.
+    /// - Returns: bytes read: fewer than `count` at end of file, or when an error stopped the
+    ///   read after some bytes were already copied (the kernel's short read).
+    /// - Throws: the error of `readpage` or ``PageCacheError/io(index:)`` when nothing could be
+    ///   read; ``KernelRuntime/RuntimeAbort`` when the run is aborted; whatever `sink` throws.
+    public func doGenericFileRead(
+        _ ra: FileReadaheadState, operations: any AddressSpaceOperations, position: inout Int64, count: Int,
+        sink: (UnsafeRawBufferPointer) throws -> Void
+    ) throws -> Int {
+        // generic_file_aio_read skips empty requests before calling do_generic_file_read.
+        guard count > 0, position >= 0 else { return 0 }
+        let start = position
+        try runtime.tracepoint("do_generic_file_read", .enter, "pos \(start) count \(count)")
+
+        var index = Int(start >> Int64(Page.shift))
+        var offset = Int(start & Int64(Page.offsetMask))
+        var previousIndex = Int(ra.prevPos >> Int64(Page.shift))
+        var previousOffset = Int(ra.prevPos & Int64(Page.offsetMask))
+        // Clamped so that no request, however large, overflows the end position.
+        let end = start + min(Int64(count), Int64.max - start - Int64(Page.size))
+        let lastIndex = Int((end + Int64(Page.offsetMask)) >> Int64(Page.shift))
+        var remaining = count
+        var copied = 0
+        var failure: (any Error)?
+
+        pages: while true {
+            // find_page:
+            let page: Page
+            var flags: PageFlags
+            if let found = try findGetPageAndFlags(index) {
+                (page, flags) = found
+            } else {
+                try pageCacheSyncReadahead(
+                    ra, operations: operations, index: index, requestPages: lastIndex - index)
+                if let found = try findGetPageAndFlags(index) {
+                    (page, flags) = found
+                } else {
+                    // no_cached_page: allocate the page ourselves and read it synchronously.
+                    guard let fresh = try addReaderPage(at: index) else { continue pages }
+                    page = fresh
+                    flags = .uptodate
+                    let outcome: PageOutcome
+                    do {
+                        outcome = try readpageAndWait(page, ra: ra, operations: operations)
+                    } catch {
+                        pageCacheRelease(page)
+                        throw error
+                    }
+                    switch outcome {
+                    case .uptodate: break
+                    case .retry:
+                        pageCacheRelease(page)
+                        continue pages
+                    case let .failed(error):
+                        pageCacheRelease(page)
+                        failure = error
+                        break pages
+                    }
+                }
+            }
+
+            do {
+                if flags.contains(.readahead) {
+                    try pageCacheAsyncReadahead(
+                        ra, operations: operations, page: page, index: index, requestPages: lastIndex - index)
+                }
+                if !flags.contains(.uptodate) {
+                    switch try waitForPage(page, ra: ra, operations: operations) {
+                    case .uptodate: break
+                    case .retry:
+                        pageCacheRelease(page)
+                        continue pages
+                    case let .failed(error):
+                        pageCacheRelease(page)
+                        failure = error
+                        break pages
+                    }
+                }
+            } catch {
+                pageCacheRelease(page)
+                throw error
+            }
+
+            // page_ok: the page is uptodate; check i_size only now.
+            let fileSize = self.fileSize
+            let endIndex = Int((fileSize - 1) >> Int64(Page.shift))
+            if fileSize == 0 || index > endIndex {
+                pageCacheRelease(page)
+                break pages
+            }
+            var available = Page.size
+            if index == endIndex {
+                available = Int((fileSize - 1) & Int64(Page.offsetMask)) + 1
+                if available <= offset {
+                    pageCacheRelease(page)
+                    break pages
+                }
+            }
+            available -= offset
+            previousIndex = index
+
+            // actor = file_read_actor: copy out as much of the page as the reader still wants.
+            let taken = min(available, remaining)
+            do {
+                try runtime.tracepoint(
+                    "file_read_actor", .note, "copy \(taken) bytes from page[\(index)] + \(offset)")
+                try page.withUnsafeBytes { bytes in
+                    try sink(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + taken)]))
+                }
+            } catch {
+                pageCacheRelease(page)
+                throw error
+            }
+            releaseAfterCopy(page, consumedToEnd: taken == available)
+            copied += taken
+            remaining -= taken
+            offset += taken
+            index += offset >> Page.shift
+            offset &= Page.offsetMask
+            previousOffset = offset
+
+            if taken == available && remaining > 0 { continue pages }
+            break pages
+        }
+
+        // out:
+        let oldPrevPos = ra.prevPos
+        ra.prevPos = (Int64(previousIndex) << Int64(Page.shift)) | Int64(previousOffset)
+        position = (Int64(index) << Int64(Page.shift)) + Int64(offset)
+        try runtime.tracepoint(
+            "do_generic_file_read", .exit,
+            "\(copied) bytes" + (failure.map { ", stopped by \($0)" } ?? ""),
+            diff: [StateDiff("ra.prev_pos", oldPrevPos, ra.prevPos), StateDiff("f_pos", start, position)])
+        if let failure, copied == 0 { throw failure }
+        return copied
+    }
+
+    /// How a wait for a page's I/O ended.
+    private enum PageOutcome {
+        case uptodate
+        /// The page left the cache while we waited: look it up again.
+        case retry
+        case failed(any Error)
+    }
+
+    /// `page_not_up_to_date`: lock the page (sleeping until the I/O in flight unlocks it); if
+    /// someone filled it meanwhile, unlock and use it; otherwise read it synchronously.
+    private func waitForPage(
+        _ page: Page, ra: FileReadaheadState, operations: any AddressSpaceOperations
+    ) throws -> PageOutcome {
+        try lockPageKillable(page)
+        // page_not_up_to_date_locked:
+        let (inCache, uptodate) = runtime.withLock { (page.residency == .cached, page.flags.contains(.uptodate)) }
+        if !inCache {
+            try unlockPage(page)
+            return .retry
+        }
+        if uptodate {
+            try unlockPage(page)
+            return .uptodate
+        }
+        return try readpageAndWait(page, ra: ra, operations: operations)
+    }
+
+    /// `readpage:` the page is locked and not uptodate: ask the file system to read it (it
+    /// unlocks the page), then wait for it to be unlocked and check the result.
+    private func readpageAndWait(
+        _ page: Page, ra: FileReadaheadState, operations: any AddressSpaceOperations
+    ) throws -> PageOutcome {
+        let index = page.index
+        clearPageError(page)
+        runtime.withLock { stats.readpageCalls += 1 }
+        try runtime.tracepoint(
+            "readpage", .enter, "page[\(index)] not uptodate: synchronous a_ops->readpage (cifs_readpage)")
+        do {
+            try operations.readpage(self, page)
+        } catch let error where !(error is RuntimeAbort) {
+            try runtime.tracepoint("readpage", .exit, "page[\(index)] failed: \(error)")
+            return .failed(error)
+        }
+        if !flags(of: page).contains(.uptodate) {
+            // The read may still be in flight: wait for its unlock, then look again.
+            try lockPageKillable(page)
+            let (inCache, uptodate) = runtime.withLock { (page.residency == .cached, page.flags.contains(.uptodate)) }
+            try unlockPage(page)
+            if !uptodate {
+                if !inCache { return .retry }
+                let old = ra.raPages
+                shrinkReadaheadSizeEIO(ra)
+                try runtime.tracepoint(
+                    "readpage", .exit, "page[\(index)] still not uptodate: -EIO",
+                    diff: [StateDiff("ra.ra_pages", old, ra.raPages)])
+                return .failed(PageCacheError.io(index: index))
+            }
+        }
+        try runtime.tracepoint("readpage", .exit, "page[\(index)] uptodate")
+        return .uptodate
+    }
+
+    /// After an I/O error, read ahead less. Mirrors `shrink_readahead_size_eio`.
+    func shrinkReadaheadSizeEIO(_ ra: FileReadaheadState) {
+        ra.raPages /= 4
+    }
+
+    /// `no_cached_page`: a frame for `index`, locked, inserted and pinned by the reader; `nil`
+    /// when someone inserted the index first (look it up again). Mirrors
+    /// `page_cache_alloc_cold` + `add_to_page_cache_lru`.
+    private func addReaderPage(at index: Int) throws -> Page? {
+        var reclaimed: [Reclaim] = []
+        let page: Page? = runtime.withLock {
+            let page = allocateForReaderLocked(reclaimed: &reclaimed)
+            guard tree[index] == nil else {
+                freeUnusedLocked(page)
+                return nil
+            }
+            page.flags.insert(.locked)
+            insertLocked(page, at: index)
+            page.pins = 1
+            return page
+        }
+        try traceReclaims(reclaimed)
+        if let page {
+            try runtime.tracepoint(
+                "add_to_page_cache_lru", .note, "page[\(index)] (frame \(page.frame)) allocated for the reader, locked",
+                diff: [StateDiff("page[\(index)].locked", false, true)])
+        }
+        return page
+    }
+
+    /// Drops the reader's reference after copying; a page copied out to its end is consumed.
+    private func releaseAfterCopy(_ page: Page, consumedToEnd: Bool) {
+        runtime.withLock {
+            if consumedToEnd { markConsumedLocked(page) }
+            if page.pins > 0 { page.pins -= 1 }
+        }
+    }
+}
