@@ -1,0 +1,211 @@
+import KernelRuntime
+import SMBWire
+
+extension ServerInfo {
+    /// Starts the cifsd thread for this connection. Mirrors the `kthread_run` in the kernel's
+    /// `cifs_get_tcp_session`.
+    func startDemultiplexThread() {
+        let thread = runtime.spawn(name: "cifsd") { [self] in
+            try demultiplexThread()
+        }
+        runtime.withLock { cifsd = thread }
+    }
+
+    /// The cifsd loop: reads each reply frame, finds its mid, lets the mid's `receive` consume
+    /// the frame and runs its `callback`. A lost or out-of-sync connection is reconnected; the
+    /// loop ends when the mount sets ``TCPStatus/exiting``. Mirrors the kernel's
+    /// `cifs_demultiplex_thread`.
+    func demultiplexThread() throws {
+        try runtime.tracepoint("cifs_demultiplex_thread", .enter, "cifsd reading replies from \(hostname)")
+        while runtime.withLock({ tcpStatus }) != .exiting {
+            guard let transport = runtime.withLock({ self.transport }) else { break }
+            do {
+                try receiveOneFrame(from: transport)
+            } catch is RuntimeAbort {
+                throw RuntimeAbort()
+            } catch {
+                if runtime.withLock({ tcpStatus }) == .exiting { break }
+                try reconnect(reason: String(describing: error))
+            }
+        }
+        try cleanDemultiplexInfo()
+        try runtime.tracepoint("cifs_demultiplex_thread", .exit, "cifsd exits")
+    }
+
+    /// One trip round the loop: the 4-byte NBSS header, the SMB header down to the MID, then
+    /// the mid's `receive` and `callback`.
+    func receiveOneFrame(from transport: any Transport) throws {
+        let nbss = try ReceivedFrame.receiveExactly(transport, NBSSFrame.headerSize)
+        let (type, length) = NBSSFrame.parseHeader(nbss[0], nbss[1], nbss[2], nbss[3])
+        try runtime.tracepoint(
+            "cifs_demultiplex_thread", .receive,
+            "RFC1002 header: \(NBSSFrame.typeName(type)), length \(length)",
+            buffers: [TraceBuffer(name: "NBSS header", bytes: nbss, spans: SMBTrace.nbssSpans(nbss))])
+        guard try isSMBResponse(type: type, length: length, transport: transport) else { return }
+        // Make sure there is enough to reach the MID.
+        guard length >= SMBHeader.size else {
+            try countMalformed("SMB response too short (\(length) bytes)")
+            throw CIFSError.malformedFrame("SMB response too short (\(length) bytes)")
+        }
+        let header = try ReceivedFrame.receiveExactly(transport, SMBHeader.size)
+        let frame = ReceivedFrame(transport: transport, length: length, header: header)
+        let mid = findMid(header)
+        if let mid, let receive = mid.receive {
+            try receive(self, mid, frame)
+        } else {
+            try standardReceive(mid: mid, frame: frame)
+        }
+        if frame.remaining > 0 { try frame.discardRemaining() }
+        if let mid {
+            try mid.callback(mid)
+        } else {
+            let count = runtime.withLock { () -> Int in
+                unknownFrames += 1
+                return unknownFrames
+            }
+            try runtime.tracepoint(
+                "cifs_demultiplex_thread", .note,
+                "No task to wake, unknown frame received! (mid \(SMBHeaderBits.mid(header)), "
+                    + "\(SMBCommand(header[4]).name)); dropped",
+                diff: [StateDiff("server.unknownFrames", count - 1, count)])
+        }
+    }
+
+    /// Whether an NBSS frame carries an SMB message; keep-alives are skipped, any other type
+    /// puts the stream out of sync. Mirrors the kernel's `is_smb_response`.
+    func isSMBResponse(type: UInt8, length: Int, transport: any Transport) throws -> Bool {
+        switch type {
+        case NBSSFrame.sessionMessage:
+            return true
+        case NBSSFrame.keepAlive:
+            _ = try ReceivedFrame.receiveExactly(transport, length)
+            try runtime.tracepoint("is_smb_response", .note, "RFC 1002 session keep alive")
+            return false
+        default:
+            let reason = "RFC 1002 unknown response type 0x\(String(type, radix: 16)) (\(NBSSFrame.typeName(type)))"
+            try countMalformed(reason)
+            throw CIFSError.malformedFrame(reason)
+        }
+    }
+
+    /// The pending mid a reply header answers: same MID, same command, still submitted.
+    /// Mirrors the kernel's `cifs_find_mid`.
+    func findMid(_ header: [UInt8]) -> Mid? {
+        let number = SMBHeaderBits.mid(header)
+        let command = SMBCommand(header[4])
+        return runtime.withLock {
+            pendingMids.first { $0.mid == number && $0.state == .submitted && $0.command == command }
+        }
+    }
+
+    /// Reads the rest of the frame into one buffer, checks it with ``checkSMB(_:)`` and hands it
+    /// to the mid. Mirrors the kernel's `standard_receive3` and `handle_mid`.
+    func standardReceive(mid: Mid?, frame: ReceivedFrame) throws {
+        let limit = runtime.withLock { maxFrameLength }
+        guard frame.length <= limit else {
+            let reason = "SMB response too long (\(frame.length) bytes, at most \(limit))"
+            try countMalformed(reason)
+            throw CIFSError.malformedFrame(reason)
+        }
+        let message = frame.header + (try frame.read(frame.remaining))
+        let hint = mid?.trans2Request
+        try runtime.tracepoint(
+            "standard_receive3", .receive,
+            "\(SMBTrace.summary(message, trans2Request: hint)), \(message.count) bytes"
+                + (mid == nil ? ", no pending mid" : " for mid \(SMBHeaderBits.mid(message))"),
+            buffers: [SMBTrace.buffer("reply", message, trans2Request: hint)])
+        let problem = Self.checkSMB(message)
+        if let problem { try countMalformed("Bad SMB: " + problem) }
+        guard let mid else { return }
+        try dequeueMid(mid, response: message, malformed: problem)
+    }
+
+    /// Stores the reply in the mid and takes it off ``pendingMids``. Mirrors the kernel's
+    /// `dequeue_mid`.
+    func dequeueMid(_ mid: Mid, response: [UInt8], malformed: String?) throws {
+        let newState: MidState = malformed == nil ? .responseReceived : .responseMalformed
+        runtime.withLock {
+            mid.response = response
+            mid.malformedReason = malformed
+            mid.state = newState
+            pendingMids.removeAll { $0 === mid }
+        }
+        try runtime.tracepoint(
+            "dequeue_mid", .note, "mid \(mid.mid) \(mid.command.name): \(newState)",
+            diff: [StateDiff("mid[\(mid.mid)].state", MidState.submitted, newState)])
+    }
+
+    func countMalformed(_ reason: String) throws {
+        let count = runtime.withLock { () -> Int in
+            malformedFrames += 1
+            return malformedFrames
+        }
+        try runtime.tracepoint(
+            "cifs_demultiplex_thread", .note, reason, diff: [StateDiff("server.malformedFrames", count - 1, count)])
+    }
+
+    /// The kernel's sanity check of a reply before it is handed to the waiter: big enough to
+    /// reach ByteCount, the `\xFFSMB` magic, a reply (or an oplock break), and a length that
+    /// matches WordCount and ByteCount (allowing ByteCount to wrap for reads over 64 KiB and
+    /// up to 512 trailing bytes). Returns why it fails, or nil. Mirrors the kernel's `checkSMB`.
+    static func checkSMB(_ message: [UInt8]) -> String? {
+        let length = message.count
+        let headerWithWordCount = SMBHeader.size + 1
+        // Too small to even get to a ByteCount?
+        if length < headerWithWordCount + 2 {
+            if length >= SMBHeader.size, SMBHeaderBits.status(message) != 0 {
+                return nil  // an error reply may carry neither WordCount nor ByteCount
+            }
+            if length == headerWithWordCount + 1, message[SMBHeader.size] == 0, message[headerWithWordCount] == 0 {
+                return nil  // some servers send half a ByteCount on empty replies
+            }
+            return "length \(length) less than an SMB header with its counts"
+        }
+        guard Array(message[0..<4]) == SMBHeader.protocolID else {
+            return "bad protocol string signature header \(Hex.encode(Array(message[0..<4])))"
+        }
+        if !SMBHeaderBits.isReply(message) {
+            let isOplockBreak = SMBCommand(message[4]) == .lockingAndX
+            if !isOplockBreak { return "server sent request, not response" }
+        }
+        let wordCount = Int(message[SMBHeader.size])
+        let byteCountAt = headerWithWordCount + 2 * wordCount
+        guard byteCountAt + 2 <= length else {
+            return "WordCount \(wordCount) runs past the end of a \(length)-byte frame"
+        }
+        let byteCount = Int(message[byteCountAt]) | Int(message[byteCountAt + 1]) << 8
+        let calculated = byteCountAt + 2 + byteCount
+        if length != calculated {
+            // ByteCount wraps for READ_ANDX replies over 64 KiB.
+            if length > 64 * 1024, length > calculated, length & 0xFFFF == calculated & 0xFFFF { return nil }
+            if length < calculated {
+                return "frame of \(length) bytes smaller than the \(calculated) its counts describe"
+            }
+            if length > calculated + 512 {
+                return "frame of \(length) bytes more than 512 bytes larger than the \(calculated) its counts describe"
+            }
+        }
+        return nil
+    }
+
+    /// Fails every mid still pending with `shutdown` and wakes everyone: cifsd is leaving.
+    /// Mirrors the kernel's `clean_demultiplex_info`.
+    func cleanDemultiplexInfo() throws {
+        let (orphans, socket) = runtime.withLock { () -> ([Mid], (any Transport)?) in
+            tcpStatus = .exiting
+            let mids = pendingMids
+            pendingMids = []
+            for mid in mids { mid.state = .shutdown }
+            let socket = transport
+            transport = nil
+            runtime.wakeAll(responseQueue)
+            runtime.wakeAll(requestQueue)
+            return (mids, socket)
+        }
+        socket?.close()
+        for mid in orphans {
+            try runtime.tracepoint("clean_demultiplex_info", .note, "mid \(mid.mid) \(mid.command.name): shutdown")
+            try mid.callback(mid)
+        }
+    }
+}

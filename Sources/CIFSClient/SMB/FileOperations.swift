@@ -1,0 +1,158 @@
+import KernelRuntime
+import SMBWire
+
+/// Access and disposition values the kernel's `cifs_open` used for a read-only open.
+enum OpenConstants {
+    static let genericRead: UInt32 = 0x8000_0000
+    static let fileShareAll: UInt32 = 0x0000_0007
+    static let fileOpen: UInt32 = 0x0000_0001
+    static let createNotDirectory: UInt32 = 0x0000_0040
+    static let attributeNormal: UInt32 = 0x0000_0080
+    static let securityImpersonation: UInt32 = 2
+    /// SECURITY_CONTEXT_TRACKING | SECURITY_EFFECTIVE_ONLY.
+    static let securityFlags: UInt8 = 0x03
+}
+
+extension Session {
+    /// Turns a share path (`dir/file.txt`, `/dir/file.txt`) into the form the kernel sent: a
+    /// leading backslash, backslash separators.
+    static func smbPath(_ path: String) throws -> String {
+        let parts = path.split(whereSeparator: { $0 == "/" || $0 == "\\" }).map(String.init)
+        guard !parts.isEmpty else { throw CIFSError.invalidArgument("empty path") }
+        return "\\" + parts.joined(separator: "\\")
+    }
+
+    /// NT_CREATE_ANDX for reading: GENERIC_READ, share all, FILE_OPEN, not a directory; no
+    /// oplock is requested (this client has no page cache that a break would flush). Returns
+    /// the FID and the end of file. Mirrors the kernel's `CIFSSMBOpen`.
+    func openFile(_ path: String, tree: TreeConnection, function: String = "cifs_open") throws -> (fid: UInt16, endOfFile: UInt64, allocation: UInt64) {
+        let runtime = server.runtime
+        try runtime.tracepoint("CIFSSMBOpen", .enter, "opening \(path) for reading (for \(function))")
+        try reconnectTcon(tree, command: .ntCreateAndX)
+        let header = headerAssemble(.ntCreateAndX, tree: tree)
+        let body = NTCreateAndXRequest(
+            flags: 0, rootDirectoryFID: 0, desiredAccess: OpenConstants.genericRead, allocationSize: 0,
+            extFileAttributes: OpenConstants.attributeNormal, shareAccess: OpenConstants.fileShareAll,
+            createDisposition: OpenConstants.fileOpen, createOptions: OpenConstants.createNotDirectory,
+            impersonationLevel: OpenConstants.securityImpersonation, securityFlags: OpenConstants.securityFlags,
+            fileName: path)
+        let reply = try sendReceive(try encodeRequest(header, body), function: "CIFSSMBOpen")
+        let packet = try decodeReply(NTCreateAndXResponse.self, reply)
+        if packet.body.directory != 0 {
+            throw CIFSError.status(.fileIsADirectory, command: .ntCreateAndX)
+        }
+        try runtime.tracepoint(
+            "CIFSSMBOpen", .exit,
+            "fid \(packet.body.fid), end of file \(packet.body.endOfFile), oplock level \(packet.body.oplockLevel)")
+        return (packet.body.fid, packet.body.endOfFile, packet.body.allocationSize)
+    }
+
+    /// TRANS2 QUERY_FILE_INFORMATION at SMB_QUERY_FILE_ALL_INFO; retried after a reconnect.
+    /// Mirrors the kernel's `CIFSSMBQFileInfo`.
+    func queryFileInfo(_ file: OpenFile) throws -> FileAllInfo {
+        let runtime = server.runtime
+        var attempts = 0
+        while true {
+            attempts += 1
+            do {
+                if runtime.withLock({ file.invalidHandle }) { try reopenFile(file) }
+                return try queryFileInfoOnce(file)
+            } catch CIFSError.again(let reason) {
+                // QFileInfoRetry: go round again once the tree is reconnected and the handle reopened.
+                guard attempts < CIFSMount.maxRetries else { throw CIFSError.again(reason) }
+                try runtime.tracepoint("CIFSSMBQFileInfo", .note, "-EAGAIN (\(reason)); retrying")
+            }
+        }
+    }
+
+    private func queryFileInfoOnce(_ file: OpenFile) throws -> FileAllInfo {
+        let runtime = server.runtime
+        let tree = file.tree
+        try reconnectTcon(tree, command: .transaction2)
+        let fid = runtime.withLock { file.fid }
+        try runtime.tracepoint("CIFSSMBQFileInfo", .enter, "fid \(fid): SMB_QUERY_FILE_ALL_INFO")
+        let header = headerAssemble(.transaction2, tree: tree)
+        let query = Trans2QueryFileInformationRequest(fid: fid, informationLevel: .queryFileAllInfo)
+        // The kernel's layout: one pad byte before the parameters (ParameterOffset 66), no
+        // data and DataOffset 0, MaxParameterCount 4, MaxDataCount CIFSMaxBufSize.
+        let request = query.request(maxParameterCount: 4, maxDataCount: 16384,
+                                    layout: Trans2Layout(parameterPad: [0], emptyDataOffset: 0))
+        let info = request.info(unicode: header.isUnicode)
+        let reply = try sendReceive(try encodeRequest(header, request), function: "CIFSSMBQFileInfo", trans2Request: info)
+        let packet = try decodeReply(Trans2Response.self, reply, trans2Request: info)
+        guard packet.body.data.count >= 40 else {
+            throw CIFSError.malformedReply(command: .transaction2, reason: "\(packet.body.data.count) bytes of FILE_ALL_INFO, need at least 40")
+        }
+        let decoded: FileInformation
+        do {
+            decoded = try packet.body.queryInformation(level: .queryFileAllInfo, unicode: header.isUnicode)
+        } catch let error as WireError {
+            throw CIFSError.malformedReply(command: .transaction2, reason: error.description)
+        }
+        guard case let .all(all) = decoded else {
+            throw CIFSError.malformedReply(command: .transaction2, reason: "not FILE_ALL_INFO")
+        }
+        let before = runtime.withLock { () -> UInt64 in
+            let old = file.size
+            file.size = all.endOfFile
+            file.allocationSize = all.allocationSize
+            return old
+        }
+        try runtime.tracepoint(
+            "CIFSSMBQFileInfo", .exit, "end of file \(all.endOfFile), allocation \(all.allocationSize)",
+            diff: [StateDiff("file.size", before, all.endOfFile)])
+        return all
+    }
+
+    /// CLOSE; a handle lost with the connection counts as closed. Mirrors the kernel's
+    /// `CIFSSMBClose`.
+    func closeFile(_ file: OpenFile) throws {
+        let runtime = server.runtime
+        let tree = file.tree
+        let (fid, invalid) = runtime.withLock { (file.fid, file.invalidHandle) }
+        try runtime.tracepoint("CIFSSMBClose", .enter, "closing fid \(fid)\(invalid ? " (handle already invalid)" : "")")
+        defer {
+            runtime.withLock {
+                file.closed = true
+                tree.openFiles.removeAll { $0 === file }
+            }
+        }
+        guard !invalid else { return }
+        do {
+            // Do not retry on a dead session: the server closed the file with it.
+            try reconnectTcon(tree, command: .close)
+            let header = headerAssemble(.close, tree: tree)
+            _ = try sendReceive(try encodeRequest(header, CloseRequest(fid: fid)), function: "CIFSSMBClose")
+        } catch let error as CIFSError {
+            switch error {
+            case .again, .hostDown, .shuttingDown:
+                // Since the session is dead, the file is closed on the server already.
+                break
+            default:
+                throw error
+            }
+        }
+        try runtime.tracepoint("CIFSSMBClose", .exit, "fid \(fid) closed")
+    }
+
+    /// Opens `file`'s path again after a reconnect and takes the new FID. Mirrors the kernel's
+    /// `cifs_reopen_file`.
+    func reopenFile(_ file: OpenFile) throws {
+        let runtime = server.runtime
+        try runtime.withMutex(file.fhMutex) {
+            guard runtime.withLock({ file.invalidHandle }) else { return }
+            try runtime.tracepoint("cifs_reopen_file", .enter, "reopening \(file.path)")
+            let result = try openFile(file.path, tree: file.tree, function: "cifs_reopen_file")
+            let old = runtime.withLock { () -> UInt16 in
+                let old = file.fid
+                file.fid = result.fid
+                file.invalidHandle = false
+                file.reopenCount += 1
+                return old
+            }
+            try runtime.tracepoint(
+                "cifs_reopen_file", .exit, "\(file.path) reopened as fid \(result.fid)",
+                diff: [StateDiff("file.fid", old, result.fid), StateDiff("file.invalidHandle", true, false)])
+        }
+    }
+}

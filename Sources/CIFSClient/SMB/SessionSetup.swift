@@ -1,0 +1,409 @@
+import KernelRuntime
+import SMBCrypto
+import SMBWire
+
+extension Session {
+    /// The phases of the NTLMSSP exchange (the kernel's `NtLmNegotiate`, `NtLmChallenge`,
+    /// `NtLmAuthenticate`).
+    enum NTLMSSPPhase: String {
+        case negotiate = "NtLmNegotiate"
+        case challenge = "NtLmChallenge"
+        case authenticate = "NtLmAuthenticate"
+    }
+
+    /// Sets up the session and, for the first session on the connection, seeds signing: the MAC
+    /// key becomes ``authKey``, the next sequence number 2 (the SESSION_SETUP reply itself was
+    /// signed with 1), and ``ServerInfo/sessionEstablished`` true. Mirrors the kernel's
+    /// `cifs_setup_session`.
+    func setupSession() throws {
+        let server = self.server
+        let runtime = server.runtime
+        runtime.withLock {
+            // As with the `nounix` mount option: no CIFS UNIX extensions.
+            capabilities = server.capabilities.subtracting(.unix)
+        }
+        let lastReply = try sessSetup()
+        try runtime.withMutex(server.srvMutex) {
+            let seeded = runtime.withLock { () -> Bool in
+                guard !server.sessionEstablished else { return false }
+                server.sessionKey = authKey
+                server.sequenceNumber = 2
+                server.sessionEstablished = true
+                return true
+            }
+            if seeded {
+                try runtime.tracepoint(
+                    "cifs_setup_session", .note,
+                    "first session: MAC key (\(authKey.count) bytes) = "
+                        + (auth == .ntlmssp ? "the exported session key" : "session key ‖ response as sent")
+                        + "; next request signs with sequence 2",
+                    buffers: [TraceBuffer(name: "MAC key", bytes: authKey)],
+                    diff: [StateDiff("server.sessionEstablished", false, true),
+                           StateDiff("server.sequenceNumber", 0, 2),
+                           StateDiff(path: "server.sessionKey", old: "", new: Hex.encode(authKey))])
+            }
+        }
+        if server.signingEnabled, let lastReply {
+            // 3.8 checks nothing before session_estab, so this reply was not verified; say
+            // whether it would have verified with sequence 1 (what the server signs it with).
+            let key = runtime.withLock { server.sessionKey }
+            let would = SMB1Signing.verify(packet: lastReply, macKey: key, sequence: 1)
+            let placeholder = Array(lastReply[SMBHeader.signatureRange]) == Array("BSRSPYL ".utf8)
+            try runtime.tracepoint(
+                "cifs_setup_session", .note,
+                "SESSION_SETUP reply signature (not checked by 3.8): "
+                    + (would ? "verifies with sequence 1" : placeholder ? "placeholder \"BSRSPYL \" (server not signing)"
+                        : "does not verify with sequence 1"))
+        }
+        let sessionUID = runtime.withLock { () -> UInt16 in
+            status = .good
+            needReconnect = false
+            authKey = []
+            ntlmssp = nil
+            return uid
+        }
+        try runtime.tracepoint(
+            "cifs_setup_session", .exit, "CIFS Session Established successfully, uid \(sessionUID)",
+            diff: [StateDiff("ses.status", SessionStatus.new, SessionStatus.good)])
+    }
+
+    /// SESSION_SETUP_ANDX for the session's ``auth`` mode; returns the last reply (for the
+    /// signing note). Mirrors the kernel's `CIFS_SessSetup`.
+    func sessSetup() throws -> [UInt8]? {
+        let runtime = server.runtime
+        try runtime.tracepoint("CIFS_SessSetup", .enter, "sec=\(auth) as \(domainName.map { "\($0)\\" } ?? "")\(user)")
+        var phase = NTLMSSPPhase.negotiate
+        var last: [UInt8]?
+        repeat {
+            if phase == .challenge { phase = .authenticate }
+            let (request, wordCount) = try buildSessionSetupRequest(phase: phase)
+            let reply = try sendReceive(request, function: "CIFS_SessSetup",
+                                        allowing: auth == .ntlmssp ? [.moreProcessingRequired] : [])
+            last = reply.bytes
+            if reply.header.status == .moreProcessingRequired {
+                guard phase == .negotiate else {
+                    throw CIFSError.malformedReply(command: .sessionSetupAndX, reason: "Unexpected more processing error")
+                }
+                phase = .challenge
+            }
+            try parseSessionSetupReply(reply, phase: phase, requestWordCount: wordCount)
+        } while phase == .challenge
+        let (sessionUID, guest) = runtime.withLock { (uid, isGuest) }
+        try runtime.tracepoint("CIFS_SessSetup", .exit, "logged in, uid \(sessionUID)" + (guest ? " (as guest)" : ""))
+        return last
+    }
+
+    /// The capabilities and flags of a SESSION_SETUP_ANDX request. Mirrors the kernel's
+    /// `cifs_ssetup_hdr`.
+    func sessionSetupHeader() -> (SMBHeader, SMBCapabilities, SessionSetupParameters) {
+        var header = headerNoTree(.sessionSetupAndX)
+        var caps: SMBCapabilities = [.largeFiles, .ntSMBs, .levelIIOplocks, .largeWriteX, .largeReadX]
+        let (sessionCaps, maxReq) = server.runtime.withLock { (capabilities, server.maxReq) }
+        if server.signingEnabled { header.flags2.insert(.securitySignature) }
+        if sessionCaps.contains(.unicode) { header.flags2.insert(.unicode); caps.insert(.unicode) }
+        if sessionCaps.contains(.status32) { header.flags2.insert(.ntStatus); caps.insert(.status32) }
+        if sessionCaps.contains(.dfs) { header.flags2.insert(.dfs); caps.insert(.dfs) }
+        // CIFSMaxBufSize (16384) + MAX_CIFS_HDR_SIZE (88) - 4.
+        let parameters = SessionSetupParameters(
+            maxBufferSize: 16468, maxMpxCount: UInt16(clamping: maxReq), vcNumber: 0, sessionKey: 0,
+            capabilities: caps)
+        return (header, caps, parameters)
+    }
+
+    /// Builds the request of one leg and returns it with its WordCount.
+    func buildSessionSetupRequest(phase: NTLMSSPPhase) throws -> ([UInt8], Int) {
+        let runtime = server.runtime
+        var (header, caps, parameters) = sessionSetupHeader()
+        let unicode = header.flags2.contains(.unicode)
+        switch auth {
+        case .ntlm:
+            let response = try setupNTLMResponse()
+            let body = OldStyleSessionSetupRequest(
+                parameters: parameters, caseInsensitivePassword: response, caseSensitivePassword: response,
+                accountName: user, primaryDomain: domainName ?? "", nativeOS: nativeOS, nativeLanMan: nativeLanMan)
+            return (try encodeRequest(header, SessionSetupAndXRequest.oldStyle(body)), 13)
+        case .ntlmv2:
+            let targetInfo = buildAVPairBlob()
+            let response = try setupNTLMv2Response(targetInfo: targetInfo)
+            // The kernel sends no LMv2 response: CaseInsensitivePasswordLength 0.
+            let body = OldStyleSessionSetupRequest(
+                parameters: parameters, caseInsensitivePassword: [], caseSensitivePassword: response,
+                accountName: user, primaryDomain: domainName ?? "", nativeOS: nativeOS, nativeLanMan: nativeLanMan)
+            return (try encodeRequest(header, SessionSetupAndXRequest.oldStyle(body)), 13)
+        case .ntlmssp:
+            guard unicode else { throw CIFSError.authentication("NTLMSSP requires Unicode support") }
+            header.flags2.insert(.extendedSecurity)
+            caps.insert(.extendedSecurity)
+            parameters.capabilities = caps
+            let blob: [UInt8]
+            switch phase {
+            case .negotiate:
+                blob = try buildNTLMSSPNegotiateBlob()
+            case .authenticate:
+                blob = try buildNTLMSSPAuthBlob()
+                header.uid = runtime.withLock { uid }
+            case .challenge:
+                throw CIFSError.authentication("invalid phase \(phase.rawValue)")
+            }
+            let body = ExtendedSessionSetupRequest(
+                parameters: parameters, securityBlob: blob, nativeOS: nativeOS, nativeLanMan: nativeLanMan)
+            return (try encodeRequest(header, SessionSetupAndXRequest.extended(body)), 12)
+        }
+    }
+
+    /// Reads a SESSION_SETUP_ANDX reply: the UID, guest flag, the CHALLENGE in the first
+    /// NTLMSSP leg, and the server's OS strings.
+    func parseSessionSetupReply(_ reply: ReplyBuffer, phase: NTLMSSPPhase, requestWordCount: Int) throws {
+        let runtime = server.runtime
+        let packet = try decodeReply(SessionSetupAndXResponse.self, reply)
+        let guest = packet.body.action & SessionSetupAndXResponse.actionGuest != 0
+        var strings: (String?, String?, String?) = (nil, nil, nil)
+        switch packet.body {
+        case let .oldStyle(response):
+            strings = (response.nativeOS, response.nativeLanMan, response.primaryDomain)
+        case let .extended(response):
+            strings = (response.nativeOS, response.nativeLanMan, response.primaryDomain)
+            if phase == .challenge { try decodeNTLMSSPChallenge(response.securityBlob) }
+        }
+        if phase == .challenge, case .oldStyle = packet.body {
+            throw CIFSError.malformedReply(command: .sessionSetupAndX, reason: "MORE_PROCESSING_REQUIRED without a security blob")
+        }
+        let before = runtime.withLock { uid }
+        runtime.withLock {
+            uid = reply.header.uid
+            isGuest = guest
+            serverOS = strings.0
+            serverNOS = strings.1
+            serverDomain = strings.2
+        }
+        try runtime.tracepoint(
+            "CIFS_SessSetup", .note,
+            "UID = \(reply.header.uid)\(guest ? ", Guest login" : "")"
+                + (strings.0.map { ", server OS \"\($0)\"" } ?? ""),
+            diff: [StateDiff("ses.uid", before, reply.header.uid)])
+    }
+
+    // MARK: - Old-style responses
+
+    /// The NTLMv1 response to the NEGOTIATE challenge; ``authKey`` becomes MD4(NT hash) ‖
+    /// response (40 bytes). Mirrors the kernel's `setup_ntlm_response` (`SMBNTencrypt`, `E_md4hash`,
+    /// `mdfour`).
+    func setupNTLMResponse() throws -> [UInt8] {
+        let runtime = server.runtime
+        let challenge = runtime.withLock { server.cryptKey }
+        runtime.withLock { cryptKey = challenge }
+        let ntHash = NTLM.ntHash(password: password, encoding: passwordEncoding)
+        let response: [UInt8]
+        let key: [UInt8]
+        do {
+            response = try NTLM.ntlmv1Response(ntHash: ntHash, challenge: challenge)
+            key = try NTLM.macKeyV1(sessionKey: try NTLM.sessionKeyV1(ntHash: ntHash), ntResponse: response)
+        } catch {
+            throw CIFSError.authentication("NTLM response: \(error)")
+        }
+        runtime.withLock { authKey = key }
+        try runtime.tracepoint(
+            "setup_ntlm_response", .note,
+            "NTLMv1 response to challenge \(Hex.encode(challenge)); auth key = MD4(NT hash) ‖ response",
+            buffers: [TraceBuffer(name: "NT response", bytes: response), TraceBuffer(name: "auth key", bytes: key)])
+        return response
+    }
+
+    /// The target info an old-style NTLMv2 blob carries: the domain as one MsvAvNbDomainName AV
+    /// pair and MsvAvEOL, no trailing zeros. With no domain given the kernel used (and from then
+    /// on sent) `WORKGROUP`. Mirrors the kernel's `build_avpair_blob`.
+    func buildAVPairBlob() -> [UInt8] {
+        let domain = server.runtime.withLock { () -> String in
+            if domainName == nil { domainName = "WORKGROUP" }
+            return domainName ?? "WORKGROUP"
+        }
+        let name = NTLM.utf16LE(domain)
+        var writer = WireWriter(capacity: 8 + name.count)
+        writer.u16(AVPairID.nbDomainName.rawValue)
+        writer.u16(UInt16(truncatingIfNeeded: name.count))
+        writer.append(name)
+        writer.u16(AVPairID.eol.rawValue)
+        writer.u16(0)
+        return writer.bytes
+    }
+
+    /// The NetBIOS domain from the server's target info, used when no domain was given.
+    /// Mirrors the kernel's `find_domain_name`.
+    static func findDomainName(_ targetInfo: [UInt8]) -> String? {
+        var offset = 0
+        while targetInfo.count - offset >= 4 {
+            let id = UInt16(targetInfo[offset]) | UInt16(targetInfo[offset + 1]) << 8
+            let length = Int(targetInfo[offset + 2]) | Int(targetInfo[offset + 3]) << 8
+            offset += 4
+            guard id != AVPairID.eol.rawValue, targetInfo.count - offset >= length else { return nil }
+            if id == AVPairID.nbDomainName.rawValue {
+                return length == 0 ? nil : SMBString.decodeUnicode(targetInfo[offset..<(offset + length)])
+            }
+            offset += length
+        }
+        return nil
+    }
+
+    /// The NTLMv2 response over `targetInfo`, with a timestamp from the runtime's clock and a
+    /// client challenge from its generator; ``authKey`` becomes the NTLMv2 session key ‖ the
+    /// whole response. Mirrors the kernel's `setup_ntlmv2_rsp` (`calc_ntlmv2_hash`,
+    /// `CalcNTLMv2_response`).
+    func setupNTLMv2Response(targetInfo: [UInt8]) throws -> [UInt8] {
+        let runtime = server.runtime
+        // Old style answers the NEGOTIATE challenge; NTLMSSP the CHALLENGE message's.
+        let (challenge, domain) = runtime.withLock { () -> ([UInt8], String) in
+            if auth != .ntlmssp { cryptKey = server.cryptKey }
+            return (cryptKey, domainName ?? "")
+        }
+        // cifs_UnixTimeToNT(CURRENT_TIME): 100 ns units since 1601.
+        let fileTime = runtime.unixNanoseconds / 100 + 116_444_736_000_000_000
+        let clientChallenge = runtime.randomBytes(8)
+        let blob = NTLMv2Blob(timestamp: NTLMv2Blob.timestampBytes(fileTime: fileTime), clientChallenge: clientChallenge,
+                              targetInfo: targetInfo, trailingZeros: false)
+        let ntHash = NTLM.ntHash(password: password, encoding: passwordEncoding)
+        let response: [UInt8]
+        let sessionKey: [UInt8]
+        do {
+            let owf = try NTLM.ntowfv2(ntHash: ntHash, user: user, domain: domain)
+            let encoded = try blob.encode()
+            let proof = try NTLM.ntProofStr(ntowfv2: owf, serverChallenge: challenge, blob: encoded)
+            response = proof + encoded
+            sessionKey = try NTLM.sessionKeyV2(ntowfv2: owf, ntProofStr: proof)
+        } catch {
+            throw CIFSError.authentication("NTLMv2 response: \(error)")
+        }
+        let key = sessionKey + response
+        runtime.withLock { authKey = key }
+        try runtime.tracepoint(
+            "setup_ntlmv2_rsp", .note,
+            "NTLMv2 response for \(user.uppercased()) in domain \"\(domain)\", client challenge "
+                + "\(Hex.encode(clientChallenge)); auth key = session key ‖ response (\(key.count) bytes)",
+            buffers: [TraceBuffer(name: "NTLMv2 response", bytes: response),
+                      TraceBuffer(name: "session key", bytes: sessionKey)])
+        return response
+    }
+
+    // MARK: - NTLMSSP
+
+    /// The flags the kernel put in NEGOTIATE and AUTHENTICATE: signing and key exchange only
+    /// when signing is on and no session has established the MAC key yet.
+    func ntlmsspFlags(authenticate: Bool) -> NTLMSSPNegotiateFlags {
+        var flags: NTLMSSPNegotiateFlags = [.negotiate56, .requestTarget, .negotiate128, .negotiateUnicode,
+                                            .negotiateNTLM, .negotiateExtendedSessionSecurity]
+        if authenticate { flags.insert(.negotiateTargetInfo) }
+        if server.signingEnabled {
+            flags.insert(.negotiateSign)
+            if !server.runtime.withLock({ server.sessionEstablished }) { flags.insert(.negotiateKeyExchange) }
+        }
+        return flags
+    }
+
+    /// The 32-byte NTLMSSP NEGOTIATE message, empty names with offset 0. Mirrors the kernel's
+    /// `build_ntlmssp_negotiate_blob`.
+    func buildNTLMSSPNegotiateBlob() throws -> [UInt8] {
+        let message = NTLMSSPNegotiateMessage(flags: ntlmsspFlags(authenticate: false))
+        let blob = try message.encode(style: .linuxCIFS)
+        try server.runtime.tracepoint(
+            "build_ntlmssp_negotiate_blob", .note, "NTLMSSP NEGOTIATE, flags \(message.flags)",
+            buffers: [TraceBuffer(name: "NTLMSSP NEGOTIATE", bytes: blob, spans: SMBTrace.ntlmsspSpans(blob))])
+        return blob
+    }
+
+    /// Reads the CHALLENGE: the server challenge (kept as ``cryptKey``), the server's flags
+    /// and the raw target info (kept in ``authKey`` until the response is built, as the kernel
+    /// does). Mirrors the kernel's `decode_ntlmssp_challenge`.
+    func decodeNTLMSSPChallenge(_ blob: [UInt8]) throws {
+        let runtime = server.runtime
+        let minimum = 48  // sizeof(CHALLENGE_MESSAGE)
+        guard blob.count >= minimum else {
+            throw CIFSError.malformedReply(command: .sessionSetupAndX, reason: "challenge blob len \(blob.count) too small")
+        }
+        guard NTLMSSP.hasSignature(blob) else {
+            throw CIFSError.malformedReply(command: .sessionSetupAndX, reason: "blob signature incorrect")
+        }
+        var reader = WireReader(blob, recordsSpans: false)
+        do {
+            try reader.skip("Signature", count: 8)
+            let type = try reader.u32("MessageType")
+            guard type == NTLMSSPMessageType.challenge.rawValue else {
+                throw CIFSError.malformedReply(command: .sessionSetupAndX, reason: "Incorrect message type \(type)")
+            }
+            try reader.skip("TargetNameFields", count: 8)
+            let flags = NTLMSSPNegotiateFlags(rawValue: try reader.u32("NegotiateFlags"))
+            let challenge = try reader.bytes("ServerChallenge", count: 8)
+            try reader.skip("Reserved", count: 8)
+            let tiLength = Int(try reader.u16("TargetInfoLen"))
+            _ = try reader.u16("TargetInfoMaxLen")
+            let tiOffset = Int(try reader.u32("TargetInfoBufferOffset"))
+            guard tiOffset <= blob.count, tiLength <= blob.count - tiOffset else {
+                throw CIFSError.malformedReply(
+                    command: .sessionSetupAndX, reason: "tioffset + tilen too high \(tiOffset) + \(tiLength)")
+            }
+            let targetInfo = Array(blob[tiOffset..<(tiOffset + tiLength)])
+            runtime.withLock {
+                cryptKey = challenge
+                authKey = targetInfo
+                ntlmssp = NTLMSSPAuthState(serverFlags: flags)
+            }
+            try runtime.tracepoint(
+                "decode_ntlmssp_challenge", .note,
+                "server challenge \(Hex.encode(challenge)), flags \(flags), target info \(tiLength) bytes",
+                buffers: [TraceBuffer(name: "NTLMSSP CHALLENGE", bytes: blob, spans: SMBTrace.ntlmsspSpans(blob))],
+                diff: [StateDiff(path: "ses.cryptKey", old: "", new: Hex.encode(challenge))])
+        } catch let error as WireError {
+            throw CIFSError.malformedReply(command: .sessionSetupAndX, reason: "NTLMSSP CHALLENGE: \(error)")
+        }
+    }
+
+    /// The exported session key: 16 random bytes from the runtime, RC4-encrypted under the
+    /// key-exchange key (the NTLMv2 session base key, the first 16 bytes of ``authKey``); the
+    /// exported key becomes ``authKey``, the MAC key. Mirrors the kernel's `calc_seckey`.
+    func calcSeckey() throws {
+        let runtime = server.runtime
+        let baseKey = runtime.withLock { Array(authKey.prefix(16)) }
+        let exported = runtime.randomBytes(16)
+        let ciphertext: [UInt8]
+        do {
+            ciphertext = try NTLMSSPKeys.encryptSessionKey(
+                exported, keyExchangeKey: try NTLMSSPKeys.keyExchangeKey(sessionBaseKey: baseKey))
+        } catch {
+            throw CIFSError.authentication("key exchange: \(error)")
+        }
+        runtime.withLock {
+            ntlmssp?.ciphertext = ciphertext
+            authKey = exported
+        }
+        try runtime.tracepoint(
+            "calc_seckey", .note, "random exported session key, RC4-encrypted under the session base key",
+            buffers: [TraceBuffer(name: "exported session key", bytes: exported),
+                      TraceBuffer(name: "EncryptedRandomSessionKey", bytes: ciphertext)])
+    }
+
+    /// The NTLMSSP AUTHENTICATE message: no LM response, the NTLMv2 response over the server's
+    /// target info, domain (learnt from the target info when none was given), user, an empty
+    /// workstation, and — when the server offered key exchange or extended session security —
+    /// the encrypted exported session key. Mirrors the kernel's `build_ntlmssp_auth_blob`.
+    func buildNTLMSSPAuthBlob() throws -> [UInt8] {
+        let runtime = server.runtime
+        let (targetInfo, serverFlags) = runtime.withLock { (authKey, ntlmssp?.serverFlags ?? []) }
+        if runtime.withLock({ domainName }) == nil, let learnt = Self.findDomainName(targetInfo) {
+            runtime.withLock { domainName = learnt }
+        }
+        let response = try setupNTLMv2Response(targetInfo: targetInfo)
+        var ciphertext: [UInt8] = []
+        if !serverFlags.isDisjoint(with: [.negotiateKeyExchange, .negotiateExtendedSessionSecurity]) {
+            try calcSeckey()
+            ciphertext = runtime.withLock { ntlmssp?.ciphertext ?? [] }
+        }
+        let domain = runtime.withLock { domainName }
+        let message = NTLMSSPAuthenticateMessage(
+            lmChallengeResponse: [], ntChallengeResponse: response,
+            domainName: domain.map { NTLM.utf16LE($0) } ?? [], userName: NTLM.utf16LE(user), workstation: [],
+            encryptedRandomSessionKey: ciphertext, flags: ntlmsspFlags(authenticate: true))
+        let blob = try message.encode(style: .linuxCIFS)
+        try runtime.tracepoint(
+            "build_ntlmssp_auth_blob", .note, "NTLMSSP AUTHENTICATE for \(domain.map { "\($0)\\" } ?? "")\(user)",
+            buffers: [TraceBuffer(name: "NTLMSSP AUTHENTICATE", bytes: blob, spans: SMBTrace.ntlmsspSpans(blob))])
+        return blob
+    }
+}

@@ -1,0 +1,261 @@
+import KernelRuntime
+import SMBWire
+
+/// A reply returned by `Session.sendReceive`.
+struct ReplyBuffer: Sendable {
+    /// The reply message, from `0xFF 'SMB'`.
+    let bytes: [UInt8]
+    /// Its decoded header.
+    let header: SMBHeader
+    /// The mid that carried the exchange.
+    let mid: UInt16
+}
+
+extension ServerInfo {
+    /// Hands out the next MID not in flight, skipping 0xFFFF (used by oplock breaks). Mirrors
+    /// the kernel's `cifs_get_next_mid`.
+    func getNextMid() -> UInt16 {
+        runtime.withLock {
+            var candidate = currentMid
+            for _ in 0..<0x10000 {
+                candidate = candidate &+ 1
+                if candidate == 0xFFFF { continue }
+                if !pendingMids.contains(where: { $0.mid == candidate }) { break }
+            }
+            currentMid = candidate
+            return candidate
+        }
+    }
+
+    /// Blocks until a credit is free, then takes it. Mirrors the kernel's `wait_for_free_request`.
+    func waitForFreeRequest() throws {
+        let (mustWait, limit) = runtime.withLock { (credits <= 0 && tcpStatus != .exiting, maxReq) }
+        if mustWait {
+            try runtime.tracepoint(
+                "wait_for_free_request", .block, "all \(limit) credits in flight (MaxMpxCount); waiting for one")
+        }
+        try runtime.withLock {
+            try runtime.wait(on: requestQueue) { credits > 0 || tcpStatus == .exiting }
+            if tcpStatus == .exiting { throw CIFSError.shuttingDown }
+            credits -= 1
+            inFlight += 1
+            maxInFlight = max(maxInFlight, inFlight)
+        }
+    }
+
+    /// Returns a credit and wakes a waiter. Mirrors the kernel's `add_credits`.
+    func addCredits(_ count: Int = 1) {
+        runtime.withLock {
+            credits += count
+            inFlight = max(0, inFlight - count)
+            runtime.wakeAll(requestQueue)
+        }
+    }
+
+    /// Frames `packet` with the 4-byte NBSS header and writes it to the socket. Call with
+    /// ``srvMutex`` held. Mirrors the kernel's `smb_send`.
+    func smbSend(_ packet: [UInt8], function: String) throws {
+        guard let transport = runtime.withLock({ self.transport }) else {
+            throw CIFSError.again("no socket (reconnecting)")
+        }
+        let framed = try NBSSFrame.encode(packet)
+        try runtime.tracepoint(
+            "smb_send", .send, "\(function): \(SMBTrace.summary(packet)), \(framed.count) bytes with the NBSS header",
+            buffers: [SMBTrace.buffer("request", packet)])
+        do {
+            try transport.send(framed)
+        } catch let error as TransportError {
+            // A socket that failed mid-send is out of sync: have cifsd reconnect it.
+            runtime.withLock {
+                if tcpStatus == .good || tcpStatus == .needNegotiate { tcpStatus = .needReconnect }
+            }
+            transport.close()
+            throw CIFSError.again("send failed: \(error)")
+        }
+        runtime.withLock { requestsSent += 1 }
+    }
+}
+
+extension Session {
+    /// Sends one request and waits for its reply. Mirrors the kernel's `SendReceive`:
+    /// `wait_for_free_request`, then under `srv_mutex` `allocate_mid`, `cifs_sign_smb` and
+    /// `smb_send`; then `wait_for_response`, `cifs_sync_mid_result` and `cifs_check_receive`
+    /// (signature check, status mapping).
+    ///
+    /// - Parameters:
+    ///   - request: the request message (from `0xFF 'SMB'`) with its MID already set.
+    ///   - function: the kernel function on whose behalf it is sent, for the trace.
+    ///   - allowing: error statuses returned as a reply instead of thrown
+    ///     (`MORE_PROCESSING_REQUIRED` during NTLMSSP).
+    /// - Throws: ``CIFSError/status(_:command:)`` for an error status,
+    ///   ``CIFSError/again(_:)`` when the connection was lost, ``CIFSError/malformedReply(command:reason:)``.
+    func sendReceive(_ request: [UInt8], function: String, allowing: [NTStatus] = [],
+                     trans2Request: Trans2RequestInfo? = nil) throws -> ReplyBuffer {
+        let server = self.server
+        let runtime = server.runtime
+        guard request.count >= SMBHeader.size else {
+            throw CIFSError.invalidArgument("request shorter than an SMB header")
+        }
+        if runtime.withLock({ server.tcpStatus }) == .exiting { throw CIFSError.shuttingDown }
+
+        try server.waitForFreeRequest()
+        var creditHeld = true
+        defer { if creditHeld { server.addCredits() } }
+
+        // Sign and send in one order (srv_mutex).
+        let mid: Mid
+        try runtime.lock(server.srvMutex)
+        do {
+            mid = try allocateMid(request)
+            mid.trans2Request = trans2Request
+            var packet = request
+            try server.signSMB(&packet, mid: mid)
+            runtime.withLock {
+                mid.state = .submitted
+                mid.whenSent = runtime.now
+            }
+            do {
+                try server.smbSend(packet, function: function)
+            } catch {
+                runtime.withLock {
+                    if mid.sequenceNumber != 0 { server.sequenceNumber = server.sequenceNumber &- 2 }
+                    server.pendingMids.removeAll { $0 === mid }
+                }
+                throw error
+            }
+        } catch {
+            runtime.unlock(server.srvMutex)
+            throw error
+        }
+        runtime.unlock(server.srvMutex)
+
+        try waitForResponse(mid)
+        let reply = try syncMidResult(mid)
+        creditHeld = false
+        server.addCredits()
+        return try checkReceive(reply, mid: mid, allowing: allowing)
+    }
+
+    /// Checks that a request may go out now and queues its mid on ``ServerInfo/pendingMids``.
+    /// Mirrors the kernel's `allocate_mid`.
+    func allocateMid(_ request: [UInt8]) throws -> Mid {
+        let server = self.server
+        let runtime = server.runtime
+        let command = SMBCommand(request[4])
+        let number = SMBHeaderBits.mid(request)
+        let mid: Mid = try runtime.withLock {
+            switch server.tcpStatus {
+            case .exiting: throw CIFSError.shuttingDown
+            case .needReconnect: throw CIFSError.again("tcp session dead - return to caller to retry")
+            default: break
+            }
+            if status != .good, command != .sessionSetupAndX, command != .negotiate {
+                throw CIFSError.again("session not set up")
+            }
+            let mid = Mid(mid: number, command: command, runtime: runtime)
+            server.pendingMids.append(mid)
+            return mid
+        }
+        try runtime.tracepoint(
+            "allocate_mid", .note, "mid \(number) for \(command.name) queued on pending_mid_q",
+            diff: [StateDiff(path: "server.pendingMids[\(number)]", old: nil, new: "allocated")])
+        return mid
+    }
+
+    /// Sleeps until cifsd has completed `mid`. Mirrors the kernel's `wait_for_response`.
+    func waitForResponse(_ mid: Mid) throws {
+        let runtime = server.runtime
+        try runtime.tracepoint("wait_for_response", .block, "waiting for the reply to mid \(mid.mid)")
+        let state = try runtime.withLock { () -> MidState in
+            try runtime.wait(on: mid.queue) { mid.state != .submitted && mid.state != .allocated }
+            return mid.state
+        }
+        try runtime.tracepoint("wait_for_response", .wake, "mid \(mid.mid) completed: \(state)")
+    }
+
+    /// Turns a completed mid into its reply or an error. Mirrors the kernel's
+    /// `cifs_sync_mid_result`.
+    func syncMidResult(_ mid: Mid) throws -> [UInt8] {
+        let server = self.server
+        return try server.runtime.withLock {
+            server.pendingMids.removeAll { $0 === mid }
+            switch mid.state {
+            case .responseReceived:
+                guard let response = mid.response else {
+                    throw CIFSError.malformedReply(command: mid.command, reason: "no response buffer")
+                }
+                return response
+            case .retryNeeded:
+                throw CIFSError.again("connection lost while mid \(mid.mid) was in flight")
+            case .responseMalformed:
+                throw CIFSError.malformedReply(command: mid.command, reason: mid.malformedReason ?? "checkSMB failed")
+            case .shutdown:
+                throw CIFSError.shuttingDown
+            case .allocated, .submitted:
+                throw CIFSError.malformedReply(command: mid.command, reason: "invalid mid state \(mid.state)")
+            }
+        }
+    }
+
+    /// Verifies the reply's signature (recording, not failing, a mismatch) and maps its status
+    /// to an error. Mirrors the kernel's `cifs_check_receive` and `map_smb_to_linux_error`.
+    func checkReceive(_ reply: [UInt8], mid: Mid, allowing: [NTStatus]) throws -> ReplyBuffer {
+        try server.checkReceiveSignature(reply, mid: mid)
+        let header: SMBHeader
+        do {
+            header = try SMBHeader.peek(reply)
+        } catch let error as WireError {
+            throw CIFSError.malformedReply(command: mid.command, reason: error.description)
+        }
+        let status = header.status
+        // Without FLAGS2_NT_STATUS the field holds a DOS class/code; both are reported as is.
+        if status != .success, !allowing.contains(status) {
+            throw CIFSError.status(status, command: mid.command)
+        }
+        return ReplyBuffer(bytes: reply, header: header, mid: mid.mid)
+    }
+}
+
+extension Session {
+    /// Sends a request without waiting for its reply: the mid gets `receive` (which reads the
+    /// reply frame off the socket on the cifsd thread; `nil` for `standard_receive3`) and
+    /// `callback` (run on cifsd when the mid completes, is retried or shut down). The callback
+    /// owns the credit taken here and must return it with ``ServerInfo/addCredits(_:)``.
+    /// Mirrors the kernel's `cifs_call_async`, on which the async read path
+    /// (`cifs_async_readv`) is built.
+    func callAsync(_ request: [UInt8], function: String, receive: MidReceive?,
+                   callback: @escaping MidCallback) throws -> Mid {
+        let server = self.server
+        let runtime = server.runtime
+        guard request.count >= SMBHeader.size else {
+            throw CIFSError.invalidArgument("request shorter than an SMB header")
+        }
+        try server.waitForFreeRequest()
+        do {
+            return try runtime.withMutex(server.srvMutex) {
+                let mid = try allocateMid(request)
+                mid.receive = receive
+                mid.callback = callback
+                var packet = request
+                try server.signSMB(&packet, mid: mid)
+                runtime.withLock {
+                    mid.state = .submitted
+                    mid.whenSent = runtime.now
+                }
+                do {
+                    try server.smbSend(packet, function: function)
+                } catch {
+                    runtime.withLock {
+                        if mid.sequenceNumber != 0 { server.sequenceNumber = server.sequenceNumber &- 2 }
+                        server.pendingMids.removeAll { $0 === mid }
+                    }
+                    throw error
+                }
+                return mid
+            }
+        } catch {
+            server.addCredits()
+            throw error
+        }
+    }
+}
