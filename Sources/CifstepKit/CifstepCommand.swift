@@ -5,12 +5,9 @@ public struct CifstepCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "cifstep",
         abstract: "Step through the Linux CIFS (SMB1) client, one real byte at a time.",
-        subcommands: [NTLMCommand.self, SignCommand.self]
+        subcommands: [REPLCommand.self, GetCommand.self, ServeCommand.self, NTLMCommand.self, SignCommand.self],
+        defaultSubcommand: REPLCommand.self
     )
 
     public init() {}
-
-    public func run() throws {
-        print("cifstep: the REPL is not built yet; see `cifstep --help`.")
-    }
 }

@@ -1,5 +1,5 @@
 /// A failure the command line reports as one line on stderr with a chosen exit code.
-public struct CLIError: Error, CustomStringConvertible, Sendable {
+public struct CLIError: Error, CustomStringConvertible, Sendable, Equatable {
     public var message: String
     public var exitCode: Int32
 

@@ -5,7 +5,7 @@ import Foundation
 /// Data goes to a hidden temporary file beside the target; ``commit()`` renames it into
 /// place and ``discard()`` removes it, so a failed transfer never leaves a partial file that
 /// looks complete, and an existing file is replaced only when the caller allowed it.
-final class OutputFile {
+final class OutputFile: @unchecked Sendable {
     private let target: String?
     private let temporary: String?
     private let handle: FileHandle

@@ -45,7 +45,7 @@ enum Terminal {
 
 /// A one-line progress bar on stderr, redrawn at most ten times a second; silent when
 /// stderr is not a terminal.
-final class ProgressBar {
+final class ProgressBar: @unchecked Sendable {
     private let total: UInt64?
     private let enabled: Bool
     private let start: UInt64

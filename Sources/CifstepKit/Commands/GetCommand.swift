@@ -1,0 +1,127 @@
+import ArgumentParser
+import CIFSClient
+import Foundation
+import KernelRuntime
+import SMBCrypto
+
+/// `cifstep get`: copy one file from an SMB1 server with the kernel-shaped client core, the
+/// same code the stepper walks through, at full speed on real threads.
+struct GetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "get",
+        abstract: "Copy a file from an SMB1 server with the kernel-shaped client core.",
+        discussion: """
+            The password comes from --password, else $CIFSTEP_PASSWORD, else a prompt (no echo). \
+            A reply whose signature does not verify makes the copy fail (the 3.8 kernel only \
+            logged -EACCES and used the data; --allow-bad-signature does the same). The output \
+            file appears only once complete.
+            """
+    )
+
+    @Argument(help: "//HOST[:PORT]/SHARE/PATH") var url: String
+    @Option(name: .shortAndLong, help: "Output file, or - for stdout (default: the file's name).") var output: String?
+    @Option(help: "User name.") var user: String
+    @Option(help: "Password (visible to other users in the process list: prefer $CIFSTEP_PASSWORD).")
+    var password: String?
+    @Option(help: "Domain.") var domain: String?
+    @Option(help: "ntlm | ntlmv2 | ntlmssp (the kernel's sec= option).") var auth: String = "ntlmssp"
+    @Flag(help: "Sign every request and verify every reply.") var sign = false
+    @Option(help: "Bytes per READ_ANDX (default 61440, the kernel's).") var rsize: Int?
+    @Option(help: "Write every trace event as JSON.") var trace: String?
+    @Option(help: "Write the SMB traffic as a pcap file (port 445).") var pcap: String?
+    @Option(help: "Seed for challenges and nonces (default: random).") var seed: UInt64?
+    @Flag(help: "Replace an existing output file.") var force = false
+    @Flag(help: "Keep data whose signature did not verify, as the 3.8 kernel did.") var allowBadSignature = false
+
+    func run() throws {
+        let target = try SMBURL(parsing: url)
+        guard let mode = SecurityType(rawValue: auth) else {
+            throw CLIError.usage("--auth: expected ntlm, ntlmv2 or ntlmssp, got '\(auth)'")
+        }
+        if let rsize, rsize < 1 || rsize > CIFSMount.maxRsize {
+            throw CLIError.usage("--rsize: expected 1...\(CIFSMount.maxRsize)")
+        }
+        let secret = try resolvePassword()
+        let outputPath = output ?? target.fileName
+        let out = try OutputFile(path: outputPath, overwrite: force)
+
+        let recorder = trace == nil ? nil : TraceRecorder()
+        let runtime = FreeRunRuntime(seed: seed ?? UInt64.random(in: 0...UInt64.max), recorder: recorder)
+        let capture = try pcap.map { try WireCapture(path: $0) }
+        let options = MountOptions(host: target.host, share: target.share, user: user, password: secret,
+                                   domain: domain, auth: mode, sign: sign, rsize: rsize)
+        let host = target.host, port = target.port
+        let mount = CIFSMount(runtime: runtime, options: options) {
+            let tcp = try TCPTransport.connect(host: host, port: port, timeout: .seconds(10))
+            return capture.map { $0.wrap(tcp) } ?? tcp
+        }
+
+        let started = ProgressBar.nowNanos()
+        nonisolated(unsafe) var transferStart: UInt64 = 0
+        nonisolated(unsafe) var bytes: UInt64 = 0
+        var failure: Error?
+        do {
+            try runtime.runMain(name: "reader") {
+                try mount.mount()
+                defer { try? mount.unmount() }
+                let file = try mount.open(target.path)
+                transferStart = ProgressBar.nowNanos()
+                let progress = ProgressBar(total: file.size)
+                let refuseBadSignatures = !allowBadSignature
+                bytes = try mount.read(file, into: { data in
+                    // Stop before a byte that failed verification reaches the output (stdout
+                    // cannot be taken back).
+                    if refuseBadSignatures, mount.statistics.signatureFailures > 0 { throw GetCommand.badSignature }
+                    try out.write(data)
+                }, progress: { done, _ in progress.update(done) })
+                progress.finish()
+                try mount.close(file)
+            }
+        } catch {
+            failure = error
+        }
+        let finished = ProgressBar.nowNanos()
+        let stats = mount.statistics
+
+        // Traces and captures are written even when the copy failed: that is when they help.
+        if let trace, let recorder { try TraceJSON.write(recorder.events, to: trace) }
+        try capture?.finish()
+
+        if let failure, failure as? CLIError != GetCommand.badSignature {
+            out.discard()
+            throw CLIError.failure(GetCommand.describe(failure, url: target))
+        }
+        if stats.signatureFailures > 0 && !allowBadSignature || failure as? CLIError == GetCommand.badSignature {
+            out.discard()
+            throw CLIError.failure("\(stats.signatureFailures) repl\(stats.signatureFailures == 1 ? "y" : "ies") failed signature verification (-EACCES: possible man in the middle); nothing written (--allow-bad-signature keeps the data)")
+        }
+        try out.commit()
+
+        let total = Double(finished - started) / 1e9
+        let transfer = Double(finished - max(transferStart, started)) / 1e9
+        let rate = transfer > 0 ? Double(bytes) / transfer / 1e6 : 0
+        var summary = "\(bytes) bytes in \(Formatting.decimal(total, places: 3)) s "
+        summary += "(\(Formatting.decimal(rate, places: 1)) MB/s transfer), \(stats.readsIssued) reads, "
+        summary += "at most \(stats.maxInFlight) in flight, "
+        summary += sign || stats.signaturesVerified > 0
+            ? "\(stats.signaturesVerified) signatures verified" : "unsigned"
+        if stats.signatureFailures > 0 { summary += ", \(stats.signatureFailures) signature failures kept" }
+        Terminal.writeError(summary + "\n")
+    }
+
+    static let badSignature = CLIError.failure("signature mismatch")
+
+    private func resolvePassword() throws -> String {
+        if let password { return password }
+        if let env = ProcessInfo.processInfo.environment["CIFSTEP_PASSWORD"] { return env }
+        if let typed = Terminal.readSecret(prompt: "Password for \(user): ") { return typed }
+        throw CLIError.usage("no password: use --password, $CIFSTEP_PASSWORD, or run on a terminal")
+    }
+
+    /// One line that says what went wrong, in the user's terms.
+    static func describe(_ error: Error, url: SMBURL) -> String {
+        if let e = error as? CIFSError { return "\(url.host): \(e)" }
+        if let e = error as? TransportError { return "\(e)" }
+        return "\(error)"
+    }
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import KernelRuntime
+import SMBServer
+
+/// `cifstep serve`: the loopback SMB1 server, for smbclient, pysmb, the kernel's own cifs
+/// client or `cifstep get`.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve shares over SMB1 (NT LM 0.12) until interrupted.",
+        discussion: """
+            With no --share, serves a small in-memory share named 'share'. With no --user, \
+            accepts alice / Wonderland-42. Shares are read-only; names that leave a share \
+            (.., absolute paths, symlinks pointing outside) are refused.
+            """
+    )
+
+    @Option(help: "Address to listen on (loopback by default).") var listen: String = "127.0.0.1:4450"
+    @Option(name: .customLong("share"), help: "NAME=DIR: serve DIR read-only as NAME (repeatable).")
+    var shares: [String] = []
+    @Option(name: .customLong("user"), help: "NAME:PASSWORD (repeatable).") var users: [String] = []
+    @Option(help: "off | auto | required") var signing: String = "auto"
+    @Option(help: "Write every trace event as JSON when the server stops.") var trace: String?
+    @Option(help: "Seed for challenges and GUIDs (default: random).") var seed: UInt64?
+
+    func run() throws {
+        let (host, port) = try ServeCommand.parseListen(listen)
+        guard let policy = SigningPolicy(rawValue: signing) else {
+            throw CLIError.usage("--signing: expected off, auto or required, got '\(signing)'")
+        }
+        var shareMap: [String: ShareSource] = [:]
+        for spec in shares {
+            guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex, spec.index(after: eq) != spec.endIndex else {
+                throw CLIError.usage("--share: expected NAME=DIR, got '\(spec)'")
+            }
+            let name = String(spec[..<eq]), dir = String(spec[spec.index(after: eq)...])
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+                throw CLIError.usage("--share \(name): '\(dir)' is not a directory")
+            }
+            shareMap[name] = .directory(dir)
+        }
+        if shareMap.isEmpty { shareMap["share"] = .memory(DemoShare.files) }
+        var userMap: [String: String] = [:]
+        for spec in users {
+            guard let colon = spec.firstIndex(of: ":"), colon != spec.startIndex else {
+                throw CLIError.usage("--user: expected NAME:PASSWORD, got '\(spec)'")
+            }
+            userMap[String(spec[..<colon])] = String(spec[spec.index(after: colon)...])
+        }
+        if userMap.isEmpty {
+            userMap["alice"] = "Wonderland-42"
+            Terminal.writeError("serve: no --user given; accepting alice / Wonderland-42\n")
+        }
+
+        let recorder = trace == nil ? nil : TraceRecorder()
+        let runtime = FreeRunRuntime(seed: seed ?? UInt64.random(in: 0...UInt64.max), recorder: recorder)
+        let config = SMBServerConfiguration(users: userMap, shares: shareMap, signing: policy) { event in
+            Terminal.writeError("serve: \(event)\n")
+        }
+        let server: SMBServer
+        do { server = try SMBServer(configuration: config, runtime: runtime) } catch {
+            throw CLIError.usage("\(error)")
+        }
+        let listener: TCPListener
+        do { listener = try TCPListener(host: host, port: port) } catch {
+            throw CLIError.failure("cannot listen on \(host):\(port): \(error)")
+        }
+        Terminal.writeError("serve: listening on \(host):\(listener.port) (signing \(policy.rawValue)); shares: \(shareMap.keys.sorted().joined(separator: ", "))\n")
+
+        // SIGINT/SIGTERM stop the server; the accept loop then returns.
+        let stopper = SignalStopper { server.stop() }
+        defer { withExtendedLifetime(stopper) {} }
+        try server.serve(listener: listener)
+        if let trace, let recorder { try TraceJSON.write(recorder.events, to: trace) }
+        Terminal.writeError("serve: stopped\n")
+    }
+
+    static func parseListen(_ text: String) throws -> (String, UInt16) {
+        guard let colon = text.lastIndex(of: ":") else {
+            throw CLIError.usage("--listen: expected HOST:PORT, got '\(text)'")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty, let port = UInt16(text[text.index(after: colon)...]) else {
+            throw CLIError.usage("--listen: expected HOST:PORT, got '\(text)'")
+        }
+        return (host, port)
+    }
+}
+
+/// Runs `action` once on SIGINT or SIGTERM.
+final class SignalStopper {
+    private var sources: [DispatchSourceSignal] = []
+
+    init(_ action: @escaping @Sendable () -> Void) {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler(handler: action)
+            source.resume()
+            sources.append(source)
+        }
+    }
+}
+
+/// The files of the default in-memory share: small, but enough to show a multi-read transfer.
+enum DemoShare {
+    static var files: [String: [UInt8]] {
+        var generator = SeededGenerator(seed: 0x5eed)
+        var random = [UInt8]()
+        random.reserveCapacity(256 * 1024)
+        while random.count < 256 * 1024 {
+            var word = generator.next()
+            for _ in 0..<8 { random.append(UInt8(truncatingIfNeeded: word)); word >>= 8 }
+        }
+        return [
+            "hello.txt": Array("Hello from cifstep's loopback server!\n".utf8),
+            "random-256k.bin": random,
+        ]
+    }
+}
