@@ -115,8 +115,14 @@ final class OutputCollector: @unchecked Sendable {
         }
     }
 
+    private var finished = false
+
+    /// Waits for the end of the stream (once; later calls return the same text).
     func finish() -> String {
-        done.wait()
+        if !finished {
+            done.wait()
+            finished = true
+        }
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -22,6 +22,8 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("user"), help: "NAME:PASSWORD (repeatable).") var users: [String] = []
     @Option(help: "off | auto | required") var signing: String = "auto"
     @Option(help: "Write every trace event as JSON when the server stops.") var trace: String?
+    @Option(name: .customLong("fault"), help: "Inject a fault: read-error:N[:STATUS], corrupt-signature:N, drop-reply:N, delay-reply:N:MS, close:N, invalidate-handle:N, reject-login:N (repeatable).")
+    var faults: [String] = []
     @Option(help: "Seed for challenges and GUIDs (default: random).") var seed: UInt64?
 
     func run() throws {
@@ -29,6 +31,8 @@ struct ServeCommand: ParsableCommand {
         guard let policy = SigningPolicy(rawValue: signing) else {
             throw CLIError.usage("--signing: expected off, auto or required, got '\(signing)'")
         }
+        var plan = FaultPlan()
+        for spec in faults { try FaultSpec.apply(spec, to: &plan) }
         var shareMap: [String: ShareSource] = [:]
         for spec in shares {
             guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex, spec.index(after: eq) != spec.endIndex else {
@@ -56,7 +60,7 @@ struct ServeCommand: ParsableCommand {
 
         let recorder = trace == nil ? nil : TraceRecorder()
         let runtime = FreeRunRuntime(seed: seed ?? UInt64.random(in: 0...UInt64.max), recorder: recorder)
-        let config = SMBServerConfiguration(users: userMap, shares: shareMap, signing: policy) { event in
+        let config = SMBServerConfiguration(users: userMap, shares: shareMap, signing: policy, faults: plan) { event in
             Terminal.writeError("serve: \(event)\n")
         }
         let server: SMBServer
