@@ -24,6 +24,10 @@ public struct WireWriter {
         bytes.append(UInt8(truncatingIfNeeded: v >> 8))
         bytes.append(UInt8(truncatingIfNeeded: v))
     }
+    public mutating func u32be(_ v: UInt32) {
+        u16be(UInt16(truncatingIfNeeded: v >> 16))
+        u16be(UInt16(truncatingIfNeeded: v))
+    }
     public mutating func append<C: Collection>(_ more: C) where C.Element == UInt8 {
         bytes.append(contentsOf: more)
     }
@@ -43,6 +47,12 @@ public struct WireWriter {
         guard index >= 0, index + 2 <= bytes.count else { return }
         bytes[index] = UInt8(truncatingIfNeeded: v)
         bytes[index + 1] = UInt8(truncatingIfNeeded: v >> 8)
+    }
+    /// Overwrites a 16-bit big-endian value (network headers' checksums).
+    public mutating func patch16be(at index: Int, _ v: UInt16) {
+        guard index >= 0, index + 2 <= bytes.count else { return }
+        bytes[index] = UInt8(truncatingIfNeeded: v >> 8)
+        bytes[index + 1] = UInt8(truncatingIfNeeded: v)
     }
     public mutating func patch32(at index: Int, _ v: UInt32) {
         guard index >= 0, index + 4 <= bytes.count else { return }

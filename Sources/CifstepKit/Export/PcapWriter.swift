@@ -1,3 +1,5 @@
+import SMBWire
+
 /// Writes a classic pcap file of one SMB conversation as a real capture on port 445 would
 /// look: Ethernet, IPv4 and TCP headers are synthesised around the bytes that crossed the
 /// wire, with consistent sequence and acknowledgement numbers, so Wireshark and tshark
@@ -18,7 +20,7 @@ public struct PcapWriter {
     /// - Parameter clientPort: the client's ephemeral port (a seeded value keeps output fixed).
     public init(clientPort: UInt16 = 49_152) {
         self.clientPort = clientPort
-        var w = WireLE()
+        var w = WireWriter()
         w.u32(0xa1b2_c3d4)      // magic: microsecond timestamps
         w.u16(2); w.u16(4)      // version 2.4
         w.u32(0); w.u32(0)      // thiszone, sigfigs
@@ -67,32 +69,32 @@ public struct PcapWriter {
         let seq = fromClient ? clientSeq : serverSeq
         let ack: UInt32 = flags == 0x02 ? 0 : (fromClient ? serverSeq : clientSeq)
 
-        var tcp = WireBE()
-        tcp.u16(srcPort); tcp.u16(dstPort); tcp.u32(seq); tcp.u32(ack)
-        tcp.u8(5 << 4); tcp.u8(flags); tcp.u16(65_535)
-        tcp.u16(0)  // checksum, filled below
-        tcp.u16(0)  // urgent pointer
-        tcp.bytes += payload
-        var pseudo = WireBE()
-        pseudo.bytes += srcIP + dstIP
-        pseudo.u8(0); pseudo.u8(6); pseudo.u16(UInt16(tcp.bytes.count))
+        var tcp = WireWriter()
+        tcp.u16be(srcPort); tcp.u16be(dstPort); tcp.u32be(seq); tcp.u32be(ack)
+        tcp.u8(5 << 4); tcp.u8(flags); tcp.u16be(65_535)
+        tcp.u16be(0)  // checksum, filled below
+        tcp.u16be(0)  // urgent pointer
+        tcp.append(payload)
+        var pseudo = WireWriter()
+        pseudo.append(srcIP + dstIP)
+        pseudo.u8(0); pseudo.u8(6); pseudo.u16be(UInt16(tcp.count))
         let tcpSum = PcapWriter.checksum(pseudo.bytes + tcp.bytes)
-        tcp.bytes[16] = UInt8(tcpSum >> 8); tcp.bytes[17] = UInt8(tcpSum & 0xff)
+        tcp.patch16be(at: 16, tcpSum)
 
-        var ip = WireBE()
-        ip.u8(0x45); ip.u8(0); ip.u16(UInt16(20 + tcp.bytes.count))
-        ip.u16(0); ip.u16(0x4000)       // id, don't fragment
-        ip.u8(64); ip.u8(6); ip.u16(0)  // ttl, TCP, checksum below
-        ip.bytes += srcIP + dstIP
+        var ip = WireWriter()
+        ip.u8(0x45); ip.u8(0); ip.u16be(UInt16(20 + tcp.count))
+        ip.u16be(0); ip.u16be(0x4000)       // id, don't fragment
+        ip.u8(64); ip.u8(6); ip.u16be(0)  // ttl, TCP, checksum below
+        ip.append(srcIP + dstIP)
         let ipSum = PcapWriter.checksum(ip.bytes)
-        ip.bytes[10] = UInt8(ipSum >> 8); ip.bytes[11] = UInt8(ipSum & 0xff)
+        ip.patch16be(at: 10, ipSum)
 
-        var eth = WireBE()
-        eth.bytes += fromClient ? [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2] : [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1]
-        eth.u16(0x0800)
+        var eth = WireWriter()
+        eth.append(fromClient ? [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2] : [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1])
+        eth.u16be(0x0800)
         let frame = eth.bytes + ip.bytes + tcp.bytes
 
-        var rec = WireLE()
+        var rec = WireWriter()
         rec.u32(UInt32(truncatingIfNeeded: micros / 1_000_000))
         rec.u32(UInt32(truncatingIfNeeded: micros % 1_000_000))
         rec.u32(UInt32(frame.count)); rec.u32(UInt32(frame.count))
@@ -113,17 +115,4 @@ public struct PcapWriter {
         while sum >> 16 != 0 { sum = (sum & 0xffff) &+ (sum >> 16) }
         return ~UInt16(sum)
     }
-}
-
-private struct WireBE {
-    var bytes: [UInt8] = []
-    mutating func u8(_ v: UInt8) { bytes.append(v) }
-    mutating func u16(_ v: UInt16) { bytes += [UInt8(v >> 8), UInt8(v & 0xff)] }
-    mutating func u32(_ v: UInt32) { u16(UInt16(v >> 16)); u16(UInt16(v & 0xffff)) }
-}
-
-private struct WireLE {
-    var bytes: [UInt8] = []
-    mutating func u16(_ v: UInt16) { bytes += [UInt8(v & 0xff), UInt8(v >> 8)] }
-    mutating func u32(_ v: UInt32) { u16(UInt16(v & 0xffff)); u16(UInt16(v >> 16)) }
 }
