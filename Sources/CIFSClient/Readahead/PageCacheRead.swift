@@ -1,9 +1,28 @@
 import KernelRuntime
 
 extension CIFSMount {
+    /// The page-cache read's default READ_ANDX size on an unsigned connection with
+    /// CAP_LARGE_READX: 1 MiB (256 pages). smbd's cost is mostly per request, so larger reads
+    /// leave it more time for data; the kernel's default was 60 KiB (``defaultRsize``).
+    public static let largeAsyncReadSize = 1 << 20
+    /// The default on a signed connection: 126,976 bytes (31 pages), the most whole pages under
+    /// the 131,011 data bytes smbd puts in a signed READ_ANDX reply — a larger request comes
+    /// back short, and every page it misses costs a synchronous `readpage`.
+    public static let signedAsyncReadSize = 31 * 4096
+
     /// The readahead maximum this mount uses, in pages (`ra_pages`).
     public var readaheadPages: Int {
         max(options.readaheadPages ?? CIFSMount.defaultReadaheadPages, 0)
+    }
+
+    /// Bytes per asynchronous READ_ANDX (`cifs_readpages` sends runs of `asyncReadSize / 4096`
+    /// pages): the mount's ``rsize`` when the options set one or the server lacks
+    /// CAP_LARGE_READX; otherwise ``largeAsyncReadSize``, or ``signedAsyncReadSize`` when the
+    /// connection signs.
+    public var asyncReadSize: Int {
+        let (caps, signing) = runtime.withLock { (server.capabilities, server.signingEnabledLocked) }
+        guard options.rsize == nil, caps.contains(.largeReadX) else { return rsize }
+        return signing ? CIFSMount.signedAsyncReadSize : CIFSMount.largeAsyncReadSize
     }
 
     /// Reads the whole of `file` (to the size the server reported at open) through a page cache
@@ -12,7 +31,8 @@ extension CIFSMount {
     /// into a user buffer of `chunkSize` bytes, which is then handed to `sink`.
     ///
     /// Readahead asks ``CIFSReadOperations/readpages(_:_:)`` (`cifs_readpages`) for windows of up
-    /// to ``readaheadPages`` pages; it sends one READ_ANDX per run of up to `rsize / 4096` pages
+    /// to ``readaheadPages`` pages; it sends one READ_ANDX per run of up to
+    /// ``asyncReadSize`` / 4096 pages
     /// (at most MaxMpxCount in flight); cifsd puts each reply's data straight into its pages and
     /// cifsiod unlocks them; the reader sleeps in `lock_page_killable` meanwhile, and reads any
     /// page the async path left not uptodate with `cifs_readpage`. The cache holds at most
@@ -40,14 +60,15 @@ extension CIFSMount {
         let mapping = PageCache(
             runtime: runtime, fileSize: Int64(size), capacity: PageCache.defaultCapacity(readaheadPages: raPages))
         let ra = FileReadaheadState(raPages: raPages)
+        let readSize = asyncReadSize
         let operations = CIFSReadOperations(
-            session: session, file: file, rsize: rsize, workQueue: cifsiod, counters: readPathCounters)
+            session: session, file: file, rsize: readSize, workQueue: cifsiod, counters: readPathCounters)
         let chunk = max(chunkSize, Page.size)
         let user = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: Page.size)
         defer { user.deallocate() }
         try runtime.tracepoint(
             "generic_file_aio_read", .enter,
-            "\(file.path): \(size) bytes in \(chunk)-byte reads, ra_pages \(raPages), rsize \(rsize)")
+            "\(file.path): \(size) bytes in \(chunk)-byte reads, ra_pages \(raPages), rsize \(readSize)")
 
         var position: Int64 = 0
         while UInt64(position) < size {

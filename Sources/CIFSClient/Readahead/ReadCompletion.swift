@@ -72,6 +72,12 @@ extension CIFSReadOperations {
     /// otherwise (a short read: the reader reads them with `readpage`). The data pages are
     /// filled by one scatter receive. Returns the bytes put into pages. Mirrors the kernel's
     /// `cifs_readpages_read_into_pages`.
+    ///
+    /// Divergence: 3.8 zero-filled a partial page and made it uptodate wherever the data
+    /// stopped, assuming a short read only happens at end of file. smbd caps signed replies at
+    /// 131,011 bytes, so with a larger rsize that page would read as zeros mid-file; here a
+    /// partial page is uptodate only if the data reaches the end of file, and otherwise joins
+    /// the pages left for `readpage`.
     func readIntoPages(_ rdata: ReadData, frame: ReceivedFrame, length: Int) throws -> Int {
         let eof = rdata.serverEOF
         let eofIndex = eof > 0 ? Int((eof - 1) >> Int64(Page.shift)) : 0
@@ -86,25 +92,36 @@ extension CIFSReadOperations {
             filledPages += 1
         }
         let total = length - left
-        let pages = Array(rdata.pages[0..<filledPages])
         if filledPages > 0 {
-            // One receive into every page (and the tail of the last one), socket to page.
-            try withPageBuffers(pages, lastPageBytes: rdata.tailSize) { buffers in
+            // One receive into every page (and the head of a partial last one), socket to page.
+            try withPageBuffers(Array(rdata.pages[0..<filledPages]), lastPageBytes: rdata.tailSize) { buffers in
                 try frame.read(scatter: buffers)
                 if rdata.signature != nil {
                     for buffer in buffers { rdata.signature?.update(UnsafeRawBufferPointer(buffer)) }
                 }
             }
-            if rdata.tailSize < Page.size { pages[filledPages - 1].zero(from: rdata.tailSize) }
+        }
+        // A partial last page is complete only if the file ends in it.
+        var keptPages = filledPages
+        if rdata.tailSize < Page.size {
+            let dataEnd = Int64(rdata.offset) + Int64(total)
+            if dataEnd >= eof {
+                rdata.pages[filledPages - 1].zero(from: rdata.tailSize)
+            } else {
+                keptPages -= 1
+            }
         }
         try runtime.tracepoint(
             "cifs_readpages_read_into_pages", .receive,
             "\(total) bytes straight into \(filledPages) pages from page[\(rdata.firstIndex)]"
-                + (rdata.tailSize < Page.size ? ", last page zeroed after \(rdata.tailSize) bytes" : ""))
+                + (rdata.tailSize < Page.size
+                    ? (keptPages == filledPages ? ", last page zeroed after \(rdata.tailSize) bytes (end of file)"
+                        : ", last page only \(rdata.tailSize) bytes before end of file: left for readpage")
+                    : ""))
 
-        // Pages the data did not reach.
-        let rest = rdata.pages[filledPages...]
-        for (position, page) in zip(filledPages..., rest) {
+        // Pages the data did not (wholly) reach.
+        let rest = rdata.pages[keptPages...]
+        for (position, page) in zip(keptPages..., rest) {
             let index = rdata.firstIndex + position
             if index > eofIndex {
                 // Past the end of file: a zero page, uptodate, so the reader does not retry it.
@@ -116,10 +133,10 @@ extension CIFSReadOperations {
         if !rest.isEmpty {
             try runtime.tracepoint(
                 "cifs_readpages_read_into_pages", .note,
-                "short read: \(rest.count) pages after page[\(rdata.firstIndex + filledPages - 1)] unlocked "
+                "short read: \(rest.count) pages from page[\(rdata.firstIndex + keptPages)] unlocked "
                     + "(zeroed if past end of file \(eof), else left for readpage)")
         }
-        rdata.pages = pages
+        rdata.pages.removeSubrange(keptPages...)
         return total
     }
 

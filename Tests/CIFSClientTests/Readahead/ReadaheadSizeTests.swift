@@ -14,7 +14,7 @@ struct ReadaheadSizeTests {
     func freeRun(size: Int) throws {
         let content = Harness.pattern(size, seed: UInt64(size) + 1)
         let run = try ReadaheadHarness.readFromPipeServer(
-            FreeRunRuntime(seed: 3), content: content, readaheadPages: 64, chunkSize: 65_536)
+            FreeRunRuntime(seed: 3), content: content, rsize: 61_440, readaheadPages: 64, chunkSize: 65_536)
         #expect(run.bytes.count == size)
         #expect(run.bytes == content)
         #expect(run.returned == UInt64(size))
@@ -46,7 +46,7 @@ struct ReadaheadSizeTests {
         let size = 3 << 20
         let content = Harness.pattern(size, seed: 5)
         let run = try ReadaheadHarness.readFromPipeServer(
-            FreeRunRuntime(seed: 4), content: content, readaheadPages: 256, chunkSize: 1 << 20)
+            FreeRunRuntime(seed: 4), content: content, rsize: 61_440, readaheadPages: 256, chunkSize: 1 << 20)
         #expect(run.bytes == content)
         let stats = run.statistics
         #expect(stats.readpageFallbacks == 0)
@@ -54,6 +54,23 @@ struct ReadaheadSizeTests {
         #expect(stats.asyncReads >= 52)
         #expect(stats.maxInFlight >= 2)
         #expect(stats.maxInFlight <= 50)  // MaxMpxCount
+    }
+
+    @Test("default read size: 1 MiB per READ_ANDX unsigned, 31 pages signed")
+    func defaultReadSize() throws {
+        let size = (3 << 20) + 5000
+        let content = Harness.pattern(size, seed: 6)
+        let unsigned = try ReadaheadHarness.readFromPipeServer(FreeRunRuntime(seed: 1), content: content)
+        #expect(unsigned.bytes == content)
+        // 769 pages: windows of up to 1024 pages, runs of up to 256.
+        #expect(unsigned.statistics.asyncReads >= 4)
+        #expect(unsigned.statistics.asyncReads <= 8)
+        let signed = try ReadaheadHarness.readFromPipeServer(
+            FreeRunRuntime(seed: 1), content: content, sign: true, signing: .required)
+        #expect(signed.bytes == content)
+        #expect(signed.statistics.asyncReads >= 25)  // 769 / 31
+        #expect(signed.statistics.readpageFallbacks == 0)
+        #expect(signed.statistics.signatureFailures == 0)
     }
 
     @Test("rsize not a multiple of a page: runs of floor(rsize / 4096) pages", arguments: [10_000, 65_535])
