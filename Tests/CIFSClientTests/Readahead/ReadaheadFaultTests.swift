@@ -62,6 +62,24 @@ struct ReadaheadFaultTests {
         #expect(stats.asyncReadFailures == 0)
     }
 
+    @Test("a corrupted signature on an async READ_ANDX reply: -EACCES recorded on cifsd, the data used (as in 3.8)")
+    func corruptedSignature() throws {
+        let runtime = FreeRunRuntime(seed: 19, recorder: TraceRecorder())
+        let content = Harness.pattern(200_000, seed: 25)
+        // Reply 8: the second READ_ANDX (after NEGOTIATE, two SESSION_SETUPs, TREE_CONNECT, NT_CREATE, TRANS2).
+        let run = try ReadaheadHarness.readFromPipeServer(
+            runtime, content: content, sign: true, signing: .required, rsize: 61_440, readaheadPages: 64,
+            faults: FaultPlan(corruptSignature: [8]))
+        #expect(run.bytes == content)
+        #expect(run.statistics.signatureFailures == 1)
+        #expect(run.statistics.signaturesVerified == run.statistics.requestsSent - 4)
+        let failures = run.events.filter { $0.function == "cifs_verify_signature" && $0.message.contains("-13") }
+        #expect(failures.count == 1)
+        #expect(failures.first?.threadName == "cifsd")
+        #expect(failures.first?.message.contains("READ_ANDX") == true)
+        #expect(run.statistics.readpageFallbacks == 0)
+    }
+
     @Test("the connection drops at the 4th READ_ANDX: in-flight reads get -EAGAIN, readpage reconnects and reopens",
           arguments: ["free-run", "stepped"])
     func connectionDropped(mode: String) throws {
