@@ -28,10 +28,13 @@ public final class CIFSMount: @unchecked Sendable {
     public static let defaultRsize = 60 * 1024
     /// The largest read size accepted (the NBSS length field is 24 bits).
     public static let maxRsize = 0xFF_0000
-    /// The page-cache read's default maximum readahead window: 1024 pages = 4 MiB, so that with
-    /// 60 KiB reads up to MaxMpxCount (50 for smbd) READ_ANDX are in flight and smbd never
-    /// waits for the client (the kernel's 2013 default was 32 pages, 128 KiB).
-    public static let defaultReadaheadPages = 1024
+    /// The page-cache read's default maximum readahead window: 256 pages = 1 MiB (the kernel's
+    /// 2013 default was 32 pages, 128 KiB). With the default 1 MiB reads the next window is
+    /// always in flight while the reader copies out the current one, so smbd never waits for a
+    /// request; measured against smbd 4.17 on two cores, larger windows (up to 4 MiB) read no
+    /// faster and cost more CPU: their pages fall out of the CPU caches before the reader
+    /// copies them out. With 60 KiB reads the same window keeps 17 to 34 READ_ANDX in flight.
+    public static let defaultReadaheadPages = 256
 
     public let runtime: any KernelRuntime
     public let options: MountOptions

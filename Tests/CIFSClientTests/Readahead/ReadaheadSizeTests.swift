@@ -62,7 +62,7 @@ struct ReadaheadSizeTests {
         let content = Harness.pattern(size, seed: 6)
         let unsigned = try ReadaheadHarness.readFromPipeServer(FreeRunRuntime(seed: 1), content: content)
         #expect(unsigned.bytes == content)
-        // 769 pages: windows of up to 1024 pages, runs of up to 256.
+        // 769 pages: windows of up to 256 pages, runs of up to 256.
         #expect(unsigned.statistics.asyncReads >= 4)
         #expect(unsigned.statistics.asyncReads <= 8)
         let signed = try ReadaheadHarness.readFromPipeServer(
