@@ -32,9 +32,15 @@ enum ReadaheadHarness {
         let returned = Harness.Box<UInt64>(0)
         let mount = try Harness.withMount(runtime, options: options, connect: connect) { mount in
             try mount.mount()
-            let file = try mount.open(path)
-            returned.value = try mount.readThroughPageCache(file, chunkSize: chunkSize) { data.value += $0 }
-            try mount.close(file)
+            do {
+                let file = try mount.open(path)
+                returned.value = try mount.readThroughPageCache(file, chunkSize: chunkSize) { data.value += $0 }
+                try mount.close(file)
+            } catch {
+                // Unmounting stops cifsd and cifsiod, so runMain returns with the error.
+                try? mount.unmount()
+                throw error
+            }
             try mount.unmount()
         }
         var events: [TraceEvent] = []
