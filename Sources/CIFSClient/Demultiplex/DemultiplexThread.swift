@@ -17,10 +17,14 @@ extension ServerInfo {
     /// `cifs_demultiplex_thread`.
     func demultiplexThread() throws {
         try runtime.tracepoint("cifs_demultiplex_thread", .enter, "cifsd reading replies from \(hostname)")
+        var reader: SocketReader?
         while runtime.withLock({ tcpStatus }) != .exiting {
             guard let transport = runtime.withLock({ self.transport }) else { break }
+            // Bytes read ahead belong to one socket: a reconnect starts a new reader.
+            let current = reader.flatMap { $0.transport === transport ? $0 : nil } ?? SocketReader(transport: transport)
+            reader = current
             do {
-                try receiveOneFrame(from: transport)
+                try receiveOneFrame(from: current)
             } catch is RuntimeAbort {
                 throw RuntimeAbort()
             } catch {
@@ -34,21 +38,21 @@ extension ServerInfo {
 
     /// One trip round the loop: the 4-byte NBSS header, the SMB header down to the MID, then
     /// the mid's `receive` and `callback`.
-    func receiveOneFrame(from transport: any Transport) throws {
-        let nbss = try ReceivedFrame.receiveExactly(transport, NBSSFrame.headerSize)
+    func receiveOneFrame(from reader: SocketReader) throws {
+        let nbss = try reader.read(NBSSFrame.headerSize)
         let (type, length) = NBSSFrame.parseHeader(nbss[0], nbss[1], nbss[2], nbss[3])
         try runtime.tracepoint(
             "cifs_demultiplex_thread", .receive,
             "RFC1002 header: \(NBSSFrame.typeName(type)), length \(length)",
             buffers: [TraceBuffer(name: "NBSS header", bytes: nbss, spans: SMBTrace.nbssSpans(nbss))])
-        guard try isSMBResponse(type: type, length: length, transport: transport) else { return }
+        guard try isSMBResponse(type: type, length: length, reader: reader) else { return }
         // Make sure there is enough to reach the MID.
         guard length >= SMBHeader.size else {
             try countMalformed("SMB response too short (\(length) bytes)")
             throw CIFSError.malformedFrame("SMB response too short (\(length) bytes)")
         }
-        let header = try ReceivedFrame.receiveExactly(transport, SMBHeader.size)
-        let frame = ReceivedFrame(transport: transport, length: length, header: header)
+        let header = try reader.read(SMBHeader.size)
+        let frame = ReceivedFrame(reader: reader, length: length, header: header)
         let mid = findMid(header)
         if let mid, let receive = mid.receive {
             try receive(self, mid, frame)
@@ -73,12 +77,12 @@ extension ServerInfo {
 
     /// Whether an NBSS frame carries an SMB message; keep-alives are skipped, any other type
     /// puts the stream out of sync. Mirrors the kernel's `is_smb_response`.
-    func isSMBResponse(type: UInt8, length: Int, transport: any Transport) throws -> Bool {
+    func isSMBResponse(type: UInt8, length: Int, reader: SocketReader) throws -> Bool {
         switch type {
         case NBSSFrame.sessionMessage:
             return true
         case NBSSFrame.keepAlive:
-            _ = try ReceivedFrame.receiveExactly(transport, length)
+            _ = try reader.read(length)
             try runtime.tracepoint("is_smb_response", .note, "RFC 1002 session keep alive")
             return false
         default:

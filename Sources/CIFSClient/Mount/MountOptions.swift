@@ -16,6 +16,9 @@ public struct MountOptions: Sendable, Equatable {
     public var sign: Bool
     /// Bytes per READ_ANDX; `nil` picks the kernel's default (61,440 with CAP_LARGE_READX).
     public var rsize: Int?
+    /// The page-cache read's maximum readahead window in 4 KiB pages (`ra_pages`); `nil` picks
+    /// ``CIFSMount/defaultReadaheadPages``; 0 turns readahead off (every page by `readpage`).
+    public var readaheadPages: Int?
     /// How the NT hash is computed from the password.
     public var passwordEncoding: PasswordEncoding
     /// Connect attempts cifsd makes after losing the connection before it gives up.
@@ -31,7 +34,7 @@ public struct MountOptions: Sendable, Equatable {
                 auth: SecurityType = .ntlmssp, sign: Bool = false, rsize: Int? = nil,
                 passwordEncoding: PasswordEncoding = .kernel, reconnectAttempts: Int = 3,
                 reconnectDelay: UInt64 = 3_000_000_000, nativeOS: String = "Linux version 3.8.0",
-                nativeLanMan: String = "CIFS VFS Client for Linux") {
+                nativeLanMan: String = "CIFS VFS Client for Linux", readaheadPages: Int? = nil) {
         self.host = host
         self.share = share
         self.user = user
@@ -45,6 +48,7 @@ public struct MountOptions: Sendable, Equatable {
         self.reconnectDelay = reconnectDelay
         self.nativeOS = nativeOS
         self.nativeLanMan = nativeLanMan
+        self.readaheadPages = readaheadPages
     }
 
     /// `\\host\share`, the tree name sent in TREE_CONNECT_ANDX.
@@ -71,6 +75,13 @@ public struct MountStatistics: Sendable, Equatable {
     public var malformedFrames = 0
     /// The most requests in flight at once.
     public var maxInFlight = 0
+    /// READ_ANDX requests sent asynchronously by the page-cache read (`cifs_async_readv`).
+    public var asyncReads = 0
+    /// Async reads that completed with an error or were lost.
+    public var asyncReadFailures = 0
+    /// Pages read synchronously with `cifs_readpage` because their async read failed, came
+    /// back short, or readahead was off.
+    public var readpageFallbacks = 0
 
     public init() {}
 }

@@ -4,7 +4,8 @@ import SMBWire
 /// One reply frame being read off the socket by cifsd: the NBSS length is known and the
 /// first ``header`` bytes (the SMB header, up to the MID) are already read. A mid's
 /// ``Mid/receive`` reads the rest with ``read(_:)``, ``read(into:)`` and ``discardRemaining()``
-/// — so an async read can put READ_ANDX data straight into its pages.
+/// — so an async read can put READ_ANDX data straight into its pages (``read(scatter:)``: one
+/// scatter receive for all of them).
 ///
 /// Mirrors the kernel's `cifs_read_from_socket` / `cifs_readv_from_socket` /
 /// `cifs_discard_from_socket` on `server->smallbuf`.
@@ -15,10 +16,10 @@ public final class ReceivedFrame: @unchecked Sendable {
     public let header: [UInt8]
     /// Bytes of the message consumed so far (including ``header``).
     public private(set) var consumed: Int
-    let transport: any Transport
+    let reader: SocketReader
 
-    init(transport: any Transport, length: Int, header: [UInt8]) {
-        self.transport = transport
+    init(reader: SocketReader, length: Int, header: [UInt8]) {
+        self.reader = reader
         self.length = length
         self.header = header
         self.consumed = header.count
@@ -34,7 +35,7 @@ public final class ReceivedFrame: @unchecked Sendable {
         guard count >= 0, count <= remaining else {
             throw CIFSError.malformedFrame("read of \(count) bytes with \(remaining) left in the frame")
         }
-        let bytes = try ReceivedFrame.receiveExactly(transport, count)
+        let bytes = try reader.read(count)
         consumed += count
         return bytes
     }
@@ -45,14 +46,23 @@ public final class ReceivedFrame: @unchecked Sendable {
         guard buffer.count <= remaining else {
             throw CIFSError.malformedFrame("read of \(buffer.count) bytes with \(remaining) left in the frame")
         }
-        do {
-            guard try transport.receive(exactlyInto: buffer) || buffer.count == 0 else {
-                throw CIFSError.transport(.truncated(expected: buffer.count, received: 0))
-            }
-        } catch let error as TransportError {
-            throw CIFSError.transport(error)
+        guard try reader.read(into: buffer) else {
+            throw CIFSError.transport(.truncated(expected: buffer.count, received: 0))
         }
         consumed += buffer.count
+    }
+
+    /// Fills `buffers` in order with the next bytes of the message (one copy, socket to
+    /// destination, in as few receives as the stream allows): how `cifs_readv_receive` puts a
+    /// reply's data into its pages. Mirrors the kernel's `cifs_readv_from_socket` with one kvec
+    /// per page.
+    public func read(scatter buffers: [UnsafeMutableRawBufferPointer]) throws {
+        let total = buffers.reduce(0) { $0 + $1.count }
+        guard total <= remaining else {
+            throw CIFSError.malformedFrame("read of \(total) bytes with \(remaining) left in the frame")
+        }
+        try reader.read(scatter: buffers)
+        consumed += total
     }
 
     /// Reads and drops the rest of the message (the kernel's `cifs_discard_from_socket`).
@@ -66,20 +76,6 @@ public final class ReceivedFrame: @unchecked Sendable {
                 try read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<n]))
             }
             left -= n
-        }
-    }
-
-    /// `count` bytes from `transport`, or a ``CIFSError/transport(_:)`` error if it ends first.
-    static func receiveExactly(_ transport: any Transport, _ count: Int) throws -> [UInt8] {
-        guard count > 0 else { return [] }
-        do {
-            let bytes = try transport.receive(exactly: count)
-            guard bytes.count == count else {
-                throw CIFSError.transport(.truncated(expected: count, received: 0))
-            }
-            return bytes
-        } catch let error as TransportError {
-            throw CIFSError.transport(error)
         }
     }
 }

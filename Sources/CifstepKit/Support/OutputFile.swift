@@ -45,6 +45,12 @@ final class OutputFile: @unchecked Sendable {
         }
     }
 
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        do { try handle.write(contentsOf: bytes) } catch {
+            throw CLIError.failure("write failed: \(error.localizedDescription)")
+        }
+    }
+
     func commit() throws {
         guard !finished else { return }
         finished = true

@@ -139,6 +139,33 @@ public final class TCPTransport: Transport, @unchecked Sendable {
         }
     }
 
+    /// One `readv` over the buffers (at most `IOV_MAX` of them per call).
+    public func receive(scatter buffers: UnsafeBufferPointer<UnsafeMutableRawBufferPointer>) throws -> Int {
+        let count = min(buffers.count, 1024)
+        guard count > 0 else { return 0 }
+        return try withUnsafeTemporaryAllocation(of: iovec.self, capacity: count) { vectors in
+            var used = 0
+            for buffer in buffers[0..<count] where buffer.count > 0 {
+                vectors[used] = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
+                used += 1
+            }
+            guard used > 0, let base = vectors.baseAddress else { return 0 }
+            while true {
+                let n = readv(fd, base, Int32(used))
+                if n > 0 { return n }
+                if n == 0 {
+                    if closed { throw TransportError.closed }
+                    return 0
+                }
+                let code = errno
+                if code == EINTR { continue }
+                if closed { throw TransportError.closed }
+                if code == ECONNRESET { throw TransportError.connectionReset }
+                throw Socket.systemError("readv", code)
+            }
+        }
+    }
+
     public func close() {
         state.locked {
             guard !isClosed else { return }

@@ -19,12 +19,24 @@ public protocol Transport: AnyObject, Sendable {
     /// - Throws: ``TransportError/closed`` after (or while blocked when) this end was closed.
     func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
 
+    /// Receives at least one byte and at most the buffers' total, filling `buffers` in order
+    /// (a scatter read: the pages of a READ_ANDX reply in one system call), blocking until some
+    /// bytes arrive. The default receives into the first non-empty buffer only.
+    /// - Returns: the number of bytes received; 0 at end of stream (or when all buffers are empty).
+    /// - Throws: as ``receive(into:)``.
+    func receive(scatter buffers: UnsafeBufferPointer<UnsafeMutableRawBufferPointer>) throws -> Int
+
     /// Closes this end: a receive blocked on it returns, later calls throw
     /// ``TransportError/closed``, and the peer sees end of stream. Safe from any thread, repeatable.
     func close()
 }
 
 extension Transport {
+    public func receive(scatter buffers: UnsafeBufferPointer<UnsafeMutableRawBufferPointer>) throws -> Int {
+        guard let first = buffers.first(where: { $0.count > 0 }) else { return 0 }
+        return try receive(into: first)
+    }
+
     /// Receives up to `maxBytes` bytes; an empty array means end of stream.
     public func receive(maxBytes: Int) throws -> [UInt8] {
         guard maxBytes > 0 else { return [] }

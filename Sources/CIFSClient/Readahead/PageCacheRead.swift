@@ -1,0 +1,90 @@
+import KernelRuntime
+
+extension CIFSMount {
+    /// The page-cache read's default READ_ANDX size on an unsigned connection with
+    /// CAP_LARGE_READX: 1 MiB (256 pages). smbd's cost is mostly per request, so larger reads
+    /// leave it more time for data; the kernel's default was 60 KiB (``defaultRsize``).
+    public static let largeAsyncReadSize = 1 << 20
+    /// The default on a signed connection: 126,976 bytes (31 pages), the most whole pages under
+    /// the 131,011 data bytes smbd puts in a signed READ_ANDX reply — a larger request comes
+    /// back short, and every page it misses costs a synchronous `readpage`.
+    public static let signedAsyncReadSize = 31 * 4096
+
+    /// The readahead maximum this mount uses, in pages (`ra_pages`).
+    public var readaheadPages: Int {
+        max(options.readaheadPages ?? CIFSMount.defaultReadaheadPages, 0)
+    }
+
+    /// Bytes per asynchronous READ_ANDX (`cifs_readpages` sends runs of `asyncReadSize / 4096`
+    /// pages): the mount's ``rsize`` when the options set one or the server lacks
+    /// CAP_LARGE_READX; otherwise ``largeAsyncReadSize``, or ``signedAsyncReadSize`` when the
+    /// connection signs.
+    public var asyncReadSize: Int {
+        let (caps, signing) = runtime.withLock { (server.capabilities, server.signingEnabledLocked) }
+        guard options.rsize == nil, caps.contains(.largeReadX) else { return rsize }
+        return signing ? CIFSMount.signedAsyncReadSize : CIFSMount.largeAsyncReadSize
+    }
+
+    /// Reads the whole of `file` (to the size the server reported at open) through a page cache
+    /// with the 3.8 readahead and the asynchronous read path: the kernel's `read(2)` on a cifs
+    /// mount. Each call of `read(2)` is ``PageCache/doGenericFileRead(_:operations:position:count:sink:)``
+    /// into a user buffer of `chunkSize` bytes, which is then handed to `sink`.
+    ///
+    /// Readahead asks ``CIFSReadOperations/readpages(_:_:)`` (`cifs_readpages`) for windows of up
+    /// to ``readaheadPages`` pages; it sends one READ_ANDX per run of up to
+    /// ``asyncReadSize`` / 4096 pages
+    /// (at most MaxMpxCount in flight); cifsd puts each reply's data straight into its pages and
+    /// cifsiod unlocks them; the reader sleeps in `lock_page_killable` meanwhile, and reads any
+    /// page the async path left not uptodate with `cifs_readpage`. The cache holds at most
+    /// ``PageCache/defaultCapacity(readaheadPages:)`` pages whatever the file size.
+    ///
+    /// The loop stops at the file size, so it never asks for the page past end of file that a
+    /// 3.8 `read(2)` would still `readpage`.
+    ///
+    /// - Parameters:
+    ///   - chunkSize: bytes per `read(2)` (the user buffer), at least one page.
+    ///   - sink: receives each filled user buffer, in file order; valid only during the call.
+    ///   - progress: bytes read so far and the file size, after each chunk.
+    /// - Returns: the number of bytes read.
+    @discardableResult
+    public func readThroughPageCache(
+        _ file: OpenFile, chunkSize: Int = 1 << 20, into sink: (UnsafeRawBufferPointer) throws -> Void,
+        progress: ((_ done: UInt64, _ total: UInt64) -> Void)? = nil
+    ) throws -> UInt64 {
+        try requireMounted()
+        let size = runtime.withLock { file.size }
+        guard size > 0 else { return 0 }
+        guard size <= UInt64(Int64.max) else { throw CIFSError.invalidArgument("file size \(size)") }
+        try cifsiod.start()
+        let raPages = readaheadPages
+        let mapping = PageCache(
+            runtime: runtime, fileSize: Int64(size), capacity: PageCache.defaultCapacity(readaheadPages: raPages))
+        let ra = FileReadaheadState(raPages: raPages)
+        let readSize = asyncReadSize
+        let operations = CIFSReadOperations(
+            session: session, file: file, rsize: readSize, workQueue: cifsiod, counters: readPathCounters)
+        let chunk = max(chunkSize, Page.size)
+        let user = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: Page.size)
+        defer { user.deallocate() }
+        try runtime.tracepoint(
+            "generic_file_aio_read", .enter,
+            "\(file.path): \(size) bytes in \(chunk)-byte reads, ra_pages \(raPages), rsize \(readSize)")
+
+        var position: Int64 = 0
+        while UInt64(position) < size {
+            let want = Int(min(UInt64(chunk), size - UInt64(position)))
+            var filled = 0
+            let n = try mapping.doGenericFileRead(ra, operations: operations, position: &position, count: want) {
+                bytes in
+                // file_read_actor's copy_to_user.
+                UnsafeMutableRawBufferPointer(rebasing: user[filled..<(filled + bytes.count)]).copyMemory(from: bytes)
+                filled += bytes.count
+            }
+            if n == 0 { break }
+            try sink(UnsafeRawBufferPointer(rebasing: user[0..<n]))
+            progress?(UInt64(position), size)
+        }
+        try runtime.tracepoint("generic_file_aio_read", .exit, "\(position) bytes")
+        return UInt64(position)
+    }
+}

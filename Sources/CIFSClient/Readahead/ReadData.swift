@@ -1,0 +1,74 @@
+import KernelRuntime
+import SMBCrypto
+
+/// One asynchronous READ_ANDX for a run of contiguous, locked page-cache pages: the model of
+/// the kernel's `struct cifs_readdata`.
+///
+/// `cifs_readpages` fills it on the reader's thread and sends it; from then on it belongs to
+/// the cifsd thread (`cifs_readv_receive` puts the reply's data into ``pages``,
+/// `cifs_readv_callback` sets ``result``), and finally to the cifsiod worker, which runs
+/// ``complete`` (`cifs_readv_complete`: uptodate on success, unlock always). Each stage hands it
+/// to the next through a queue, so no lock guards it.
+public final class ReadData: @unchecked Sendable, CustomStringConvertible {
+    /// The open file the read goes to (`rdata->cfile`).
+    public let file: OpenFile
+    /// The page cache the pages belong to (`rdata->mapping`).
+    public let mapping: PageCache
+    /// File offset of the first page (`rdata->offset`).
+    public let offset: UInt64
+    /// Index of the first page, kept for messages: a page's own index may change once the
+    /// page is unlocked and its frame reused.
+    public let firstIndex: Int
+    /// Bytes asked for (pages × 4096); after the reply, bytes received (`rdata->bytes`).
+    public internal(set) var bytes: Int
+    /// The locked pages, ascending and contiguous (`rdata->pages`). `cifs_readv_receive` drops
+    /// the ones a short reply did not reach (unlocking them itself).
+    public internal(set) var pages: [Page]
+    /// Why the read failed; `nil` is the kernel's `rdata->result == 0`.
+    public internal(set) var result: CIFSError?
+    /// Bytes of data in the last page (`rdata->tailsz`).
+    public internal(set) var tailSize = Page.size
+    /// The end of file the server is believed to have, captured when the read was set up (the
+    /// kernel's `server_eof`): pages wholly past it are zeroed, not read.
+    public let serverEOF: Int64
+    /// The MID the read went out with, once sent.
+    public internal(set) var mid: UInt16 = 0
+
+    /// The work queued on cifsiod when the reply is in (`rdata->work`, `cifs_readv_complete`).
+    let complete: @Sendable (ReadData) throws -> Void
+
+    // cifsd only: the signature of the reply, computed as it streams in.
+    var signature: SMB1SignatureStream?
+    /// The SecuritySignature field of the reply.
+    var receivedSignature: [UInt8] = []
+
+    init(file: OpenFile, mapping: PageCache, pages: [Page], firstIndex: Int, serverEOF: Int64,
+         complete: @escaping @Sendable (ReadData) throws -> Void) {
+        self.file = file
+        self.mapping = mapping
+        self.pages = pages
+        self.firstIndex = firstIndex
+        self.offset = UInt64(firstIndex) << UInt64(Page.shift)
+        self.bytes = pages.count * Page.size
+        self.serverEOF = serverEOF
+        self.complete = complete
+    }
+
+    /// Allocates the read for `pages` (already locked and in the cache) with its completion
+    /// work. Mirrors the kernel's `cifs_readdata_alloc`.
+    static func alloc(file: OpenFile, mapping: PageCache, pages: [Page], firstIndex: Int, serverEOF: Int64,
+                      complete: @escaping @Sendable (ReadData) throws -> Void) throws -> ReadData {
+        let rdata = ReadData(file: file, mapping: mapping, pages: pages, firstIndex: firstIndex,
+                             serverEOF: serverEOF, complete: complete)
+        try mapping.runtime.tracepoint(
+            "cifs_readdata_alloc", .note,
+            "\(pages.count) pages, work = cifs_readv_complete: \(rdata)")
+        return rdata
+    }
+
+    /// `pages 16...30 (offset 65536, 61440 bytes)`.
+    public var description: String {
+        let last = firstIndex + max(pages.count, 1) - 1
+        return "pages \(firstIndex)...\(last) (offset \(offset), \(bytes) bytes)"
+    }
+}
