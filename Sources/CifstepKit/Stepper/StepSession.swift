@@ -108,7 +108,8 @@ final class StepSession {
             try mount.mount()
             let file = try mount.open(scenario.file)
             var bytes: [UInt8] = []
-            try mount.read(file, into: { bytes.append(contentsOf: $0) })
+            // The page cache, readahead and async READ_ANDX path (cifs_readpages), as read(2) would.
+            try mount.readThroughPageCache(file, into: { bytes.append(contentsOf: $0) })
             result.set(bytes)
             try mount.close(file)
             try mount.unmount()

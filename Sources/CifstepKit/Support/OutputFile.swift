@@ -12,7 +12,7 @@ final class OutputFile: @unchecked Sendable {
     private var finished = false
 
     /// - Parameters:
-    ///   - path: nil or `-` for stdout.
+    ///   - path: nil or `-` for stdout; a character device or FIFO is written directly.
     ///   - overwrite: whether an existing file may be replaced.
     init(path: String?, overwrite: Bool) throws {
         guard let path, path != "-" else {
@@ -22,6 +22,16 @@ final class OutputFile: @unchecked Sendable {
             return
         }
         let fm = FileManager.default
+        // A device or FIFO (/dev/null, a named pipe) is a stream: write to it directly; there
+        // is nothing to replace and renaming over it would destroy it.
+        var info = stat()
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFCHR || (info.st_mode & S_IFMT) == S_IFIFO {
+            guard let h = FileHandle(forWritingAtPath: path) else { throw CLIError.failure("cannot write \(path)") }
+            target = nil
+            temporary = nil
+            handle = h
+            return
+        }
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: path, isDirectory: &isDir) {
             if isDir.boolValue { throw CLIError.failure("\(path) is a directory") }
