@@ -103,31 +103,9 @@ extension Session {
         defer { if creditHeld { server.addCredits() } }
 
         // Sign and send in one order (srv_mutex).
-        let mid: Mid
-        try runtime.lock(server.srvMutex)
-        do {
-            mid = try allocateMid(request)
-            mid.trans2Request = trans2Request
-            var packet = request
-            try server.signSMB(&packet, mid: mid)
-            runtime.withLock {
-                mid.state = .submitted
-                mid.whenSent = runtime.now
-            }
-            do {
-                try server.smbSend(packet, function: function)
-            } catch {
-                runtime.withLock {
-                    if mid.sequenceNumber != 0 { server.sequenceNumber = server.sequenceNumber &- 2 }
-                    server.pendingMids.removeAll { $0 === mid }
-                }
-                throw error
-            }
-        } catch {
-            runtime.unlock(server.srvMutex)
-            throw error
+        let mid = try runtime.withMutex(server.srvMutex) {
+            try submitLocked(request, function: function) { $0.trans2Request = trans2Request }
         }
-        runtime.unlock(server.srvMutex)
 
         try waitForResponse(mid)
         let reply = try syncMidResult(mid)
@@ -222,6 +200,31 @@ extension Session {
     /// `callback` (run on cifsd when the mid completes, is retried or shut down). The callback
     /// owns the credit taken here and must return it with ``ServerInfo/addCredits(_:)``.
     /// Mirrors the kernel's `cifs_call_async`, on which the async read path
+
+    /// Allocates the mid, signs and sends the request; the caller holds `srv_mutex`, so
+    /// requests leave in sequence-number order. A failed send gives the sequence numbers back
+    /// and takes the mid off `pending_mid_q`.
+    private func submitLocked(_ request: [UInt8], function: String, configure: (Mid) -> Void) throws -> Mid {
+        let runtime = server.runtime
+        let mid = try allocateMid(request)
+        configure(mid)
+        var packet = request
+        try server.signSMB(&packet, mid: mid)
+        runtime.withLock {
+            mid.state = .submitted
+            mid.whenSent = runtime.now
+        }
+        do {
+            try server.smbSend(packet, function: function)
+        } catch {
+            runtime.withLock {
+                if mid.sequenceNumber != 0 { server.sequenceNumber = server.sequenceNumber &- 2 }
+                server.pendingMids.removeAll { $0 === mid }
+            }
+            throw error
+        }
+        return mid
+    }
     /// (`cifs_async_readv`) is built.
     func callAsync(_ request: [UInt8], function: String, receive: MidReceive?,
                    callback: @escaping MidCallback) throws -> Mid {
@@ -233,25 +236,10 @@ extension Session {
         try server.waitForFreeRequest()
         do {
             return try runtime.withMutex(server.srvMutex) {
-                let mid = try allocateMid(request)
-                mid.receive = receive
-                mid.callback = callback
-                var packet = request
-                try server.signSMB(&packet, mid: mid)
-                runtime.withLock {
-                    mid.state = .submitted
-                    mid.whenSent = runtime.now
+                try submitLocked(request, function: function) { mid in
+                    mid.receive = receive
+                    mid.callback = callback
                 }
-                do {
-                    try server.smbSend(packet, function: function)
-                } catch {
-                    runtime.withLock {
-                        if mid.sequenceNumber != 0 { server.sequenceNumber = server.sequenceNumber &- 2 }
-                        server.pendingMids.removeAll { $0 === mid }
-                    }
-                    throw error
-                }
-                return mid
             }
         } catch {
             server.addCredits()
