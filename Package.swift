@@ -28,11 +28,13 @@ let package = Package(
         .target(name: "SMBServer", dependencies: ["SMBWire", "SMBCrypto", "KernelRuntime"]),
         // libedit for the REPL (DESIGN §5).
         .systemLibrary(name: "CLibEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        // glibc's mallopt, for `cifstep serve`'s reply buffers.
+        .systemLibrary(name: "CGlibcMalloc"),
         // Command implementations, kept out of the executable so tests can call them.
         .target(
             name: "CifstepKit",
             dependencies: [
-                "SMBCrypto", "SMBWire", "KernelRuntime", "CIFSClient", "SMBServer", "CLibEdit",
+                "SMBCrypto", "SMBWire", "KernelRuntime", "CIFSClient", "SMBServer", "CLibEdit", "CGlibcMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
