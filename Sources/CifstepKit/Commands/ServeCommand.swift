@@ -119,7 +119,7 @@ final class SignalStopper {
 
 /// The files of the default in-memory share: small, but enough to show a multi-read transfer.
 enum DemoShare {
-    static var files: [String: [UInt8]] {
+    static let files: [String: [UInt8]] = {
         var generator = SeededGenerator(seed: 0x5eed)
         var random = [UInt8]()
         random.reserveCapacity(256 * 1024)
@@ -131,5 +131,5 @@ enum DemoShare {
             "hello.txt": Array("Hello from cifstep's loopback server!\n".utf8),
             "random-256k.bin": random,
         ]
-    }
+    }()
 }

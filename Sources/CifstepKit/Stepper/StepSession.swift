@@ -61,13 +61,7 @@ final class StepSession {
 
     /// Re-runs from the start to event `target` (0 = before the first event).
     func rewind(to target: Int) {
-        let replay = runtime.makeReplay()
-        runtime.abort()
-        runtime = replay
-        finished = false
-        failure = nil
-        result.bytes = []
-        start()
+        begin(on: runtime.makeReplay())
         while position < max(0, target), step() != nil {}
     }
 
@@ -79,9 +73,14 @@ final class StepSession {
 
     /// Starts over with another scenario.
     func restart(_ newScenario: Scenario) {
-        runtime.abort()
         scenario = newScenario
-        runtime = SteppedRuntime(seed: newScenario.seed, policy: .seededRandom)
+        begin(on: SteppedRuntime(seed: newScenario.seed, policy: .seededRandom))
+    }
+
+    /// Ends the current run and starts the scenario on `fresh`.
+    private func begin(on fresh: SteppedRuntime) {
+        runtime.abort()
+        runtime = fresh
         finished = false
         failure = nil
         result.bytes = []

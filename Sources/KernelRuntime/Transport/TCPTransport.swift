@@ -124,8 +124,14 @@ public final class TCPTransport: Transport, @unchecked Sendable {
 
     public func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        return try receiveRetrying("recv") { recv(fd, base, buffer.count, 0) }
+    }
+
+    /// Runs one receive system call until it is not interrupted, and maps its outcome: bytes,
+    /// 0 at end of stream, or a typed error (`closed` once this end was closed).
+    private func receiveRetrying(_ call: String, _ body: () -> Int) throws -> Int {
         while true {
-            let n = recv(fd, base, buffer.count, 0)
+            let n = body()
             if n > 0 { return n }
             if n == 0 {
                 if closed { throw TransportError.closed }
@@ -135,7 +141,7 @@ public final class TCPTransport: Transport, @unchecked Sendable {
             if code == EINTR { continue }
             if closed { throw TransportError.closed }
             if code == ECONNRESET { throw TransportError.connectionReset }
-            throw Socket.systemError("recv", code)
+            throw Socket.systemError(call, code)
         }
     }
 
@@ -150,19 +156,7 @@ public final class TCPTransport: Transport, @unchecked Sendable {
                 used += 1
             }
             guard used > 0, let base = vectors.baseAddress else { return 0 }
-            while true {
-                let n = readv(fd, base, Int32(used))
-                if n > 0 { return n }
-                if n == 0 {
-                    if closed { throw TransportError.closed }
-                    return 0
-                }
-                let code = errno
-                if code == EINTR { continue }
-                if closed { throw TransportError.closed }
-                if code == ECONNRESET { throw TransportError.connectionReset }
-                throw Socket.systemError("readv", code)
-            }
+            return try receiveRetrying("readv") { readv(fd, base, Int32(used)) }
         }
     }
 
