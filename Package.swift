@@ -34,8 +34,18 @@ let package = Package(
         .target(
             name: "CifstepKit",
             dependencies: [
-                "SMBCrypto", "SMBWire", "KernelRuntime", "CIFSClient", "SMBServer", "CLibEdit", "CGlibcMalloc",
+                "SMBCrypto", "SMBWire", "KernelRuntime", "CIFSClient", "SMBServer", "Stepper", "CLibEdit",
+                "CGlibcMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The stepper as a library: scenario, session, controls, catalogue (no I/O, no terminal).
+        .target(
+            name: "Stepper",
+            dependencies: ["SMBCrypto", "SMBWire", "KernelRuntime", "CIFSClient", "SMBServer"],
+            resources: [
+                .embedInCode("Catalogue/client-tracepoints.json"),
+                .embedInCode("Catalogue/server-tracepoints.json"),
             ]
         ),
         .executableTarget(name: "cifstep", dependencies: ["CifstepKit"]),
@@ -43,6 +53,7 @@ let package = Package(
         .testTarget(name: "SMBWireTests", dependencies: ["SMBWire"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["CifstepKit"]),
         .testTarget(name: "KernelRuntimeTests", dependencies: ["KernelRuntime"]),
+        .testTarget(name: "StepperTests", dependencies: ["Stepper", "CIFSClient", "SMBServer", "KernelRuntime"]),
         .testTarget(name: "CIFSClientTests", dependencies: ["CIFSClient", "SMBServer", crypto]),
         .testTarget(name: "SMBServerTests", dependencies: ["SMBServer", "CIFSClient", crypto]),
         // Real peers: Samba's smbd, smbclient, pysmb, tshark (started by scripts/test).

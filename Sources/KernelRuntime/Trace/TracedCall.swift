@@ -1,0 +1,92 @@
+/// One call of a traced kernel function, handed to the body of
+/// ``KernelRuntime/traced(_:_:buffers:diff:_:)``.
+///
+/// Events recorded through it carry the function's name, so every event sits inside a frame
+/// whose `enter` and `exit` bracket it: that pairing is what lets a stepper offer `next`,
+/// `finish` and a backtrace. Set what the exit event says with ``returning(_:buffers:diff:)``.
+public struct TracedCall {
+    /// The kernel function this call mirrors, e.g. `cifs_readv_receive`.
+    public let function: String
+    /// The runtime the call records on.
+    public let runtime: any KernelRuntime
+    /// Whether events are recorded at all (checked once, at entry).
+    public let isTracing: Bool
+
+    var exitMessage = ""
+    var exitBuffers: [TraceBuffer] = []
+    var exitDiff: [StateDiff] = []
+
+    init(function: String, runtime: any KernelRuntime, isTracing: Bool) {
+        self.function = function
+        self.runtime = runtime
+        self.isTracing = isTracing
+    }
+
+    /// Records an event of this call (a block, a wake, a send, a receive or a note) between its
+    /// enter and its exit.
+    @inline(__always)
+    public func event(
+        _ phase: TracePhase, _ message: @autoclosure () -> String,
+        buffers: @autoclosure () -> [TraceBuffer] = [], diff: @autoclosure () -> [StateDiff] = []
+    ) throws {
+        guard isTracing else { return }
+        try runtime.recordTracepoint(function: function, phase: phase, message: message, buffers: buffers, diff: diff)
+    }
+
+    /// Records a note of this call. Shorthand for `event(.note, …)`.
+    @inline(__always)
+    public func note(
+        _ message: @autoclosure () -> String, buffers: @autoclosure () -> [TraceBuffer] = [],
+        diff: @autoclosure () -> [StateDiff] = []
+    ) throws {
+        try event(.note, message(), buffers: buffers(), diff: diff())
+    }
+
+    /// What the exit event will say when the body returns normally (last call wins). Nothing is
+    /// evaluated when tracing is off.
+    @inline(__always)
+    public mutating func returning(
+        _ message: @autoclosure () -> String, buffers: @autoclosure () -> [TraceBuffer] = [],
+        diff: @autoclosure () -> [StateDiff] = []
+    ) {
+        guard isTracing else { return }
+        exitMessage = message()
+        exitBuffers = buffers()
+        exitDiff = diff()
+    }
+}
+
+extension KernelRuntime {
+    /// Runs `body` as one call of the kernel function `function`: records an `enter` event, then
+    /// the body (whose events go through the ``TracedCall`` it is given), then an `exit` event —
+    /// also when the body throws, with the error in the exit's message, so that enter and exit
+    /// always pair. A ``RuntimeAbort`` (the run is being torn down) records nothing more.
+    ///
+    /// With tracing off this is a plain call of `body`.
+    @inline(__always)
+    public func traced<T>(
+        _ function: String, _ message: @autoclosure () -> String = "",
+        buffers: @autoclosure () -> [TraceBuffer] = [], diff: @autoclosure () -> [StateDiff] = [],
+        _ body: (inout TracedCall) throws -> T
+    ) throws -> T {
+        var call = TracedCall(function: function, runtime: self, isTracing: isTracing)
+        guard call.isTracing else { return try body(&call) }
+        try recordTracepoint(function: function, phase: .enter, message: message, buffers: buffers, diff: diff)
+        let result: T
+        do {
+            result = try body(&call)
+        } catch let abort as RuntimeAbort {
+            throw abort
+        } catch {
+            let failure = error
+            try recordTracepoint(
+                function: function, phase: .exit, message: { "error: \(failure)" }, buffers: { [] }, diff: { [] })
+            throw failure
+        }
+        let exit = call
+        try recordTracepoint(
+            function: function, phase: .exit, message: { exit.exitMessage }, buffers: { exit.exitBuffers },
+            diff: { exit.exitDiff })
+        return result
+    }
+}

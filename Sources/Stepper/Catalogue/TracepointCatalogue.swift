@@ -1,0 +1,44 @@
+import Foundation
+
+/// Every function the client core, its page cache and the loopback server trace, with the
+/// kernel (or Samba) source it mirrors and the Swift line that traces it.
+///
+/// The data lives in `client-tracepoints.json` and `server-tracepoints.json` beside this file,
+/// embedded in the binary at build time; a test checks it against the sources both ways.
+public struct TracepointCatalogue: Sendable {
+    /// One traced function.
+    public struct Entry: Codable, Equatable, Sendable {
+        /// The name events carry: the 2013 posts' name where they name the function.
+        public var function: String
+        /// The Linux 3.8 name, when it differs from ``function`` (e.g. `cifs_calc_signature`).
+        public var kernelName: String?
+        /// The source file it mirrors, e.g. `fs/cifs/cifsencrypt.c` (Samba's for the server).
+        public var kernelFile: String
+        /// `path:line` of the Swift call that traces it.
+        public var swift: String
+        /// `client`, `mm` or `server`.
+        public var side: String
+        /// One line of explanation.
+        public var summary: String
+    }
+
+    /// Every entry, client side first, each side in file order.
+    public let entries: [Entry]
+
+    /// The catalogue built into this binary.
+    public static let builtIn: TracepointCatalogue = {
+        let decoder = JSONDecoder()
+        let client = (try? decoder.decode([Entry].self, from: Data(PackageResources.client_tracepoints_json))) ?? []
+        let server = (try? decoder.decode([Entry].self, from: Data(PackageResources.server_tracepoints_json))) ?? []
+        return TracepointCatalogue(entries: client + server)
+    }()
+
+    public init(entries: [Entry]) {
+        self.entries = entries
+    }
+
+    /// The entry whose event name is `function`.
+    public func entry(_ function: String) -> Entry? {
+        entries.first { $0.function == function }
+    }
+}

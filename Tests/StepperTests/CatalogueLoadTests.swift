@@ -1,0 +1,8 @@
+import Testing
+@testable import Stepper
+
+@Suite struct CatalogueLoadTests {
+    @Test func builtInCatalogueDecodes() {
+        #expect(!TracepointCatalogue.builtIn.entries.isEmpty)
+    }
+}
