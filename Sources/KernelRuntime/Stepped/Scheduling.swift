@@ -66,3 +66,13 @@ public struct SchedulingPolicy: Sendable {
         return context.runnable[Int(context.random % UInt64(context.runnable.count))].id
     }
 }
+
+/// What running one thread alone (``SteppedRuntime/step(only:)``) led to.
+public enum StepOutcome: Equatable, Sendable {
+    /// The thread recorded this event and is stopped at it.
+    case event(TraceEvent)
+    /// The thread blocked without recording an event; it waits as the snapshot says.
+    case blocked(ThreadSnapshot)
+    /// The thread's body returned or threw.
+    case finished(ThreadSnapshot)
+}

@@ -109,6 +109,51 @@ extension SteppedRuntime {
         return lastEvent
     }
 
+    /// Runs thread `threadID` alone — gdb's scheduler-locking: no other thread is resumed —
+    /// until it records its next event, blocks, or finishes. Never hangs: a thread that blocks
+    /// without an event is reported as ``StepOutcome/blocked(_:)`` and left parked.
+    ///
+    /// The choice is recorded as a decision like any other, so a replay reproduces it.
+    /// - Throws: ``RuntimeError/notRunnable(threadID:runnable:)`` when the thread cannot run now
+    ///   (blocked, finished, unknown); the run stays intact. The fatal errors of
+    ///   ``step(choosing:)``.
+    public func step(only threadID: Int) throws -> StepOutcome {
+        mutex.lock()
+        defer { mutex.unlock() }
+        if let fatal { throw fatal }
+        let runnable = allThreads.filter(isRunnable)
+        let ids = runnable.map(\.id)
+        guard let thread = runnable.first(where: { $0.id == threadID }) else {
+            throw RuntimeError.notRunnable(threadID: threadID, runnable: ids)
+        }
+        let eventsBefore = eventCount
+        let index = recordedDecisions.count
+        recordedDecisions.append(SchedulingDecision(index: index, afterEvent: eventCount, runnable: ids, chosen: threadID))
+        previousChoice = threadID
+        do {
+            try resume(thread)
+        } catch let error as RuntimeError {
+            fatal = error
+            throw error
+        }
+        if eventCount > eventsBefore, let lastEvent { return .event(lastEvent) }
+        if thread.finished { return .finished(snapshot(thread)) }
+        return .blocked(snapshot(thread))
+    }
+
+    /// Steps until `stop` returns `true` for a recorded event (checked after every event) or the
+    /// run ends, and returns the last event recorded, if any.
+    ///
+    /// `stop` may be called on any thread while the runtime is mid-handoff: it must only look at
+    /// the event and at state it owns (no runtime calls, no locks).
+    @discardableResult
+    public func run(until stop: (TraceEvent) -> Bool) throws -> TraceEvent? {
+        while let event = try step() {
+            if stop(event) { return event }
+        }
+        return mutex.locked { lastEvent }
+    }
+
     /// Steps until event number `sequence` has been recorded (or every thread finished).
     /// - Returns: the last event recorded, if any.
     @discardableResult
