@@ -308,7 +308,7 @@ final class ServerConnection {
                 call.returning("send failed: \(error)")
                 return .close("send failed: \(error)")
             }
-            call.returning("sent \(frame.count) bytes")
+            call.returning("sent \(packet.count) bytes after a \(frame.count - packet.count)-byte NBSS header")
             return .noReply
         }
     }

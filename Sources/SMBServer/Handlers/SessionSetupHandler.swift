@@ -34,7 +34,7 @@ extension ServerConnection {
             guard let inner = try? SPNEGO.unwrap(blob), let type = try? NTLMSSPMessageType.of(inner.token) else {
                 return "extended security, \(blob.count)-byte blob"
             }
-            return "extended security: NTLMSSP \(type) (\(inner.wrapping == .raw ? "raw" : "SPNEGO"))"
+            return "extended security: NTLMSSP \("\(type)".uppercased()) (\(inner.wrapping == .raw ? "raw" : "SPNEGO"))"
         }
     }
 
