@@ -1,3 +1,4 @@
+import KernelRuntime
 import SMBCrypto
 import SMBWire
 import Testing
@@ -7,8 +8,10 @@ import Testing
 /// (user alice, password Wonderland-42, domain WORKGROUP).
 @Suite("NTLM verification against captured smbclient logins")
 struct NTLMVerifierTests {
-    let verifier = NTLMVerifier(users: try! UserDatabase(["Alice": "Wonderland-42"]))
-    let wrong = NTLMVerifier(users: try! UserDatabase(["alice": "Wonderland-43"]))
+    /// Not tracing: these tests check the verdicts (``NTLMVerificationTraceTests`` the frames).
+    let runtime = FreeRunRuntime()
+    var verifier: NTLMVerifier { NTLMVerifier(users: try! UserDatabase(["Alice": "Wonderland-42"]), runtime: runtime) }
+    var wrong: NTLMVerifier { NTLMVerifier(users: try! UserDatabase(["alice": "Wonderland-43"]), runtime: runtime) }
 
     @Test func oldStyleNTLMv1() throws {
         let challenge = Fixture.negotiateChallenge(try Fixture.bytes("oldstyle-ntlm-002-s2c-negotiate"))
@@ -73,7 +76,7 @@ struct NTLMVerifierTests {
         let login = try verifier.verifyNTLMSSP(authenticate.response, serverChallenge: acceptor.serverChallenge)
         #expect(login.mode == .ntlmsspV2)
         // smbd's CHALLENGE carried a timestamp, so smbclient sent a MIC: it must verify.
-        #expect(try acceptor.checkMIC(authenticate, exportedSessionKey: login.sessionKey))
+        #expect(try acceptor.checkMIC(authenticate, exportedSessionKey: login.sessionKey, runtime: runtime))
         // The MAC key signs smbd's SESSION_SETUP reply (seq 1) and smbclient's next request (seq 2).
         #expect(SMB1Signing.verify(packet: try Fixture.bytes("ntlmssp-signed-006-s2c-session-setup"),
                                    macKey: login.macKey, sequence: 1))
@@ -89,7 +92,9 @@ struct NTLMVerifierTests {
         let login = try verifier.verifyNTLMSSP(authenticate.response, serverChallenge: acceptor.serverChallenge)
         var tampered = authenticate
         tampered.message.mic = [UInt8](repeating: 0, count: 16)
-        #expect(throws: LoginFailure.wrongPassword) { try acceptor.checkMIC(tampered, exportedSessionKey: login.sessionKey) }
+        #expect(throws: LoginFailure.wrongPassword) {
+            try acceptor.checkMIC(tampered, exportedSessionKey: login.sessionKey, runtime: runtime)
+        }
     }
 
     @Test func ntlmsspV1WithAndWithoutESSAndKeyExchange() throws {

@@ -1,3 +1,4 @@
+import KernelRuntime
 import SMBCrypto
 import SMBWire
 
@@ -8,13 +9,17 @@ import SMBWire
 /// Blobs may be raw NTLMSSP (the Linux kernel's SMB1 code) or SPNEGO (smbclient, pysmb);
 /// replies use the client's form: a NegTokenResp with accept-incomplete and the CHALLENGE,
 /// then a NegTokenResp with accept-completed.
-struct NTLMSSPAcceptor: Sendable {
+struct NTLMSSPAcceptor: Sendable, CustomStringConvertible {
     /// How the client wrapped its first token; the reply uses the same form.
     let wrapping: ServerLogEvent.Wrapping
     let negotiateBytes: [UInt8]
     let challengeBytes: [UInt8]
     let serverChallenge: [UInt8]
     let challengeFlags: NTLMSSPNegotiateFlags
+
+    var description: String {
+        "NTLMSSP (\(wrapping.rawValue)), server challenge \(Hex.encode(serverChallenge))"
+    }
 
     /// Why an NTLMSSP blob could not be used.
     enum BlobError: Error, Equatable {
@@ -115,18 +120,31 @@ struct NTLMSSPAcceptor: Sendable {
 
     /// Leg two, part two: checks the MIC when the client says it sent one (MsvAvFlags bit 0x2
     /// in its NTLMv2 blob, MS-NLMP 3.2.5.1.2): HMAC-MD5(exported key, NEGOTIATE ‖ CHALLENGE ‖
-    /// AUTHENTICATE with the MIC zeroed). Returns whether a MIC was checked.
-    func checkMIC(_ authenticate: Authenticate, exportedSessionKey: [UInt8]) throws -> Bool {
-        guard let mic = authenticate.message.mic, NTLMSSPAcceptor.claimsMIC(authenticate.response.ntResponse) else {
-            return false
+    /// AUTHENTICATE with the MIC zeroed). Returns whether a MIC was checked. Mirrors the MIC
+    /// check of Samba's `ntlmssp_server_postauth`.
+    /// - Throws: ``LoginFailure/wrongPassword`` when the MIC differs.
+    @discardableResult
+    func checkMIC(_ authenticate: Authenticate, exportedSessionKey: [UInt8], runtime: any KernelRuntime) throws -> Bool {
+        let received = authenticate.message.mic
+        let verdict = try runtime.traced("ntlmssp_server_postauth", "MIC check",
+                                         buffers: received.map { [TraceBuffer(name: "MIC (received)", bytes: $0)] } ?? []
+        ) { call -> (checked: Bool, matches: Bool) in
+            guard let mic = received, NTLMSSPAcceptor.claimsMIC(authenticate.response.ntResponse) else {
+                call.returning("no MIC claimed: nothing to check")
+                return (false, true)
+            }
+            guard let input = try? NTLMSSPMIC.input(negotiate: negotiateBytes, challenge: challengeBytes,
+                                                    authenticate: authenticate.bytes),
+                  let expected = hmacMD5(key: exportedSessionKey, message: input) else {
+                throw LoginFailure.malformed("MIC input")
+            }
+            let matches = constantTimeEquals(mic, expected)
+            call.returning(matches ? "MIC verified" : "MIC differs",
+                           buffers: [TraceBuffer(name: "MIC (expected)", bytes: expected)])
+            return (true, matches)
         }
-        guard let input = try? NTLMSSPMIC.input(negotiate: negotiateBytes, challenge: challengeBytes,
-                                                authenticate: authenticate.bytes),
-              let expected = hmacMD5(key: exportedSessionKey, message: input) else {
-            throw LoginFailure.malformed("MIC input")
-        }
-        guard constantTimeEquals(mic, expected) else { throw LoginFailure.wrongPassword }
-        return true
+        guard verdict.matches else { throw LoginFailure.wrongPassword }
+        return verdict.checked
     }
 
     /// Whether an NTLMv2 response's AV pairs carry MsvAvFlags with the MIC bit.

@@ -1,3 +1,4 @@
+import KernelRuntime
 import SMBCrypto
 
 /// A verified login: who, how, and the keys signing will use.
@@ -35,8 +36,14 @@ enum LoginFailure: Error, Equatable, Sendable, CustomStringConvertible {
 
 /// Checks NTLM, NTLMv2 and NTLMSSP responses against the configured passwords. The server's
 /// side of SMBCrypto: the same functions compute what the client should have sent.
-struct NTLMVerifier: Sendable {
+///
+/// Every check is traced: `ntlm_password_check` around one login's check, and inside it one
+/// `smb_pwd_check_ntlmv1` or `smb_pwd_check_ntlmv2` frame per comparison, whose enter event
+/// carries what the client sent and whose exit carries what the stored password gives.
+struct NTLMVerifier {
     let users: UserDatabase
+    /// Where the checks are traced (nothing is recorded when it is not tracing).
+    let runtime: any KernelRuntime
 
     /// The mode an old-style SESSION_SETUP_ANDX's password fields indicate, or nil for an
     /// anonymous (empty) one.
@@ -51,30 +58,45 @@ struct NTLMVerifier: Sendable {
     /// field is not needed; smbclient sends zeros there).
     func verifyOldStyle(user name: String, domain: String, lmResponse: [UInt8], ntResponse: [UInt8],
                         challenge: [UInt8]) throws -> VerifiedLogin {
-        guard let mode = NTLMVerifier.oldStyleMode(lmResponse: lmResponse, ntResponse: ntResponse) else {
-            throw LoginFailure.anonymousRefused
-        }
-        guard let user = users.user(named: name) else { throw LoginFailure.unknownUser }
-        switch mode {
-        case .ntlm:
-            guard let expected = try? NTLM.ntlmv1Response(ntHash: user.ntHash, challenge: challenge) else {
-                throw LoginFailure.malformed("challenge of \(challenge.count) bytes")
+        let mode = NTLMVerifier.oldStyleMode(lmResponse: lmResponse, ntResponse: ntResponse)
+        return try passwordCheck(
+            "\(domain)\\\(name), old-style \(mode?.rawValue ?? "anonymous")",
+            buffers: [TraceBuffer(name: "server challenge", bytes: challenge)]
+        ) { call in
+            guard let mode else { throw LoginFailure.anonymousRefused }
+            guard let user = users.user(named: name) else { throw LoginFailure.unknownUser }
+            let login: VerifiedLogin
+            switch mode {
+            case .ntlm:
+                let fields: [(name: String, bytes: [UInt8])] =
+                    [("NT response", ntResponse), ("LM response", lmResponse)].filter { !$0.bytes.isEmpty }
+                let expected = try checkNTLMv1(
+                    fields, inputs: [TraceBuffer(name: "server challenge", bytes: challenge)],
+                    how: "DES of the server challenge under the stored NT hash"
+                ) {
+                    guard let response = try? NTLM.ntlmv1Response(ntHash: user.ntHash, challenge: challenge) else {
+                        throw LoginFailure.malformed("challenge of \(challenge.count) bytes")
+                    }
+                    return response
+                }
+                guard let expected else { throw LoginFailure.wrongPassword }
+                guard let sessionKey = try? NTLM.sessionKeyV1(ntHash: user.ntHash),
+                      let macKey = try? NTLM.macKeyV1(sessionKey: sessionKey, ntResponse: expected) else {
+                    throw LoginFailure.malformed("NTLMv1 keys")
+                }
+                login = VerifiedLogin(user: user.name, mode: .ntlm, sessionKey: sessionKey, macKey: macKey)
+            default:
+                let sessionKey = try verifyNTLMv2(user: user, name: name, domain: domain, response: ntResponse,
+                                                  challenge: challenge)
+                guard let macKey = try? NTLM.macKeyV2(sessionKey: sessionKey, ntlmv2Response: ntResponse) else {
+                    throw LoginFailure.malformed("NTLMv2 keys")
+                }
+                login = VerifiedLogin(user: user.name, mode: .ntlmv2, sessionKey: sessionKey, macKey: macKey)
             }
-            guard constantTimeEquals(ntResponse, expected) || constantTimeEquals(lmResponse, expected) else {
-                throw LoginFailure.wrongPassword
-            }
-            guard let sessionKey = try? NTLM.sessionKeyV1(ntHash: user.ntHash),
-                  let macKey = try? NTLM.macKeyV1(sessionKey: sessionKey, ntResponse: expected) else {
-                throw LoginFailure.malformed("NTLMv1 keys")
-            }
-            return VerifiedLogin(user: user.name, mode: .ntlm, sessionKey: sessionKey, macKey: macKey)
-        default:
-            let sessionKey = try verifyNTLMv2(user: user, name: name, domain: domain, response: ntResponse,
-                                              challenge: challenge)
-            guard let macKey = try? NTLM.macKeyV2(sessionKey: sessionKey, ntlmv2Response: ntResponse) else {
-                throw LoginFailure.malformed("NTLMv2 keys")
-            }
-            return VerifiedLogin(user: user.name, mode: .ntlmv2, sessionKey: sessionKey, macKey: macKey)
+            call.returning("\(login.user): \(login.mode.rawValue) response accepted",
+                           buffers: [TraceBuffer(name: "session key", bytes: login.sessionKey),
+                                     TraceBuffer(name: "MAC key", bytes: login.macKey)])
+            return login
         }
     }
 
@@ -95,32 +117,51 @@ struct NTLMVerifier: Sendable {
     /// exported session key: KXKEY per the response type, then RC4-decrypt the client's random
     /// key when KEY_EXCH was negotiated (the kernel's `calc_seckey` from the other end).
     func verifyNTLMSSP(_ response: NTLMSSPResponse, serverChallenge: [UInt8]) throws -> VerifiedLogin {
-        if response.user.isEmpty && response.ntResponse.isEmpty
-            && (response.lmResponse.isEmpty || response.lmResponse == [0]) {
-            throw LoginFailure.anonymousRefused
-        }
-        guard let user = users.user(named: response.user) else { throw LoginFailure.unknownUser }
-        let mode: AuthMode
-        let keyExchangeKey: [UInt8]
-        if response.ntResponse.count > 24 {
-            mode = .ntlmsspV2
-            keyExchangeKey = try verifyNTLMv2(user: user, name: response.user, domain: response.domain,
-                                              response: response.ntResponse, challenge: serverChallenge)
-        } else if response.ntResponse.count == 24 {
-            mode = .ntlmsspV1
-            keyExchangeKey = try verifyNTLMSSPv1(user: user, response: response, serverChallenge: serverChallenge)
-        } else {
-            throw LoginFailure.malformed("NT response of \(response.ntResponse.count) bytes")
-        }
-        var exported = keyExchangeKey
-        if response.keyExchange && response.encryptedRandomSessionKey.count == 16 {
-            guard let decrypted = try? NTLMSSPKeys.decryptSessionKey(
-                response.encryptedRandomSessionKey, keyExchangeKey: keyExchangeKey) else {
-                throw LoginFailure.malformed("EncryptedRandomSessionKey")
+        try passwordCheck(
+            "\(response.domain)\\\(response.user), NTLMSSP with a \(response.ntResponse.count)-byte NT response",
+            buffers: [TraceBuffer(name: "server challenge", bytes: serverChallenge)]
+        ) { call in
+            if response.user.isEmpty && response.ntResponse.isEmpty
+                && (response.lmResponse.isEmpty || response.lmResponse == [0]) {
+                throw LoginFailure.anonymousRefused
             }
-            exported = decrypted
+            guard let user = users.user(named: response.user) else { throw LoginFailure.unknownUser }
+            let mode: AuthMode
+            let keyExchangeKey: [UInt8]
+            if response.ntResponse.count > 24 {
+                mode = .ntlmsspV2
+                keyExchangeKey = try verifyNTLMv2(user: user, name: response.user, domain: response.domain,
+                                                  response: response.ntResponse, challenge: serverChallenge)
+            } else if response.ntResponse.count == 24 {
+                mode = .ntlmsspV1
+                keyExchangeKey = try verifyNTLMSSPv1(user: user, response: response, serverChallenge: serverChallenge)
+            } else {
+                throw LoginFailure.malformed("NT response of \(response.ntResponse.count) bytes")
+            }
+            var exported = keyExchangeKey
+            if response.keyExchange && response.encryptedRandomSessionKey.count == 16 {
+                guard let decrypted = try? NTLMSSPKeys.decryptSessionKey(
+                    response.encryptedRandomSessionKey, keyExchangeKey: keyExchangeKey) else {
+                    throw LoginFailure.malformed("EncryptedRandomSessionKey")
+                }
+                exported = decrypted
+            }
+            call.returning(
+                "\(user.name): \(mode.rawValue) response accepted"
+                    + (exported == keyExchangeKey ? "" : "; session key RC4-decrypted under the key-exchange key"),
+                buffers: [TraceBuffer(name: "key-exchange key", bytes: keyExchangeKey),
+                          TraceBuffer(name: "exported session key", bytes: exported)])
+            return VerifiedLogin(user: user.name, mode: mode, sessionKey: exported, macKey: exported)
         }
-        return VerifiedLogin(user: user.name, mode: mode, sessionKey: exported, macKey: exported)
+    }
+
+    /// One login's password check: the frame the comparisons nest in. Mirrors Samba's
+    /// `ntlm_password_check`.
+    private func passwordCheck<T>(
+        _ message: @autoclosure () -> String, buffers: @autoclosure () -> [TraceBuffer],
+        _ body: (inout TracedCall) throws -> T
+    ) throws -> T {
+        try runtime.traced("ntlm_password_check", message(), buffers: buffers(), body)
     }
 
     /// NTLMv1 inside NTLMSSP: the NTLM2 session response when extended session security was
@@ -131,27 +172,61 @@ struct NTLMVerifier: Sendable {
         guard let baseKey = try? NTLMSSPKeys.sessionBaseKeyV1(ntHash: user.ntHash) else {
             throw LoginFailure.malformed("NT hash")
         }
+        let received: [(name: String, bytes: [UInt8])] = [("NT response", response.ntResponse)]
         if response.extendedSessionSecurity {
             guard response.lmResponse.count == 24 else {
                 throw LoginFailure.malformed("NTLM2 session response without a 24-byte LM field")
             }
             let clientChallenge = Array(response.lmResponse[0..<8])
-            guard let expected = try? NTLMSSPKeys.ntlm2SessionResponse(
-                ntHash: user.ntHash, serverChallenge: serverChallenge, clientChallenge: clientChallenge) else {
-                throw LoginFailure.malformed("challenge")
+            let expected = try checkNTLMv1(
+                received,
+                inputs: [TraceBuffer(name: "server challenge", bytes: serverChallenge),
+                         TraceBuffer(name: "client challenge", bytes: clientChallenge)],
+                how: "NTLM2 session response: DES of MD5(server ‖ client challenge) under the stored NT hash"
+            ) {
+                guard let expected = try? NTLMSSPKeys.ntlm2SessionResponse(
+                    ntHash: user.ntHash, serverChallenge: serverChallenge, clientChallenge: clientChallenge) else {
+                    throw LoginFailure.malformed("challenge")
+                }
+                return expected.ntResponse
             }
-            guard constantTimeEquals(response.ntResponse, expected.ntResponse) else { throw LoginFailure.wrongPassword }
+            guard expected != nil else { throw LoginFailure.wrongPassword }
             guard let kxkey = try? NTLMSSPKeys.keyExchangeKeyV1ESS(
                 sessionBaseKey: baseKey, serverChallenge: serverChallenge, lmResponse: response.lmResponse) else {
                 throw LoginFailure.malformed("key-exchange key")
             }
             return kxkey
         }
-        guard let expected = try? NTLM.ntlmv1Response(ntHash: user.ntHash, challenge: serverChallenge) else {
-            throw LoginFailure.malformed("challenge")
+        let expected = try checkNTLMv1(
+            received, inputs: [TraceBuffer(name: "server challenge", bytes: serverChallenge)],
+            how: "DES of the server challenge under the stored NT hash"
+        ) {
+            guard let expected = try? NTLM.ntlmv1Response(ntHash: user.ntHash, challenge: serverChallenge) else {
+                throw LoginFailure.malformed("challenge")
+            }
+            return expected
         }
-        guard constantTimeEquals(response.ntResponse, expected) else { throw LoginFailure.wrongPassword }
+        guard expected != nil else { throw LoginFailure.wrongPassword }
         return baseKey
+    }
+
+    /// Recomputes the 24-byte NTLMv1 response from the stored NT hash (`compute`) and compares
+    /// it with each field the client may have put it in, in order. Mirrors Samba's
+    /// `smb_pwd_check_ntlmv1`.
+    ///
+    /// - Returns: the matching response, or nil when no field matches (a wrong password).
+    /// - Throws: what `compute` throws (``LoginFailure/malformed(_:)``: the inputs cannot give a
+    ///   response).
+    private func checkNTLMv1(_ fields: [(name: String, bytes: [UInt8])], inputs: [TraceBuffer], how: String,
+                             compute: () throws -> [UInt8]) throws -> [UInt8]? {
+        let received = fields.map { TraceBuffer(name: "\($0.name) (received)", bytes: $0.bytes) }
+        return try runtime.traced("smb_pwd_check_ntlmv1", how, buffers: inputs + received) { call in
+            let expected = try compute()
+            let match = fields.first { constantTimeEquals($0.bytes, expected) }
+            call.returning(match.map { "\($0.name) matches" } ?? "no match: wrong password",
+                           buffers: [TraceBuffer(name: "response (expected)", bytes: expected)])
+            return match == nil ? nil : expected
+        }
     }
 
     /// Checks an NTLMv2 response (NTProofStr ‖ blob) and returns the session base key.
@@ -170,11 +245,8 @@ struct NTLMVerifier: Sendable {
             domains.append(candidate)
         }
         for candidate in domains {
-            guard let owf = try? NTLM.ntowfv2(ntHash: user.ntHash, user: name, domain: candidate),
-                  let expected = try? NTLM.ntProofStr(ntowfv2: owf, serverChallenge: challenge, blob: blob) else {
-                throw LoginFailure.malformed("challenge")
-            }
-            if constantTimeEquals(proof, expected) {
+            if let owf = try checkNTLMv2(user: user, name: name, domain: candidate, proof: proof, blob: blob,
+                                         challenge: challenge) {
                 guard let key = try? NTLM.sessionKeyV2(ntowfv2: owf, ntProofStr: proof) else {
                     throw LoginFailure.malformed("NTProofStr")
                 }
@@ -182,6 +254,28 @@ struct NTLMVerifier: Sendable {
             }
         }
         throw LoginFailure.wrongPassword
+    }
+
+    /// Recomputes NTProofStr = HMAC-MD5(NTOWFv2(stored NT hash, user, domain), challenge ‖ blob)
+    /// for one candidate domain and compares it with the client's. Mirrors Samba's
+    /// `smb_pwd_check_ntlmv2`.
+    ///
+    /// - Returns: NTOWFv2 when the proofs match, nil when they differ.
+    private func checkNTLMv2(user: UserDatabase.User, name: String, domain: String, proof: [UInt8], blob: [UInt8],
+                             challenge: [UInt8]) throws -> [UInt8]? {
+        try runtime.traced("smb_pwd_check_ntlmv2", "\(name) in domain \"\(domain)\"",
+                           buffers: [TraceBuffer(name: "server challenge", bytes: challenge),
+                                     TraceBuffer(name: "NTProofStr (received)", bytes: proof),
+                                     TraceBuffer(name: "NTLMv2 blob (received)", bytes: blob)]) { call in
+            guard let owf = try? NTLM.ntowfv2(ntHash: user.ntHash, user: name, domain: domain),
+                  let expected = try? NTLM.ntProofStr(ntowfv2: owf, serverChallenge: challenge, blob: blob) else {
+                throw LoginFailure.malformed("challenge")
+            }
+            let match = constantTimeEquals(proof, expected)
+            call.returning(match ? "NTProofStr matches" : "NTProofStr differs",
+                           buffers: [TraceBuffer(name: "NTProofStr (expected)", bytes: expected)])
+            return match ? owf : nil
+        }
     }
 }
 

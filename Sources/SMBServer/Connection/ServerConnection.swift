@@ -16,14 +16,18 @@ final class ServerConnection {
     private var decoder: NBSSDecoder
 
     // Negotiated state.
-    var negotiated = false
+    /// Where the connection is (`smbd.state`): changed by NEGOTIATE, then derived from the
+    /// sessions and pending logins (``settleState(_:)``), `closed` at the end.
+    var state: ServerConnectionState = .awaitingNegotiate
+    /// NEGOTIATE has been answered (and the connection has not ended).
+    var negotiated: Bool { state != .awaitingNegotiate && state != .closed }
     var extendedSecurity = false
     /// The 8-byte challenge of a non-extended NEGOTIATE.
     var challenge: [UInt8]?
     /// What the client said in SESSION_SETUP_ANDX.
     var clientCapabilities: SMBCapabilities = []
 
-    var signing = SigningState()
+    let signing = SigningState()
     var sessions: [UInt16: ServerSession] = [:]
     /// NTLMSSP exchanges between their two legs, by the UID handed out in leg one.
     var pendingNTLMSSP: [UInt16: NTLMSSPAcceptor] = [:]
@@ -35,6 +39,12 @@ final class ServerConnection {
     /// Directory searches between FIND_FIRST2 and their end, by SID.
     var searches: [UInt16: ServerSearch] = [:]
     var searchIDs = IDAllocator(first: 1)
+    /// Where ``receiveMessage()`` reads the transport into.
+    private var receiveBuffer = [UInt8](repeating: 0, count: ServerConnection.receiveBufferSize)
+
+    /// Bytes read from the transport per receive: one READ_ANDX request or a few pipelined
+    /// small ones; longer messages are assembled by the NBSS decoder.
+    static let receiveBufferSize = 64 * 1024
 
     init(server: SMBServer, id: Int, transport: any Transport, peer: String) {
         self.server = server
@@ -47,7 +57,7 @@ final class ServerConnection {
     /// What handling one request leads to.
     enum Outcome {
         case reply(Reply)
-        /// Nothing is sent (NT_CANCEL, ECHO with count 0).
+        /// Nothing (more) is sent: NT_CANCEL, ECHO with count 0, a reply already sent or dropped.
         case noReply
         /// The connection is closed without answering.
         case close(String)
@@ -58,24 +68,32 @@ final class ServerConnection {
         var packet: [UInt8]
         var command: SMBCommand
         var status: NTStatus
-        /// This reply completes the session setup that starts signing with this MAC key.
-        var startsSigning: [UInt8]?
+        /// This reply completes the session setup that started signing: it is signed with
+        /// ``SigningState/activatingReplySequence``.
+        var startsSigning = false
     }
 
     // MARK: The connection loop
 
-    /// Serves the connection until it ends. Only ``RuntimeAbort`` escapes.
+    /// Serves the connection until it ends. Only ``RuntimeAbort`` escapes. Mirrors smbd's
+    /// `smbd_process`: every event of the connection nests under this frame.
     func run() throws {
         server.log(.connectionOpened(connection: id, peer: peer))
         var reason = "peer closed"
         defer {
             transport.close()
-            for file in files.values { file.file.close() }
+            for fid in files.keys.sorted() { files[fid]?.file.close() }
             files.removeAll()
             server.log(.connectionClosed(connection: id, reason: reason))
         }
         do {
-            reason = try loop()
+            reason = try runtime.traced("smbd_process", "connection \(id) from \(peer)") { call in
+                let why = try loop()
+                var changes = StateChanges(runtime)
+                changes.set(self, \.state, .closed, path: "smbd.state")
+                call.returning("connection closed: \(why)", diff: changes.diffs)
+                return why
+            }
         } catch let abort as RuntimeAbort {
             reason = "run aborted"
             throw abort
@@ -83,35 +101,81 @@ final class ServerConnection {
     }
 
     private func loop() throws -> String {
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            while true {
-                let message: [UInt8]?
-                do {
-                    message = try decoder.next()
-                } catch {
-                    server.log(.malformedRequest(connection: id, reason: "\(error)", closing: true))
-                    return "framing error: \(error)"
-                }
-                guard let message else { break }
+            switch try receiveMessage() {
+            case let .end(why):
+                return why
+            case let .message(message):
                 if case let .close(why) = try handle(message) { return why }
             }
-            let count: Int
-            do {
-                count = try buffer.withUnsafeMutableBytes { try transport.receive(into: $0) }
-            } catch let abort as RuntimeAbort {
-                throw abort
-            } catch {
-                return "\(error)"
-            }
-            if count == 0 { return "peer closed" }
-            buffer.withUnsafeBytes { decoder.feed(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
         }
+    }
+
+    /// What ``receiveMessage()`` got.
+    private enum Received {
+        case message([UInt8])
+        /// The connection is over (peer closed, framing error, transport failure).
+        case end(String)
+    }
+
+    /// The next whole SMB message, reading the transport as needed. Mirrors smbd's
+    /// `receive_smb_talloc`.
+    private func receiveMessage() throws -> Received {
+        try runtime.traced("receive_smb_talloc", "next SMB message") { call in
+            while true {
+                let next: [UInt8]?
+                do {
+                    next = try decoder.next()
+                } catch {
+                    server.log(.malformedRequest(connection: id, reason: "\(error)", closing: true))
+                    call.returning("framing error: \(error)")
+                    return .end("framing error: \(error)")
+                }
+                if let message = next {
+                    try call.event(
+                        .receive, Self.describeRequest(message),
+                        buffers: [TraceBuffer(name: "request", bytes: message, spans: SMBMessage.annotate(message).spans)])
+                    call.returning("\(message.count) bytes")
+                    return .message(message)
+                }
+                let count: Int
+                do {
+                    count = try receiveBuffer.withUnsafeMutableBytes { try transport.receive(into: $0) }
+                } catch let abort as RuntimeAbort {
+                    throw abort
+                } catch {
+                    call.returning("receive failed: \(error)")
+                    return .end("\(error)")
+                }
+                if count == 0 {
+                    call.returning("peer closed")
+                    return .end("peer closed")
+                }
+                receiveBuffer.withUnsafeBytes { decoder.feed(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            }
+        }
+    }
+
+    /// `COMMAND mid N (B bytes)`, or just the size when there is no SMB1 header to read.
+    static func describeRequest(_ message: [UInt8]) -> String {
+        guard message.count >= 4, Array(message[0..<4]) == SMBHeader.protocolID,
+              let header = try? SMBHeader.peek(message) else {
+            return "\(message.count) bytes, not SMB1"
+        }
+        return "\(header.command.name) mid \(header.mid) (\(message.count) bytes)"
     }
 
     /// Handles one SMB message: verify, dispatch, sign, send. Mirrors smbd's `process_smb`.
     /// Returns `.close` when the connection must end.
     func handle(_ message: [UInt8]) throws -> Outcome {
+        try runtime.traced("process_smb", Self.describeRequest(message)) { call in
+            let outcome = try process(message, &call)
+            if case let .close(why) = outcome { call.returning("closing the connection: \(why)") }
+            return outcome
+        }
+    }
+
+    private func process(_ message: [UInt8], _ call: inout TracedCall) throws -> Outcome {
         let (number, closeByFault) = server.countRequest()
         if closeByFault {
             server.log(.faultInjected(connection: id, fault: "close the connection at request \(number)"))
@@ -133,17 +197,11 @@ final class ServerConnection {
             server.log(.malformedRequest(connection: id, reason: "a reply sent to the server", closing: true))
             return .close("reply received")
         }
-        try runtime.tracepoint(
-            "receive_smb_talloc", .receive, "\(header.command.name) mid \(header.mid) (\(message.count) bytes)",
-            buffers: [TraceBuffer(name: "request", bytes: message, spans: SMBMessage.annotate(message).spans)])
 
         var requestSequence: UInt32?
         if signing.isActive {
-            let sequence = signing.takeRequestSequence(expectsReply: header.command != .ntCancel)
+            let (sequence, good) = try checkSignature(header, message)
             requestSequence = sequence
-            let good = signing.verify(message, sequence: sequence)
-            try runtime.tracepoint("srv_check_sign_mac", .note,
-                                   "request seq \(sequence): signature \(good ? "verified" : "BAD")")
             guard good else {
                 server.log(.badSignature(connection: id, command: header.command.name, sequence: sequence))
                 return .close("bad signature on \(header.command.name) (seq \(sequence))")
@@ -165,60 +223,129 @@ final class ServerConnection {
             outcome = .reply(try errorReply(header, .internalError))
         }
         switch outcome {
-        case .noReply, .close:
+        case .noReply:
+            call.returning("\(header.command.name): no reply")
+            return outcome
+        case .close:
             return outcome
         case let .reply(reply):
             if reply.status.isError && reply.status != .moreProcessingRequired {
                 server.log(.errorReply(connection: id, command: reply.command.name, status: reply.status))
             }
+            call.returning("\(reply.command.name) answered \(reply.status.name)")
             return try send(reply, requestSequence: requestSequence)
         }
     }
 
-    /// Signs (when signing is active or starts now), applies reply faults, and sends.
+    /// Takes the request's sequence number and checks its signature. Mirrors smbd's
+    /// `srv_check_sign_mac`.
+    private func checkSignature(_ header: SMBHeader, _ message: [UInt8]) throws -> (sequence: UInt32, good: Bool) {
+        try runtime.traced("srv_check_sign_mac", "\(header.command.name) mid \(header.mid)") { call in
+            var changes = StateChanges(runtime)
+            let sequence = signing.takeRequestSequence(expectsReply: header.command != .ntCancel, &changes)
+            let good = signing.verify(message, sequence: sequence)
+            call.returning(
+                "seq \(sequence): signature \(good ? "verified" : "BAD")",
+                buffers: [
+                    TraceBuffer(name: "signature (received)", bytes: Self.signatureField(message)),
+                    TraceBuffer(name: "signature (expected)",
+                                bytes: signing.expectedSignature(message, sequence: sequence) ?? []),
+                ],
+                diff: changes.diffs)
+            return (sequence, good)
+        }
+    }
+
+    /// The 8 bytes of a packet's SecuritySignature field (fewer if the packet is cut short).
+    static func signatureField(_ packet: [UInt8]) -> [UInt8] {
+        Array(packet.dropFirst(SMB1Signing.signatureOffset).prefix(SMB1Signing.signatureLength))
+    }
+
+    /// Signs (when signing is active), applies reply faults, and sends. Mirrors smbd's
+    /// `srv_send_smb`.
     private func send(_ reply: Reply, requestSequence: UInt32?) throws -> Outcome {
-        var packet = reply.packet
-        let faults = server.countReply()
-        var sequence: UInt32?
-        if let macKey = reply.startsSigning {
-            sequence = signing.activate(macKey: macKey)
-        } else if signing.isActive, let requestSequence {
-            sequence = requestSequence &+ 1
-        }
-        if let sequence {
-            signing.sign(&packet, sequence: sequence)
-            try runtime.tracepoint("srv_calculate_sign_mac", .note, "reply signed with seq \(sequence)")
-        }
-        if faults.corrupt, packet.count > SMB1Signing.signatureOffset {
-            packet[SMB1Signing.signatureOffset] ^= 0x01
-            server.log(.faultInjected(connection: id, fault: "corrupted the signature of reply \(faults.number)"))
-        }
-        if let delay = faults.delay {
-            server.log(.faultInjected(connection: id, fault: "delayed reply \(faults.number) by \(delay) ns"))
-            try runtime.sleep(nanoseconds: delay)
-        }
-        if faults.drop {
-            server.log(.faultInjected(connection: id, fault: "dropped reply \(faults.number)"))
+        try runtime.traced("srv_send_smb", "\(reply.command.name) \(reply.status.name)") { call in
+            var packet = reply.packet
+            let faults = server.countReply()
+            var sequence: UInt32?
+            if reply.startsSigning {
+                sequence = SigningState.activatingReplySequence
+            } else if signing.isActive, let requestSequence {
+                sequence = requestSequence &+ 1
+            }
+            if let sequence, signing.isActive { try signReply(&packet, reply.command, sequence: sequence) }
+            if faults.corrupt, packet.count > SMB1Signing.signatureOffset {
+                packet[SMB1Signing.signatureOffset] ^= 0x01
+                server.log(.faultInjected(connection: id, fault: "corrupted the signature of reply \(faults.number)"))
+                try call.note("fault: signature corrupted (reply \(faults.number))")
+            }
+            if let delay = faults.delay {
+                server.log(.faultInjected(connection: id, fault: "delayed reply \(faults.number) by \(delay) ns"))
+                try call.note("fault: reply \(faults.number) delayed by \(delay) ns")
+                try runtime.sleep(nanoseconds: delay)
+            }
+            if faults.drop {
+                server.log(.faultInjected(connection: id, fault: "dropped reply \(faults.number)"))
+                call.returning("fault: reply \(faults.number) dropped")
+                return .noReply
+            }
+            let frame: [UInt8]
+            do {
+                frame = try NBSSFrame.encode(packet)
+            } catch {
+                server.log(.malformedRequest(connection: id, reason: "reply too large: \(error)", closing: true))
+                call.returning("reply too large: \(error)")
+                return .close("reply too large")
+            }
+            try call.event(
+                .send, "\(reply.command.name) \(reply.status.name) (\(packet.count) bytes)",
+                buffers: [TraceBuffer(name: "reply", bytes: packet, spans: SMBMessage.annotate(packet).spans)])
+            do {
+                try transport.send(frame)
+            } catch let abort as RuntimeAbort {
+                throw abort
+            } catch {
+                call.returning("send failed: \(error)")
+                return .close("send failed: \(error)")
+            }
+            call.returning("sent \(packet.count) bytes after a \(frame.count - packet.count)-byte NBSS header")
             return .noReply
         }
-        let frame: [UInt8]
-        do {
-            frame = try NBSSFrame.encode(packet)
-        } catch {
-            server.log(.malformedRequest(connection: id, reason: "reply too large: \(error)", closing: true))
-            return .close("reply too large")
+    }
+
+    /// Writes the reply's signature for `sequence`. Mirrors smbd's `srv_calculate_sign_mac`.
+    private func signReply(_ packet: inout [UInt8], _ command: SMBCommand, sequence: UInt32) throws {
+        try runtime.traced("srv_calculate_sign_mac", "\(command.name) reply, seq \(sequence)") { call in
+            signing.sign(&packet, sequence: sequence)
+            call.returning("signed with seq \(sequence)",
+                           buffers: [TraceBuffer(name: "signature", bytes: Self.signatureField(packet))])
         }
-        try runtime.tracepoint(
-            "srv_send_smb", .send, "\(reply.command.name) \(reply.status.name) (\(packet.count) bytes)",
-            buffers: [TraceBuffer(name: "reply", bytes: packet, spans: SMBMessage.annotate(packet).spans)])
-        do {
-            try transport.send(frame)
-        } catch let abort as RuntimeAbort {
-            throw abort
-        } catch {
-            return .close("send failed: \(error)")
+    }
+
+    /// Starts signing on this connection with the MAC key of the session just set up. Mirrors
+    /// smbd's `srv_set_signing`.
+    func startSigning(macKey: [UInt8]) throws {
+        try runtime.traced("srv_set_signing", "MAC key of \(macKey.count) bytes",
+                           buffers: [TraceBuffer(name: "MAC key", bytes: macKey)]) { call in
+            var changes = StateChanges(runtime)
+            signing.activate(macKey: macKey, &changes)
+            call.returning("signing active; the next request must carry seq \(signing.sequenceNumber)",
+                           diff: changes.diffs)
         }
-        return .noReply
+    }
+
+    /// Derives ``state`` from what the connection holds now (after NEGOTIATE).
+    func settleState(_ changes: inout StateChanges) {
+        guard negotiated else { return }
+        let settled: ServerConnectionState
+        if !sessions.isEmpty {
+            settled = .loggedOn
+        } else if !pendingNTLMSSP.isEmpty {
+            settled = .authenticating
+        } else {
+            settled = .negotiated
+        }
+        changes.set(self, \.state, settled, path: "smbd.state")
     }
 
     // MARK: Dispatch
@@ -280,8 +407,8 @@ final class ServerConnection {
     }
 
     func reply(_ request: SMBHeader, _ body: some SMBEncodableBlock, status: NTStatus = .success,
-               uid: UInt16? = nil, tid: UInt16? = nil, startsSigning: [UInt8]? = nil) throws -> Outcome {
-        let header = replyHeader(request, status: status, uid: uid, tid: tid, signed: startsSigning != nil)
+               uid: UInt16? = nil, tid: UInt16? = nil, startsSigning: Bool = false) throws -> Outcome {
+        let header = replyHeader(request, status: status, uid: uid, tid: tid, signed: startsSigning)
         var encoder = try SMBPacketEncoder(header: header)
         try encoder.append(body)
         return .reply(Reply(packet: encoder.bytes, command: request.command, status: status, startsSigning: startsSigning))
@@ -292,7 +419,7 @@ final class ServerConnection {
         let header = replyHeader(request, status: status, uid: uid)
         var encoder = try SMBPacketEncoder(header: header)
         try encoder.append(SMBErrorResponse(command: request.command))
-        return Reply(packet: encoder.bytes, command: request.command, status: status, startsSigning: nil)
+        return Reply(packet: encoder.bytes, command: request.command, status: status)
     }
 
     func requireSession(_ header: SMBHeader) throws -> ServerSession {
@@ -306,17 +433,83 @@ final class ServerConnection {
     }
 
     /// The open file `fid` names on this tree; STATUS_INVALID_HANDLE if there is none, it was
-    /// invalidated, or it belongs to another tree.
-    func requireFile(_ fid: UInt16, _ header: SMBHeader) throws -> ServerOpenFile {
+    /// invalidated, or it belongs to another tree. An invalidated handle is forgotten here, a
+    /// change noted in `call` (the caller's frame).
+    func requireFile(_ fid: UInt16, _ header: SMBHeader, _ call: TracedCall) throws -> ServerOpenFile {
         guard let open = files[fid], open.tid == header.tid else {
             throw RequestError(.invalidHandle, "FID \(fid)")
         }
         if open.invalidated || open.generation != server.currentHandleGeneration {
             // Forget it now: from here on the FID is simply unknown.
-            files.removeValue(forKey: fid)
-            open.file.close()
+            var changes = StateChanges(runtime)
+            removeFile(fid, &changes)
+            try call.note("FID 0x\(String(fid, radix: 16)) was invalidated: forgotten", diff: changes.diffs)
             throw RequestError(.invalidHandle, "FID \(fid) was invalidated")
         }
         return open
+    }
+
+    // MARK: Changes to the connection's tables (each recorded as a diff)
+
+    func addSession(_ session: ServerSession, _ changes: inout StateChanges) {
+        sessions[session.uid] = session
+        changes.created(sessions[session.uid], path: "smbd.sessions[\(session.uid)]")
+    }
+
+    func removeSession(_ uid: UInt16, _ changes: inout StateChanges) {
+        guard sessions[uid] != nil else { return }
+        changes.removed(sessions[uid], path: "smbd.sessions[\(uid)]")
+        sessions.removeValue(forKey: uid)
+    }
+
+    func addPendingNTLMSSP(_ acceptor: NTLMSSPAcceptor, uid: UInt16, _ changes: inout StateChanges) {
+        removePendingNTLMSSP(uid, &changes)
+        pendingNTLMSSP[uid] = acceptor
+        changes.created(pendingNTLMSSP[uid], path: "smbd.pendingNTLMSSP[\(uid)]")
+    }
+
+    func removePendingNTLMSSP(_ uid: UInt16, _ changes: inout StateChanges) {
+        guard pendingNTLMSSP[uid] != nil else { return }
+        changes.removed(pendingNTLMSSP[uid], path: "smbd.pendingNTLMSSP[\(uid)]")
+        pendingNTLMSSP.removeValue(forKey: uid)
+    }
+
+    func addTree(_ tree: ServerTree, _ changes: inout StateChanges) {
+        trees[tree.tid] = tree
+        changes.created(trees[tree.tid], path: "smbd.trees[\(tree.tid)]")
+    }
+
+    /// Forgets a tree with its searches and open files.
+    func removeTree(_ tid: UInt16, _ changes: inout StateChanges) {
+        guard trees[tid] != nil else { return }
+        changes.removed(trees[tid], path: "smbd.trees[\(tid)]")
+        trees.removeValue(forKey: tid)
+        for sid in searches.keys.sorted() where searches[sid]?.tid == tid { removeSearch(sid, &changes) }
+        for fid in files.keys.sorted() where files[fid]?.tid == tid { removeFile(fid, &changes) }
+    }
+
+    func addFile(_ open: ServerOpenFile, _ changes: inout StateChanges) {
+        files[open.fid] = open
+        changes.created(files[open.fid], path: "smbd.files[\(open.fid)]")
+    }
+
+    /// Forgets an open file and closes what backs it.
+    func removeFile(_ fid: UInt16, _ changes: inout StateChanges) {
+        guard let open = files[fid] else { return }
+        changes.removed(open, path: "smbd.files[\(fid)]")
+        files.removeValue(forKey: fid)
+        open.file.close()
+    }
+
+    func storeSearch(_ search: ServerSearch, _ changes: inout StateChanges) {
+        let isNew = searches[search.sid] == nil
+        searches[search.sid] = search
+        if isNew { changes.created(searches[search.sid], path: "smbd.searches[\(search.sid)]") }
+    }
+
+    func removeSearch(_ sid: UInt16, _ changes: inout StateChanges) {
+        guard searches[sid] != nil else { return }
+        changes.removed(searches[sid], path: "smbd.searches[\(sid)]")
+        searches.removeValue(forKey: sid)
     }
 }

@@ -1,3 +1,4 @@
+import KernelRuntime
 import SMBCrypto
 
 /// One connection's SMB1 signing state (MS-CIFS 3.3.1.1): the MAC key of the first
@@ -7,35 +8,47 @@ import SMBCrypto
 /// counts as request 0, its reply is signed with 1; every later request *n* must verify with
 /// *n* and its reply is signed with *n* + 1, so each request consumes two numbers (an
 /// NT_CANCEL, which gets no reply, consumes one).
-struct SigningState: Sendable {
+///
+/// A class so that its changes go through ``StateChanges`` (`smbd.macKey`,
+/// `smbd.sequenceNumber`), which reads the old value from the object it writes.
+final class SigningState {
     private(set) var macKey: [UInt8]?
-    private(set) var nextSequence: UInt32 = 0
+    /// The sequence number the next request must carry (smbd's `seqnum`).
+    private(set) var sequenceNumber: UInt32 = 0
 
     var isActive: Bool { macKey != nil }
 
-    /// Starts signing with `macKey`: returns the sequence number the activating reply is
-    /// signed with (1); the next request must carry 2.
-    mutating func activate(macKey: [UInt8]) -> UInt32 {
-        self.macKey = macKey
-        nextSequence = 2
-        return 1
+    /// The sequence number the reply that starts signing is signed with.
+    static let activatingReplySequence: UInt32 = 1
+
+    /// Starts signing with `macKey`; the next request must carry 2. Mirrors smbd's
+    /// `srv_set_signing`.
+    func activate(macKey: [UInt8], _ changes: inout StateChanges) {
+        changes.set(self, \.macKey, macKey, path: "smbd.macKey")
+        changes.set(self, \.sequenceNumber, Self.activatingReplySequence + 1, path: "smbd.sequenceNumber")
     }
 
     /// Takes the sequence number of an arriving request and advances the counter.
-    mutating func takeRequestSequence(expectsReply: Bool) -> UInt32 {
-        let sequence = nextSequence
-        nextSequence &+= expectsReply ? 2 : 1
+    func takeRequestSequence(expectsReply: Bool, _ changes: inout StateChanges) -> UInt32 {
+        let sequence = sequenceNumber
+        changes.set(self, \.sequenceNumber, sequence &+ (expectsReply ? 2 : 1), path: "smbd.sequenceNumber")
         return sequence
     }
 
-    /// Whether `packet` carries the signature for `sequence`. Mirrors smbd's
+    /// The signature `packet` should carry for `sequence` (nil when signing is inactive).
+    func expectedSignature(_ packet: [UInt8], sequence: UInt32) -> [UInt8]? {
+        guard let macKey else { return nil }
+        return try? SMB1Signing.signature(packet: packet, macKey: macKey, sequence: sequence)
+    }
+
+    /// Whether `packet` carries the signature for `sequence`. Part of smbd's
     /// `srv_check_sign_mac`.
     func verify(_ packet: [UInt8], sequence: UInt32) -> Bool {
         guard let macKey else { return true }
         return SMB1Signing.verify(packet: packet, macKey: macKey, sequence: sequence)
     }
 
-    /// Signs `packet` with `sequence` (no-op when signing is inactive). Mirrors smbd's
+    /// Signs `packet` with `sequence` (no-op when signing is inactive). Part of smbd's
     /// `srv_calculate_sign_mac`.
     func sign(_ packet: inout [UInt8], sequence: UInt32) {
         guard let macKey else { return }

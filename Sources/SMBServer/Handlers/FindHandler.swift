@@ -2,13 +2,15 @@ import KernelRuntime
 import SMBWire
 
 /// One directory search between FIND_FIRST2 and its end (smbd's `dptr`).
-struct ServerSearch: Sendable {
+struct ServerSearch: Sendable, CustomStringConvertible {
     var sid: UInt16
     var tid: UInt16
     var level: UInt16
     /// Display name (`.`, `..` or the entry's name) and entry, in listing order.
     var results: [(name: String, entry: ShareEntry)]
     var position = 0
+
+    var description: String { "SID \(sid) on TID \(tid): \(results.count) entries" }
 }
 
 /// TRANS2_FIND_FIRST2 / FIND_NEXT2 flags (MS-CIFS 2.2.6.2.1).
@@ -30,44 +32,53 @@ extension ServerConnection {
         _ = try r.u32("SearchStorageType")
         let name = Self.parameterString(Array(request.parameters[min(r.offset, request.parameters.count)...]),
                                         unicode: header.isUnicode)
-        try runtime.tracepoint("call_trans2findfirst", .note, "\"\(name)\" level 0x\(String(level, radix: 16))")
-        guard let share = tree.share else { throw RequestError(.objectNameNotFound, "IPC$") }
-        guard FindEntryEncoding.supports(level) else { throw RequestError(.invalidLevel, "find level \(level)") }
-        // The pattern is the last component; everything before it names the directory.
-        let separator = name.lastIndex(where: { $0 == "\\" || $0 == "/" })
-        let directoryName = separator.map { String(name[..<$0]) } ?? ""
-        let pattern = separator.map { String(name[name.index(after: $0)...]) } ?? name
-        let directory: ShareEntry
-        do { directory = try share.lookup(directoryName) } catch { throw RequestError(error.status, directoryName) }
-        guard directory.isDirectory else { throw RequestError(.objectPathNotFound, directoryName) }
-        var results: [(name: String, entry: ShareEntry)] = []
-        if WildcardPattern.matches(".", pattern) { results.append((".", directory)) }
-        if WildcardPattern.matches("..", pattern) {
-            let parent = (try? share.lookup(directory.components.dropLast().joined(separator: "\\"))) ?? directory
-            results.append(("..", parent))
+        return try runtime.traced("call_trans2findfirst", "\"\(name)\" level 0x\(String(level, radix: 16))") { call in
+            guard let share = tree.share else { throw RequestError(.objectNameNotFound, "IPC$") }
+            guard FindEntryEncoding.supports(level) else { throw RequestError(.invalidLevel, "find level \(level)") }
+            // The pattern is the last component; everything before it names the directory.
+            let separator = name.lastIndex(where: { $0 == "\\" || $0 == "/" })
+            let directoryName = separator.map { String(name[..<$0]) } ?? ""
+            let pattern = separator.map { String(name[name.index(after: $0)...]) } ?? name
+            let directory: ShareEntry
+            do throws(ShareError) {
+                directory = try share.lookup(directoryName)
+            } catch {
+                throw RequestError(error.status, directoryName)
+            }
+            guard directory.isDirectory else { throw RequestError(.objectPathNotFound, directoryName) }
+            var results: [(name: String, entry: ShareEntry)] = []
+            if WildcardPattern.matches(".", pattern) { results.append((".", directory)) }
+            if WildcardPattern.matches("..", pattern) {
+                let parent = (try? share.lookup(directory.components.dropLast().joined(separator: "\\"))) ?? directory
+                results.append(("..", parent))
+            }
+            do throws(ShareError) {
+                results += try share.list(directory, matching: pattern).map { ($0.name, $0) }
+            } catch {
+                throw RequestError(error.status, directoryName)
+            }
+            guard !results.isEmpty else { throw RequestError(.noSuchFile, name) }
+            guard let sid = searchIDs.allocate(isInUse: { searches[$0] != nil }) else {
+                throw RequestError(.insufficientResources, "no free search id")
+            }
+            var search = ServerSearch(sid: sid, tid: tree.tid, level: level, results: results)
+            let page = try nextPage(&search, maxCount: searchCount, maxData: Int(request.maxDataCount),
+                                    unicode: header.isUnicode)
+            let end = search.position >= search.results.count
+            var changes = StateChanges(runtime)
+            if !(flags & FindFlags.closeAfterRequest != 0 || (end && flags & FindFlags.closeAtEndOfSearch != 0)) {
+                storeSearch(search, &changes)
+            }
+            var w = WireWriter()
+            w.u16(sid)
+            w.u16(UInt16(page.count))
+            w.u16(end ? 1 : 0)
+            w.u16(0)  // EaErrorOffset
+            w.u16(UInt16(truncatingIfNeeded: page.lastNameOffset))
+            call.returning("SID \(sid): \(page.count) of \(search.results.count) entries" + (end ? ", end of search" : ""),
+                           diff: changes.diffs)
+            return try reply(header, Trans2Response(parameters: w.bytes, data: page.data))
         }
-        do {
-            results += try share.list(directory, matching: pattern).map { ($0.name, $0) }
-        } catch {
-            throw RequestError(error.status, directoryName)
-        }
-        guard !results.isEmpty else { throw RequestError(.noSuchFile, name) }
-        guard let sid = searchIDs.allocate(isInUse: { searches[$0] != nil }) else {
-            throw RequestError(.insufficientResources, "no free search id")
-        }
-        var search = ServerSearch(sid: sid, tid: tree.tid, level: level, results: results)
-        let page = try nextPage(&search, maxCount: searchCount, maxData: Int(request.maxDataCount), unicode: header.isUnicode)
-        let end = search.position >= search.results.count
-        if !(flags & FindFlags.closeAfterRequest != 0 || (end && flags & FindFlags.closeAtEndOfSearch != 0)) {
-            searches[sid] = search
-        }
-        var w = WireWriter()
-        w.u16(sid)
-        w.u16(UInt16(page.count))
-        w.u16(end ? 1 : 0)
-        w.u16(0)  // EaErrorOffset
-        w.u16(UInt16(truncatingIfNeeded: page.lastNameOffset))
-        return try reply(header, Trans2Response(parameters: w.bytes, data: page.data))
     }
 
     /// TRANS2_FIND_NEXT2: the next page of a search. Mirrors smbd's `call_trans2findnext`.
@@ -78,21 +89,27 @@ extension ServerConnection {
         _ = try r.u16("InformationLevel")
         _ = try r.u32("ResumeKey")
         let flags = try r.u16("Flags")
-        try runtime.tracepoint("call_trans2findnext", .note, "SID \(sid)")
-        guard var search = searches[sid], search.tid == tree.tid else { throw RequestError(.invalidHandle, "SID \(sid)") }
-        let page = try nextPage(&search, maxCount: searchCount, maxData: Int(request.maxDataCount), unicode: header.isUnicode)
-        let end = search.position >= search.results.count
-        if flags & FindFlags.closeAfterRequest != 0 || (end && flags & FindFlags.closeAtEndOfSearch != 0) {
-            searches.removeValue(forKey: sid)
-        } else {
-            searches[sid] = search
+        return try runtime.traced("call_trans2findnext", "SID \(sid)") { call in
+            guard var search = searches[sid], search.tid == tree.tid else {
+                throw RequestError(.invalidHandle, "SID \(sid)")
+            }
+            let page = try nextPage(&search, maxCount: searchCount, maxData: Int(request.maxDataCount),
+                                    unicode: header.isUnicode)
+            let end = search.position >= search.results.count
+            var changes = StateChanges(runtime)
+            if flags & FindFlags.closeAfterRequest != 0 || (end && flags & FindFlags.closeAtEndOfSearch != 0) {
+                removeSearch(sid, &changes)
+            } else {
+                storeSearch(search, &changes)
+            }
+            var w = WireWriter()
+            w.u16(UInt16(page.count))
+            w.u16(end ? 1 : 0)
+            w.u16(0)
+            w.u16(UInt16(truncatingIfNeeded: page.lastNameOffset))
+            call.returning("\(page.count) more entries" + (end ? ", end of search" : ""), diff: changes.diffs)
+            return try reply(header, Trans2Response(parameters: w.bytes, data: page.data))
         }
-        var w = WireWriter()
-        w.u16(UInt16(page.count))
-        w.u16(end ? 1 : 0)
-        w.u16(0)
-        w.u16(UInt16(truncatingIfNeeded: page.lastNameOffset))
-        return try reply(header, Trans2Response(parameters: w.bytes, data: page.data))
     }
 
     /// SMB_COM_FIND_CLOSE2. Mirrors smbd's `reply_findclose`.
@@ -105,8 +122,13 @@ extension ServerConnection {
         }
         let at = block.parametersRange.lowerBound
         let sid = UInt16(message[at]) | UInt16(message[at + 1]) << 8
-        guard searches.removeValue(forKey: sid) != nil else { throw RequestError(.invalidHandle, "SID \(sid)") }
-        return try reply(header, SMBRawBlock(command: .findClose2, wordCount: 0, parameters: [], byteCount: 0, data: []))
+        return try runtime.traced("reply_findclose", "SID \(sid)") { call in
+            guard searches[sid] != nil else { throw RequestError(.invalidHandle, "SID \(sid)") }
+            var changes = StateChanges(runtime)
+            removeSearch(sid, &changes)
+            call.returning("SID \(sid) closed", diff: changes.diffs)
+            return try reply(header, SMBRawBlock(command: .findClose2, wordCount: 0, parameters: [], byteCount: 0, data: []))
+        }
     }
 
     /// Encodes entries from the search's position while they fit in `maxData` bytes and

@@ -1,3 +1,4 @@
+import KernelRuntime
 import SMBWire
 
 extension ServerConnection {
@@ -6,42 +7,54 @@ extension ServerConnection {
     /// FLAGS2_EXTENDED_SECURITY. Mirrors smbd's `reply_negprot`.
     func negotiate(_ header: SMBHeader, _ message: [UInt8]) throws -> Outcome {
         let request = try decode(NegotiateRequest.self, header, message)
-        try runtime.tracepoint("reply_negprot", .enter, "dialects: " + request.dialects.joined(separator: ", "))
-        // A second NEGOTIATE on a connection is a protocol violation; smbd disconnects.
-        guard !negotiated else { return .close("second NEGOTIATE") }
-        // (An index past 0xFFFE cannot be expressed; such a list is answered like no match.)
-        guard let index = request.dialects.lastIndex(of: NegotiateRequest.ntLM012), index < 0xFFFF else {
-            return try reply(header, NegotiateResponse.noCommonDialect)
-        }
-        negotiated = true
-        extendedSecurity = configuration.allowsExtendedSecurity && header.flags2.contains(.extendedSecurity)
+        return try runtime.traced("reply_negprot", "dialects: " + request.dialects.joined(separator: ", ")) { call in
+            // A second NEGOTIATE on a connection is a protocol violation; smbd disconnects.
+            guard !negotiated else {
+                call.returning("second NEGOTIATE")
+                return .close("second NEGOTIATE")
+            }
+            // (An index past 0xFFFE cannot be expressed; such a list is answered like no match.)
+            guard let index = request.dialects.lastIndex(of: NegotiateRequest.ntLM012), index < 0xFFFF else {
+                call.returning("no common dialect")
+                return try reply(header, NegotiateResponse.noCommonDialect)
+            }
+            var changes = StateChanges(runtime)
+            changes.set(self, \.state, .negotiated, path: "smbd.state")
+            changes.set(self, \.extendedSecurity,
+                        configuration.allowsExtendedSecurity && header.flags2.contains(.extendedSecurity),
+                        path: "smbd.extendedSecurity")
 
-        var securityMode: SMBSecurityMode = [.userSecurity, .encryptPasswords]
-        switch configuration.signing {
-        case .off: break
-        case .auto: securityMode.insert(.signaturesEnabled)
-        case .required: securityMode.formUnion([.signaturesEnabled, .signaturesRequired])
+            var securityMode: SMBSecurityMode = [.userSecurity, .encryptPasswords]
+            switch configuration.signing {
+            case .off: break
+            case .auto: securityMode.insert(.signaturesEnabled)
+            case .required: securityMode.formUnion([.signaturesEnabled, .signaturesRequired])
+            }
+            var capabilities: SMBCapabilities = [.unicode, .largeFiles, .ntSMBs, .status32, .ntFind, .infoLevelPassthru]
+            if configuration.largeReadX { capabilities.insert(.largeReadX) }
+            let security: NTLM012NegotiateResponse.Security
+            if extendedSecurity {
+                capabilities.insert(.extendedSecurity)
+                security = .extended(serverGUID: server.serverGUID, securityBlob: NTLMSSPAcceptor.negotiateBlob)
+            } else {
+                let challenge = runtime.randomBytes(8)
+                changes.set(self, \.challenge, challenge, path: "smbd.challenge")
+                security = .challenge(NegotiateChallenge(challenge: challenge, domainName: configuration.domain.uppercased(),
+                                                         serverName: configuration.serverName.uppercased()))
+            }
+            let random = runtime.randomUInt64()
+            let response = NTLM012NegotiateResponse(
+                dialectIndex: UInt16(index), securityMode: securityMode, maxMpxCount: configuration.maxMpxCount,
+                maxNumberVcs: 1, maxBufferSize: configuration.maxBufferSize, maxRawSize: configuration.maxRawSize,
+                sessionKey: UInt32(truncatingIfNeeded: random), capabilities: capabilities,
+                systemTime: FileTimeConversion.fileTime(unixNanoseconds: runtime.unixNanoseconds), serverTimeZone: 0,
+                security: security)
+            server.log(.negotiated(connection: id, extendedSecurity: extendedSecurity, signing: configuration.signing))
+            call.returning(
+                "\(NegotiateRequest.ntLM012) (index \(index)), "
+                    + (extendedSecurity ? "extended security" : "challenge") + ", signing \(configuration.signing.rawValue)",
+                diff: changes.diffs)
+            return try reply(header, NegotiateResponse.ntLM012(response))
         }
-        var capabilities: SMBCapabilities = [.unicode, .largeFiles, .ntSMBs, .status32, .ntFind, .infoLevelPassthru]
-        if configuration.largeReadX { capabilities.insert(.largeReadX) }
-        let security: NTLM012NegotiateResponse.Security
-        if extendedSecurity {
-            capabilities.insert(.extendedSecurity)
-            security = .extended(serverGUID: server.serverGUID, securityBlob: NTLMSSPAcceptor.negotiateBlob)
-        } else {
-            let challenge = runtime.randomBytes(8)
-            self.challenge = challenge
-            security = .challenge(NegotiateChallenge(challenge: challenge, domainName: configuration.domain.uppercased(),
-                                                     serverName: configuration.serverName.uppercased()))
-        }
-        let random = runtime.randomUInt64()
-        let response = NTLM012NegotiateResponse(
-            dialectIndex: UInt16(index), securityMode: securityMode, maxMpxCount: configuration.maxMpxCount,
-            maxNumberVcs: 1, maxBufferSize: configuration.maxBufferSize, maxRawSize: configuration.maxRawSize,
-            sessionKey: UInt32(truncatingIfNeeded: random), capabilities: capabilities,
-            systemTime: FileTimeConversion.fileTime(unixNanoseconds: runtime.unixNanoseconds), serverTimeZone: 0,
-            security: security)
-        server.log(.negotiated(connection: id, extendedSecurity: extendedSecurity, signing: configuration.signing))
-        return try reply(header, NegotiateResponse.ntLM012(response))
     }
 }

@@ -32,27 +32,30 @@ extension ServerConnection {
         let session = try requireSession(header)
         let tree = try requireTree(header)
         let request = try decode(NTCreateAndXRequest.self, header, message)
-        try runtime.tracepoint("reply_ntcreate_and_X", .enter,
-                               "\"\(request.fileName)\" access 0x\(String(request.desiredAccess, radix: 16)) disposition \(request.createDisposition)")
-        guard let share = tree.share else { throw RequestError(.objectNameNotFound, "no pipes on IPC$") }
-        guard request.rootDirectoryFID == 0 else { throw RequestError(.invalidParameter, "relative opens") }
-        let entry = try lookupForOpen(share, request.fileName, disposition: request.createDisposition,
-                                      writes: request.desiredAccess & WriteAccess.mask != 0)
-        if request.createOptions & CreateOptions.deleteOnClose != 0 { throw RequestError(.accessDenied, "delete on close") }
-        if request.createOptions & CreateOptions.directoryFile != 0 && !entry.isDirectory {
-            throw RequestError(.notADirectory)
+        return try runtime.traced("reply_ntcreate_and_X", Self.describe(request)) { call in
+            guard let share = tree.share else { throw RequestError(.objectNameNotFound, "no pipes on IPC$") }
+            guard request.rootDirectoryFID == 0 else { throw RequestError(.invalidParameter, "relative opens") }
+            let entry = try lookupForOpen(share, request.fileName, disposition: request.createDisposition,
+                                          writes: request.desiredAccess & WriteAccess.mask != 0)
+            if request.createOptions & CreateOptions.deleteOnClose != 0 {
+                throw RequestError(.accessDenied, "delete on close")
+            }
+            if request.createOptions & CreateOptions.directoryFile != 0 && !entry.isDirectory {
+                throw RequestError(.notADirectory)
+            }
+            if request.createOptions & CreateOptions.nonDirectoryFile != 0 && entry.isDirectory {
+                throw RequestError(.fileIsADirectory)
+            }
+            let open = try openEntry(share, entry, tid: tree.tid, uid: session.uid)
+            let body = NTCreateAndXResponse(
+                oplockLevel: 0, fid: open.fid, createDisposition: 1 /* FILE_OPENED */,
+                creationTime: entry.creationTime, lastAccessTime: entry.lastAccessTime,
+                lastWriteTime: entry.lastWriteTime, changeTime: entry.changeTime,
+                extFileAttributes: entry.extFileAttributes, allocationSize: entry.allocationSize, endOfFile: entry.size,
+                resourceType: 0, nmPipeStatus: 0, directory: entry.isDirectory ? 1 : 0)
+            call.returning("FID 0x\(String(open.fid, radix: 16)): \(entry.smbPath), \(entry.size) bytes")
+            return try reply(header, body)
         }
-        if request.createOptions & CreateOptions.nonDirectoryFile != 0 && entry.isDirectory {
-            throw RequestError(.fileIsADirectory)
-        }
-        let open = try openEntry(share, entry, tid: tree.tid, uid: session.uid)
-        let body = NTCreateAndXResponse(
-            oplockLevel: 0, fid: open.fid, createDisposition: 1 /* FILE_OPENED */,
-            creationTime: entry.creationTime, lastAccessTime: entry.lastAccessTime,
-            lastWriteTime: entry.lastWriteTime, changeTime: entry.changeTime,
-            extFileAttributes: entry.extFileAttributes, allocationSize: entry.allocationSize, endOfFile: entry.size,
-            resourceType: 0, nmPipeStatus: 0, directory: entry.isDirectory ? 1 : 0)
-        return try reply(header, body)
     }
 
     /// SMB_COM_OPEN_ANDX (what pysmb uses): the same, in the older form. Mirrors smbd's
@@ -62,25 +65,40 @@ extension ServerConnection {
         let tree = try requireTree(header)
         let block = try SMBBlock.locate(in: message, at: SMBHeader.size, command: header.command, isResponse: false)
         let request = try OpenAndXRequest.decode(block, in: message, unicode: header.isUnicode)
-        try runtime.tracepoint("reply_open_and_X", .enter,
-                               "\"\(request.fileName)\" access mode 0x\(String(request.accessMode, radix: 16)) open 0x\(String(request.openFunction, radix: 16))")
-        guard let share = tree.share else { throw RequestError(.objectNameNotFound, "no pipes on IPC$") }
-        // OpenFunction: low two bits say what to do when the file exists (0 fail, 1 open,
-        // 2 truncate); bit 4 creates a missing file.
-        let disposition: UInt32
-        switch request.openFunction & 0x3 {
-        case 0: disposition = CreateDisposition.create
-        case 1: disposition = request.openFunction & 0x10 != 0 ? CreateDisposition.openIf : CreateDisposition.open
-        default: disposition = CreateDisposition.overwrite
+        return try runtime.traced("reply_open_and_X", Self.describe(request)) { call in
+            guard let share = tree.share else { throw RequestError(.objectNameNotFound, "no pipes on IPC$") }
+            // OpenFunction: low two bits say what to do when the file exists (0 fail, 1 open,
+            // 2 truncate); bit 4 creates a missing file.
+            let disposition: UInt32
+            switch request.openFunction & 0x3 {
+            case 0: disposition = CreateDisposition.create
+            case 1: disposition = request.openFunction & 0x10 != 0 ? CreateDisposition.openIf : CreateDisposition.open
+            default: disposition = CreateDisposition.overwrite
+            }
+            let access = request.accessMode & 0x7
+            let entry = try lookupForOpen(share, request.fileName, disposition: disposition,
+                                          writes: access == 1 || access == 2)
+            if entry.isDirectory { throw RequestError(.fileIsADirectory) }
+            let open = try openEntry(share, entry, tid: tree.tid, uid: session.uid)
+            let body = OpenAndXResponse(
+                fid: open.fid, fileAttributes: 0,
+                lastWriteTime: UInt32(clamping: FileTime.unixSeconds(entry.lastWriteTime)),
+                fileDataSize: UInt32(clamping: entry.size), accessRights: 0, openResults: 1)
+            call.returning("FID 0x\(String(open.fid, radix: 16)): \(entry.smbPath), \(entry.size) bytes")
+            return try reply(header, body)
         }
-        let access = request.accessMode & 0x7
-        let entry = try lookupForOpen(share, request.fileName, disposition: disposition, writes: access == 1 || access == 2)
-        if entry.isDirectory { throw RequestError(.fileIsADirectory) }
-        let open = try openEntry(share, entry, tid: tree.tid, uid: session.uid)
-        let body = OpenAndXResponse(
-            fid: open.fid, fileAttributes: 0, lastWriteTime: UInt32(clamping: FileTime.unixSeconds(entry.lastWriteTime)),
-            fileDataSize: UInt32(clamping: entry.size), accessRights: 0, openResults: 1)
-        return try reply(header, body)
+    }
+
+    /// What an NT_CREATE_ANDX asks for, for its enter event.
+    private static func describe(_ request: NTCreateAndXRequest) -> String {
+        "\"\(request.fileName)\" access 0x\(String(request.desiredAccess, radix: 16))"
+            + " disposition \(request.createDisposition)"
+    }
+
+    /// What an OPEN_ANDX asks for, for its enter event.
+    private static func describe(_ request: OpenAndXRequest) -> String {
+        "\"\(request.fileName)\" access mode 0x\(String(request.accessMode, radix: 16))"
+            + " open 0x\(String(request.openFunction, radix: 16))"
     }
 
     /// Looks `name` up for an open with `disposition`; shares are read-only, so anything that
@@ -103,21 +121,28 @@ extension ServerConnection {
         return entry
     }
 
+    /// Opens `entry` and gives it a FID. Mirrors smbd's `fd_open` (with the FID allocation
+    /// of `file_new` folded in).
     private func openEntry(_ share: Share, _ entry: ShareEntry, tid: UInt16, uid: UInt16) throws -> ServerOpenFile {
-        let file: ShareFile
-        do {
-            file = try share.open(entry)
-        } catch let error {
-            throw RequestError(error.status)
+        try runtime.traced("fd_open", "\(entry.smbPath)") { call in
+            let file: ShareFile
+            do throws(ShareError) {
+                file = try share.open(entry)
+            } catch let error {
+                throw RequestError(error.status)
+            }
+            guard let fid = fids.allocate(isInUse: { files[$0] != nil }) else {
+                file.close()
+                throw RequestError(.tooManyOpenedFiles)
+            }
+            let open = ServerOpenFile(fid: fid, tid: tid, uid: uid, file: file,
+                                      generation: server.currentHandleGeneration)
+            var changes = StateChanges(runtime)
+            addFile(open, &changes)
+            call.returning("FID 0x\(String(fid, radix: 16)) = \(entry.smbPath) (\(entry.size) bytes)",
+                           diff: changes.diffs)
+            return open
         }
-        guard let fid = fids.allocate(isInUse: { files[$0] != nil }) else {
-            file.close()
-            throw RequestError(.tooManyOpenedFiles)
-        }
-        let open = ServerOpenFile(fid: fid, tid: tid, uid: uid, file: file, generation: server.currentHandleGeneration)
-        files[fid] = open
-        try runtime.tracepoint("fd_open", .note, "FID 0x\(String(fid, radix: 16)) = \(entry.smbPath) (\(entry.size) bytes)")
-        return open
     }
 
     /// SMB_COM_CLOSE. Mirrors smbd's `reply_close`.
@@ -125,11 +150,13 @@ extension ServerConnection {
         _ = try requireSession(header)
         _ = try requireTree(header)
         let request = try decode(CloseRequest.self, header, message)
-        let open = try requireFile(request.fid, header)
-        try runtime.tracepoint("reply_close", .enter, "FID 0x\(String(open.fid, radix: 16))")
-        files.removeValue(forKey: open.fid)
-        open.file.close()
-        return try reply(header, CloseResponse())
+        return try runtime.traced("reply_close", "FID 0x\(String(request.fid, radix: 16))") { call in
+            let open = try requireFile(request.fid, header, call)
+            var changes = StateChanges(runtime)
+            removeFile(open.fid, &changes)
+            call.returning("FID 0x\(String(open.fid, radix: 16)) closed", diff: changes.diffs)
+            return try reply(header, CloseResponse())
+        }
     }
 }
 

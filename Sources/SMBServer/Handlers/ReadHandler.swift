@@ -15,36 +15,44 @@ extension ServerConnection {
         _ = try requireSession(header)
         _ = try requireTree(header)
         let request = try decode(ReadAndXRequest.self, header, message)
-        let open = try requireFile(request.fid, header)
-        let (number, failWith, invalidateAfter) = server.countRead()
-        if let failWith {
-            server.log(.faultInjected(connection: id, fault: "read \(number) fails with \(failWith.name)"))
-            throw RequestError(failWith, "fault")
+        return try runtime.traced("reply_read_and_X", Self.describe(request)) { call in
+            let open = try requireFile(request.fid, header, call)
+            let (number, failWith, invalidateAfter) = server.countRead()
+            if let failWith {
+                server.log(.faultInjected(connection: id, fault: "read \(number) fails with \(failWith.name)"))
+                throw RequestError(failWith, "fault")
+            }
+            var count = Int(request.maxCountOfBytesToReturn)
+            let high = request.timeoutOrMaxCountHigh
+            if configuration.largeReadX && clientCapabilities.contains(.largeReadX) && high != 0xFFFF_FFFF {
+                count |= Int(high & 0xFFFF) << 16
+            }
+            if configuration.largeReadX {
+                count = min(count, configuration.maxReadSize)
+            } else {
+                count = min(count, max(0, Int(configuration.maxBufferSize) - Self.readReplyOverhead))
+            }
+            if signing.isActive, let limit = configuration.signedReadLimit { count = min(count, limit) }
+            let data: [UInt8]
+            do throws(ShareError) {
+                data = try open.file.read(offset: request.offset, count: count)
+            } catch let error {
+                throw RequestError(error.status, "read")
+            }
+            var changes = StateChanges(runtime)
+            if invalidateAfter {
+                changes.set(open, \.invalidated, true, path: "smbd.files[\(open.fid)].invalidated")
+                server.log(.faultInjected(connection: id,
+                                          fault: "invalidated FID 0x\(String(open.fid, radix: 16)) after read \(number)"))
+            }
+            call.returning("\(data.count) of \(count) bytes" + (invalidateAfter ? "; fault: handle invalidated" : ""),
+                           diff: changes.diffs)
+            return try reply(header, ReadAndXResponse(available: 0xFFFF, data: data[...]))
         }
-        var count = Int(request.maxCountOfBytesToReturn)
-        let high = request.timeoutOrMaxCountHigh
-        if configuration.largeReadX && clientCapabilities.contains(.largeReadX) && high != 0xFFFF_FFFF {
-            count |= Int(high & 0xFFFF) << 16
-        }
-        if configuration.largeReadX {
-            count = min(count, configuration.maxReadSize)
-        } else {
-            count = min(count, max(0, Int(configuration.maxBufferSize) - Self.readReplyOverhead))
-        }
-        if signing.isActive, let limit = configuration.signedReadLimit { count = min(count, limit) }
-        let data: [UInt8]
-        do {
-            data = try open.file.read(offset: request.offset, count: count)
-        } catch let error {
-            throw RequestError(error.status, "read")
-        }
-        try runtime.tracepoint("reply_read_and_X", .enter,
-                               "FID 0x\(String(open.fid, radix: 16)) offset \(request.offset): \(data.count) of \(count) bytes")
-        if invalidateAfter {
-            files[open.fid]?.invalidated = true
-            server.log(.faultInjected(connection: id,
-                                      fault: "invalidated FID 0x\(String(open.fid, radix: 16)) after read \(number)"))
-        }
-        return try reply(header, ReadAndXResponse(available: 0xFFFF, data: data[...]))
+    }
+
+    /// What a READ_ANDX asks for, for its enter event.
+    private static func describe(_ request: ReadAndXRequest) -> String {
+        "FID 0x\(String(request.fid, radix: 16)) offset \(request.offset), up to \(request.maxCountOfBytesToReturn) bytes"
     }
 }

@@ -7,21 +7,42 @@ extension ServerConnection {
 
     /// SMB_COM_SESSION_SETUP_ANDX, both forms. Mirrors smbd's `reply_sesssetup_and_X`.
     func sessionSetup(_ header: SMBHeader, _ message: [UInt8]) throws -> Outcome {
-        guard negotiated else { throw RequestError(.invalidParameter, "SESSION_SETUP before NEGOTIATE") }
-        switch try decode(SessionSetupAndXRequest.self, header, message) {
-        case let .oldStyle(request):
-            clientCapabilities = request.parameters.capabilities
-            return try oldStyleSessionSetup(header, request)
-        case let .extended(request):
-            clientCapabilities = request.parameters.capabilities
-            return try extendedSessionSetup(header, request)
+        let request = try decode(SessionSetupAndXRequest.self, header, message)
+        return try runtime.traced("reply_sesssetup_and_X", Self.describe(request)) { call in
+            guard negotiated else { throw RequestError(.invalidParameter, "SESSION_SETUP before NEGOTIATE") }
+            switch request {
+            case let .oldStyle(request):
+                clientCapabilities = request.parameters.capabilities
+                return try oldStyleSessionSetup(header, request, &call)
+            case let .extended(request):
+                clientCapabilities = request.parameters.capabilities
+                return try extendedSessionSetup(header, request, &call)
+            }
         }
     }
 
-    private var verifier: NTLMVerifier { NTLMVerifier(users: server.users) }
+    /// What a session setup asks for, for its enter event.
+    private static func describe(_ request: SessionSetupAndXRequest) -> String {
+        switch request {
+        case let .oldStyle(request):
+            let mode = NTLMVerifier.oldStyleMode(lmResponse: request.caseInsensitivePassword,
+                                                 ntResponse: request.caseSensitivePassword)
+            return "old-style \(mode?.rawValue ?? "anonymous") login of "
+                + "\(request.primaryDomain ?? "")\\\(request.accountName ?? "")"
+        case let .extended(request):
+            let blob = request.securityBlob
+            guard let inner = try? SPNEGO.unwrap(blob), let type = try? NTLMSSPMessageType.of(inner.token) else {
+                return "extended security, \(blob.count)-byte blob"
+            }
+            return "extended security: NTLMSSP \("\(type)".uppercased()) (\(inner.wrapping == .raw ? "raw" : "SPNEGO"))"
+        }
+    }
+
+    private var verifier: NTLMVerifier { NTLMVerifier(users: server.users, runtime: runtime) }
 
     /// The 13-word form: LM/NT (or LMv2/NTLMv2) responses to the NEGOTIATE challenge.
-    private func oldStyleSessionSetup(_ header: SMBHeader, _ request: OldStyleSessionSetupRequest) throws -> Outcome {
+    private func oldStyleSessionSetup(_ header: SMBHeader, _ request: OldStyleSessionSetupRequest,
+                                      _ call: inout TracedCall) throws -> Outcome {
         guard !extendedSecurity, let challenge else {
             throw RequestError(.invalidParameter, "old-style SESSION_SETUP after an extended-security NEGOTIATE")
         }
@@ -29,8 +50,7 @@ extension ServerConnection {
         let domain = request.primaryDomain ?? ""
         let mode = NTLMVerifier.oldStyleMode(lmResponse: request.caseInsensitivePassword,
                                              ntResponse: request.caseSensitivePassword)
-        try runtime.tracepoint("reply_sesssetup_and_X", .enter,
-                               "old-style \(mode?.rawValue ?? "anonymous") login of \(domain)\\\(user)")
+        var changes = StateChanges(runtime)
         let login: VerifiedLogin
         do {
             try checkAuthenticationAllowed(mode)
@@ -38,7 +58,8 @@ extension ServerConnection {
                 user: user, domain: domain, lmResponse: request.caseInsensitivePassword,
                 ntResponse: request.caseSensitivePassword, challenge: challenge)
         } catch let failure as LoginFailure {
-            return try refuseLogin(header, user: user, domain: domain, mode: mode, wrapping: .none, failure)
+            return try refuseLogin(header, user: user, domain: domain, mode: mode, wrapping: .none, failure,
+                                   changes, &call)
         }
         let body = SessionSetupAndXResponse.oldStyle(OldStyleSessionSetupResponse(
             action: 0, nativeOS: Self.nativeOS, nativeLanMan: Self.nativeLanMan,
@@ -46,28 +67,38 @@ extension ServerConnection {
         guard let uid = uids.allocate(isInUse: { sessions[$0] != nil || pendingNTLMSSP[$0] != nil }) else {
             throw RequestError(.insufficientResources, "no free UID")
         }
-        return try completeLogin(header, login, uid: uid, domain: domain, wrapping: .none, body: body)
+        return try completeLogin(header, login, uid: uid, domain: domain, wrapping: .none, body: body,
+                                 &changes, &call)
     }
 
     /// The 12-word form: NTLMSSP (raw or in SPNEGO) in two legs.
-    private func extendedSessionSetup(_ header: SMBHeader, _ request: ExtendedSessionSetupRequest) throws -> Outcome {
+    private func extendedSessionSetup(_ header: SMBHeader, _ request: ExtendedSessionSetupRequest,
+                                      _ call: inout TracedCall) throws -> Outcome {
         guard extendedSecurity else {
             throw RequestError(.invalidParameter, "extended SESSION_SETUP after a challenge NEGOTIATE")
         }
         let blob = request.securityBlob
         if let acceptor = pendingNTLMSSP[header.uid], isAuthenticate(blob) {
-            return try ntlmsspAuthenticate(header, acceptor, blob: blob)
+            return try ntlmsspAuthenticate(header, acceptor, blob: blob, &call)
         }
         // Leg one: NEGOTIATE in, CHALLENGE out, with a UID for the client to come back with.
-        let started: (acceptor: NTLMSSPAcceptor, reply: [UInt8])
-        do {
-            started = try NTLMSSPAcceptor.start(blob: blob, serverChallenge: runtime.randomBytes(8),
-                                                serverName: configuration.serverName, domain: configuration.domain)
-        } catch {
-            throw RequestError(.invalidParameter, "NTLMSSP NEGOTIATE: \(error)")
+        let serverChallenge = runtime.randomBytes(8)
+        let started = try runtime.traced("ntlmssp_server_negotiate", "NEGOTIATE (\(blob.count)-byte blob)",
+                                         buffers: [Self.securityBlobBuffer("security blob (received)", blob)]
+        ) { call -> (acceptor: NTLMSSPAcceptor, reply: [UInt8]) in
+            let started: (acceptor: NTLMSSPAcceptor, reply: [UInt8])
+            do {
+                started = try NTLMSSPAcceptor.start(blob: blob, serverChallenge: serverChallenge,
+                                                    serverName: configuration.serverName, domain: configuration.domain)
+            } catch {
+                throw RequestError(.invalidParameter, "NTLMSSP NEGOTIATE: \(error)")
+            }
+            call.returning(
+                "CHALLENGE (\(started.acceptor.wrapping.rawValue)), flags 0x\(String(started.acceptor.challengeFlags.rawValue, radix: 16))",
+                buffers: [Self.securityBlobBuffer("security blob (sent)", started.reply)])
+            return started
         }
-        try runtime.tracepoint("reply_sesssetup_and_X", .enter,
-                               "NTLMSSP NEGOTIATE (\(started.acceptor.wrapping.rawValue)), answering with a CHALLENGE")
+        var changes = StateChanges(runtime)
         let uid: UInt16
         if pendingNTLMSSP[header.uid] != nil {
             uid = header.uid
@@ -77,10 +108,12 @@ extension ServerConnection {
             }
             uid = fresh
         }
-        pendingNTLMSSP[uid] = started.acceptor
+        addPendingNTLMSSP(started.acceptor, uid: uid, &changes)
+        settleState(&changes)
         let body = SessionSetupAndXResponse.extended(ExtendedSessionSetupResponse(
             action: 0, securityBlob: started.reply, nativeOS: Self.nativeOS, nativeLanMan: Self.nativeLanMan,
             primaryDomain: configuration.domain.uppercased()))
+        call.returning("CHALLENGE for UID \(uid): \(NTStatus.moreProcessingRequired.name)", diff: changes.diffs)
         return try reply(header, body, status: .moreProcessingRequired, uid: uid)
     }
 
@@ -89,35 +122,77 @@ extension ServerConnection {
         return (try? NTLMSSPMessageType.of(inner.token)) == .authenticate
     }
 
+    /// What leg two of an NTLMSSP login came to.
+    private struct NTLMSSPVerdict {
+        var response: NTLMVerifier.NTLMSSPResponse
+        var mode: AuthMode?
+        var outcome: Result<VerifiedLogin, LoginFailure>
+    }
+
     /// Leg two: verify the AUTHENTICATE, derive the keys, check the MIC.
-    private func ntlmsspAuthenticate(_ header: SMBHeader, _ acceptor: NTLMSSPAcceptor, blob: [UInt8]) throws -> Outcome {
-        pendingNTLMSSP.removeValue(forKey: header.uid)
-        let authenticate: NTLMSSPAcceptor.Authenticate
+    private func ntlmsspAuthenticate(_ header: SMBHeader, _ acceptor: NTLMSSPAcceptor, blob: [UInt8],
+                                     _ call: inout TracedCall) throws -> Outcome {
+        var changes = StateChanges(runtime)
+        removePendingNTLMSSP(header.uid, &changes)
+        let verdict: NTLMSSPVerdict
         do {
-            authenticate = try acceptor.decodeAuthenticate(blob: blob)
+            verdict = try ntlmsspServerAuth(acceptor, blob: blob)
         } catch {
-            throw RequestError(.invalidParameter, "NTLMSSP AUTHENTICATE: \(error)")
+            settleState(&changes)
+            throw error
         }
-        let response = authenticate.response
-        let mode: AuthMode? = response.ntResponse.count > 24 ? .ntlmsspV2 : (response.ntResponse.count == 24 ? .ntlmsspV1 : nil)
-        try runtime.tracepoint("reply_sesssetup_and_X", .enter,
-                               "NTLMSSP AUTHENTICATE (\(mode?.rawValue ?? "anonymous")) of \(response.domain)\\\(response.user)")
-        let login: VerifiedLogin
-        do {
-            try checkAuthenticationAllowed(mode)
-            login = try verifier.verifyNTLMSSP(response, serverChallenge: acceptor.serverChallenge)
-            if try acceptor.checkMIC(authenticate, exportedSessionKey: login.sessionKey) {
-                try runtime.tracepoint("ntlmssp_server_auth", .note, "MIC verified")
+        let response = verdict.response
+        switch verdict.outcome {
+        case let .failure(failure):
+            settleState(&changes)
+            return try refuseLogin(header, user: response.user, domain: response.domain, mode: verdict.mode,
+                                   wrapping: acceptor.wrapping, failure, changes, &call)
+        case let .success(login):
+            let body = SessionSetupAndXResponse.extended(ExtendedSessionSetupResponse(
+                action: 0, securityBlob: acceptor.completionBlob, nativeOS: Self.nativeOS,
+                nativeLanMan: Self.nativeLanMan, primaryDomain: configuration.domain.uppercased()))
+            return try completeLogin(header, login, uid: header.uid, domain: response.domain,
+                                     wrapping: acceptor.wrapping, body: body, &changes, &call)
+        }
+    }
+
+    /// Decodes and verifies an NTLMSSP AUTHENTICATE: the password check, the exported session
+    /// key, the MIC. Mirrors Samba's `gensec_ntlmssp_server_auth`.
+    private func ntlmsspServerAuth(_ acceptor: NTLMSSPAcceptor, blob: [UInt8]) throws -> NTLMSSPVerdict {
+        try runtime.traced("ntlmssp_server_auth", "AUTHENTICATE (\(blob.count)-byte blob)",
+                           buffers: [Self.securityBlobBuffer("security blob (received)", blob)]) { call in
+            let authenticate: NTLMSSPAcceptor.Authenticate
+            do {
+                authenticate = try acceptor.decodeAuthenticate(blob: blob)
+            } catch {
+                throw RequestError(.invalidParameter, "NTLMSSP AUTHENTICATE: \(error)")
             }
-        } catch let failure as LoginFailure {
-            return try refuseLogin(header, user: response.user, domain: response.domain, mode: mode,
-                                   wrapping: acceptor.wrapping, failure)
+            let response = authenticate.response
+            let mode: AuthMode? = response.ntResponse.count > 24
+                ? .ntlmsspV2 : (response.ntResponse.count == 24 ? .ntlmsspV1 : nil)
+            do {
+                try checkAuthenticationAllowed(mode)
+                let login = try verifier.verifyNTLMSSP(response, serverChallenge: acceptor.serverChallenge)
+                try acceptor.checkMIC(authenticate, exportedSessionKey: login.sessionKey, runtime: runtime)
+                call.returning("\(response.domain)\\\(response.user) authenticated (\(login.mode.rawValue))",
+                               buffers: [TraceBuffer(name: "exported session key", bytes: login.sessionKey)])
+                return NTLMSSPVerdict(response: response, mode: mode, outcome: .success(login))
+            } catch let failure as LoginFailure {
+                call.returning("\(response.domain)\\\(response.user) refused: \(failure)")
+                return NTLMSSPVerdict(response: response, mode: mode, outcome: .failure(failure))
+            }
         }
-        let body = SessionSetupAndXResponse.extended(ExtendedSessionSetupResponse(
-            action: 0, securityBlob: acceptor.completionBlob, nativeOS: Self.nativeOS,
-            nativeLanMan: Self.nativeLanMan, primaryDomain: configuration.domain.uppercased()))
-        return try completeLogin(header, login, uid: header.uid, domain: response.domain,
-                                 wrapping: acceptor.wrapping, body: body)
+    }
+
+    /// A security blob with the spans of its SPNEGO wrapping and of the NTLMSSP message inside
+    /// (no spans when it decodes as neither).
+    static func securityBlobBuffer(_ name: String, _ blob: [UInt8]) -> TraceBuffer {
+        var spans: [FieldSpan] = []
+        if let inner = try? SPNEGO.unwrap(blob) {
+            if inner.wrapping != .raw, let outer = try? SPNEGO.decode(blob) { spans += outer.spans }
+            if let message = try? NTLMSSPMessage.decode(inner.token, base: inner.offset) { spans += message.spans }
+        }
+        return TraceBuffer(name: name, bytes: blob, spans: spans)
     }
 
     /// Counts the authentication, applies the reject fault and the allowed-modes policy.
@@ -131,11 +206,12 @@ extension ServerConnection {
     }
 
     private func refuseLogin(_ header: SMBHeader, user: String, domain: String, mode: AuthMode?,
-                             wrapping: ServerLogEvent.Wrapping, _ failure: LoginFailure) throws -> Outcome {
-        try runtime.tracepoint("reply_sesssetup_and_X", .exit, "login refused: \(failure)")
+                             wrapping: ServerLogEvent.Wrapping, _ failure: LoginFailure, _ changes: StateChanges,
+                             _ call: inout TracedCall) throws -> Outcome {
         server.recordLogin(success: false)
         server.log(.authentication(connection: id, user: user, domain: domain, mode: mode, wrapping: wrapping,
                                    status: .logonFailure, signing: false))
+        call.returning("login refused (\(failure)): \(NTStatus.logonFailure.name)", diff: changes.diffs)
         return .reply(try errorReply(header, .logonFailure))
     }
 
@@ -143,23 +219,25 @@ extension ServerConnection {
     /// `required`, under `auto` when the client set FLAGS2_SMB_SECURITY_SIGNATURES. Only the
     /// first session of a connection can start signing (its MAC key stays for the connection).
     private func completeLogin(_ header: SMBHeader, _ login: VerifiedLogin, uid: UInt16, domain: String,
-                               wrapping: ServerLogEvent.Wrapping, body: SessionSetupAndXResponse) throws -> Outcome {
-        sessions[uid] = ServerSession(uid: uid, user: login.user, mode: login.mode)
-        var startsSigning: [UInt8]?
+                               wrapping: ServerLogEvent.Wrapping, body: SessionSetupAndXResponse,
+                               _ changes: inout StateChanges, _ call: inout TracedCall) throws -> Outcome {
+        addSession(ServerSession(uid: uid, user: login.user, mode: login.mode), &changes)
+        settleState(&changes)
+        var startsSigning = false
         if !signing.isActive {
             switch configuration.signing {
             case .off: break
-            case .auto: if header.flags2.contains(.securitySignature) { startsSigning = login.macKey }
-            case .required: startsSigning = login.macKey
+            case .auto: startsSigning = header.flags2.contains(.securitySignature)
+            case .required: startsSigning = true
             }
         }
-        try runtime.tracepoint("reply_sesssetup_and_X", .exit,
-                               "\(login.user) logged in (\(login.mode.rawValue)), UID \(uid)"
-                                   + (startsSigning != nil ? ", signing starts (MAC key \(login.macKey.count) bytes)" : ""))
+        if startsSigning { try startSigning(macKey: login.macKey) }
         server.recordLogin(success: true)
         server.log(.authentication(connection: id, user: login.user, domain: domain, mode: login.mode,
-                                   wrapping: wrapping, status: .success,
-                                   signing: startsSigning != nil || signing.isActive))
+                                   wrapping: wrapping, status: .success, signing: signing.isActive))
+        call.returning("\(login.user) logged in (\(login.mode.rawValue)), UID \(uid)"
+                           + (startsSigning ? ", signing starts" : ""),
+                       diff: changes.diffs)
         return try reply(header, body, uid: uid, startsSigning: startsSigning)
     }
 }
