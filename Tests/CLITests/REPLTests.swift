@@ -30,12 +30,19 @@ import Testing
     }
 
     @Test func breakpointStopsAtTheKernelFunction() throws {
-        let r = try transcript(["break setup_ntlm_response", "continue", "quit"], ["--auth", "ntlm"])
-        #expect(r.stdout.contains("breakpoint: setup_ntlm_response"))
+        let r = try transcript(["break cifs_sign_smb", "continue", "quit"], ["--auth", "ntlm", "--sign"])
+        #expect(r.stdout.contains("breakpoint 1 at cifs_sign_smb"))
+        #expect(r.stdout.contains("breakpoint 1: cifs_sign_smb"))
         // It stopped there: the last event shown is that function's, and the run is not over.
         let events = r.stdout.split(separator: "\n").filter { $0.hasPrefix("#") }
-        #expect(events.last?.contains("setup_ntlm_response") == true)
+        #expect(events.last?.contains("cifs_sign_smb") == true)
         #expect(!r.stdout.contains("end of the run"))
+    }
+
+    @Test func unknownBreakpointNamesAreRefusedWithTheClosestNames() throws {
+        let r = try transcript(["break cifs_sign_smbb", "info breakpoints", "quit"])
+        #expect(r.stdout.contains("no traced function 'cifs_sign_smbb'; closest: cifs_sign_smb"))
+        #expect(r.stdout.contains("no breakpoints or watches"))
     }
 
     @Test func unknownCommandsAndBadNumbersAreExplained() throws {
