@@ -237,7 +237,7 @@ extension StepperSession {
             return CommandResult(stop: stop, position: position)
         }
         if target == here {
-            return CommandResult(stop: ended.map { .end($0) } ?? .done, position: position)
+            return CommandResult(stop: ended.map { .end($0) } ?? (here == 0 ? .start : .done), position: position)
         }
         return moved(advance(.event(target), honourStops: false))
     }
