@@ -69,16 +69,22 @@ import Testing
     }
 
     @Test func nextFinishBacktraceAndThreads() throws {
-        let r = try transcript(["step 3", "next", "bt", "finish", "threads", "thread 2", "bt", "quit"])
+        // Find the reader's NEGOTIATE call first, then step over it and finish it from its enter.
+        let probe = try transcript(["step 200", "quit"])
+        let enter = try #require(probe.stdout.split(separator: "\n").first { $0.contains("[reader] CIFSSMBNegotiate enter") })
+        let number = try #require(Int(enter.dropFirst().prefix { $0.isNumber }))
+        let r = try transcript(["goto \(number)", "bt", "next", "goto \(number)", "finish", "threads", "thread 2", "bt 2", "quit"])
         #expect(r.status == 0)
-        let next = output(of: "next", in: r.stdout)
-        #expect(next.split(separator: "\n").last?.contains("[reader] CIFSSMBNegotiate exit") == true)
-        #expect(output(of: "finish", in: r.stdout).split(separator: "\n").last?.contains("[reader] cifs_mount exit") == true)
-        #expect(output(of: "bt", in: r.stdout).contains("#0 cifs_mount (entered at #1"))
+        #expect(output(of: "next", in: r.stdout).split(separator: "\n").last?.contains("[reader] CIFSSMBNegotiate exit") == true)
+        #expect(output(of: "finish", in: r.stdout).split(separator: "\n").last?.contains("[reader] CIFSSMBNegotiate exit") == true)
+        let bt = output(of: "bt", in: r.stdout)
+        #expect(bt.contains("#0 CIFSSMBNegotiate (entered at #\(number)"))
+        #expect(bt.contains("cifs_mount (entered at #1"))
         let threads = output(of: "threads", in: r.stdout)
         #expect(threads.contains("* 1 reader"))
         #expect(threads.contains("2 smbd: blocked on"))
         #expect(r.stdout.contains("current thread: 2 smbd"))
+        #expect(output(of: "bt 2", in: r.stdout).hasPrefix("thread 2 smbd: blocked on"))
     }
 
     @Test func stepThreadReportsABlockedThread() throws {

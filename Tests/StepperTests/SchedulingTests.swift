@@ -3,17 +3,6 @@ import Testing
 @testable import Stepper
 
 @Suite struct SchedulingTests {
-    /// The SMB command byte and reply bit of an SMB1 message in `bytes` (at 0, or after a
-    /// 4-byte NBSS header).
-    private func smb(_ bytes: [UInt8]) -> (command: UInt8, reply: Bool)? {
-        for start in [0, 4] where bytes.count >= start + 10 {
-            if Array(bytes[start..<(start + 4)]) == [0xFF, 0x53, 0x4D, 0x42] {
-                return (bytes[start + 4], bytes[start + 9] & 0x80 != 0)
-            }
-        }
-        return nil
-    }
-
     private static let readAndX: UInt8 = 0x2E
 
     private func fullRun(_ scenario: Scenario) throws -> StepperSession {
@@ -26,20 +15,37 @@ import Testing
         return session
     }
 
+    /// The MID of an SMB1 READ_ANDX in one of `event`'s buffers, if it is a request (or a reply).
+    private func readAndXMid(_ event: TraceEvent, reply: Bool) -> UInt16? {
+        for buffer in event.buffers {
+            let bytes = buffer.bytes
+            for start in [0, 4] where bytes.count >= start + 32
+                && Array(bytes[start..<(start + 4)]) == [0xFF, 0x53, 0x4D, 0x42] {
+                let isReply = bytes[start + 9] & 0x80 != 0
+                if bytes[start + 4] == Self.readAndX, isReply == reply {
+                    return UInt16(bytes[start + 30]) | UInt16(bytes[start + 31]) << 8
+                }
+            }
+        }
+        return nil
+    }
+
     @Test func theDefaultScenarioHasTwoReadAndXInFlightBeforeTheFirstReply() throws {
         let session = try fullRun(Scenario(file: "random-256k.bin"))
         defer { session.close() }
         let events = session.events
-        let requests = events.filter { event in
-            event.threadName == "reader" && event.buffers.contains { smb($0.bytes).map { $0.command == Self.readAndX && !$0.reply } ?? false }
+        var requestOrder: [UInt16] = []
+        for event in events where event.threadName == "reader" {
+            if let mid = readAndXMid(event, reply: false), !requestOrder.contains(mid) { requestOrder.append(mid) }
         }
-        let firstReply = try #require(events.first { event in
-            event.threadName == "cifsd" && event.buffers.contains { smb($0.bytes).map { $0.command == Self.readAndX && $0.reply } ?? false }
-        })
-        let before = requests.filter { $0.sequence < firstReply.sequence }
-        #expect(before.count == 2, "READ_ANDX sent before cifsd received the first reply: \(before.map(\.message))")
-        // 15 pages (61,440 bytes) each, the 3.8 default rsize; the 256 KiB file takes more windows.
-        #expect(requests.count == 5)
+        let firstReply = try #require(events.first { $0.threadName == "cifsd" && readAndXMid($0, reply: true) != nil })
+        var sentBefore: [UInt16] = []
+        for event in events where event.sequence < firstReply.sequence && event.threadName == "reader" {
+            if let mid = readAndXMid(event, reply: false), !sentBefore.contains(mid) { sentBefore.append(mid) }
+        }
+        #expect(sentBefore.count == 2, "READ_ANDX sent before cifsd received the first reply: mids \(sentBefore)")
+        // 15 pages (61,440 bytes) each, the 3.8 default rsize: windows of 30, 15, 15 and 4 pages.
+        #expect(requestOrder.count == 5)
         guard case let .value(_, maxInFlight) = try session.must(.print(path: "server.maxInFlight")).report else { return }
         #expect(maxInFlight == .integer(2))
         guard case let .value(_, raPages) = try session.must(.print(path: "ra.ra_pages")).report else { return }

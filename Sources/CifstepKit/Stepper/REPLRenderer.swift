@@ -50,7 +50,7 @@ struct REPLRenderer {
         case let .breakpoint(number, function, _):
             return "breakpoint \(number): \(function)"
         case let .watch(number, path, old, new, _):
-            return "watch \(number): \(path) \(old?.description ?? "∅") → \(new?.description ?? "∅")"
+            return "watch \(number): \(path) \(old.map(shown) ?? "∅") → \(new.map(shown) ?? "∅")"
         case let .threadBlocked(thread):
             return "thread \(thread.id) \(thread.name) \(thread.status) — it cannot go on alone ('threads' shows who can run)"
         case let .threadFinished(thread):
@@ -87,14 +87,20 @@ struct REPLRenderer {
         case let .backtrace(trace):
             return backtrace(trace)
         case let .value(path, value):
-            return [value.map { "\(path) = \($0)" } ?? "\(path): nothing there now"]
+            return [value.map { "\(path) = \(shown($0))" } ?? "\(path): nothing there now"]
         case let .values(entries):
-            return entries.isEmpty ? ["(nothing there now)"] : entries.map { "  \($0.path) = \($0.value)" }
+            return entries.isEmpty ? ["(nothing there now)"] : entries.map { "  \($0.path) = \(shown($0.value))" }
         case .scenario:
             return []
         case let .selected(info):
             return ["current thread: " + thread(info).trimmingCharacters(in: " *")]
         }
+    }
+
+    /// A value as the diffs render it, but an empty one as `""` so that it shows.
+    private func shown(_ value: StateValue) -> String {
+        let text = value.description
+        return text.isEmpty ? "\"\"" : text
     }
 
     func setting(_ s: Scenario.SettingValue) -> String {

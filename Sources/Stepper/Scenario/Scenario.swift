@@ -67,11 +67,15 @@ public struct Scenario: Codable, Equatable, Sendable {
     /// Bytes per READ_ANDX by default: 3.8's `CIFS_DEFAULT_NON_POSIX_RSIZE`.
     public static let kernelDefaultRsize = CIFSMount.defaultRsize
 
+    /// How the session authenticates (default `ntlmssp`).
     public var auth: Auth
+    /// Who signs (default `off`).
     public var signing: Signing
+    /// The one user the server knows and the client logs in as.
     public var user: String
     /// `nil` lets the client pick one as the kernel does.
     public var domain: String?
+    /// The user's password, on both sides.
     public var password: String
     /// Fixes every random value (challenges, nonces, MIDs) and the random policy's choices.
     public var seed: UInt64
@@ -82,6 +86,7 @@ public struct Scenario: Codable, Equatable, Sendable {
     public var rsize: Int
     /// The readahead maximum in 4 KiB pages; `nil` = 3.8's rule, `rsize / PAGE_CACHE_SIZE`.
     public var readaheadPages: Int?
+    /// Who runs next when no one chooses (default: the teaching order).
     public var policy: Policy
 
     public init(

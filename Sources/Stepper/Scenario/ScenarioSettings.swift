@@ -26,6 +26,7 @@ extension Scenario {
     public struct SettingError: Error, Equatable, Sendable, CustomStringConvertible {
         /// The text as given (`readahead=lots`).
         public var input: String
+        /// Why, naming the key and the accepted values.
         public var message: String
 
         public init(input: String, message: String) {

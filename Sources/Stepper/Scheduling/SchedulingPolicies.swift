@@ -39,6 +39,7 @@ public enum TeachingOrder {
 /// stops following its recorded decisions at decision `k` makes the same choice `k` as the
 /// recorded run — going back and forth never changes the run.
 public enum SeededChoice {
+    /// The policy for runs with `seed`.
     public static func policy(seed: UInt64) -> SchedulingPolicy {
         SchedulingPolicy(name: "seeded random") { context in
             let draw = mix(seed ^ (UInt64(truncatingIfNeeded: context.decision) &* 0x9E37_79B9_7F4A_7C15))

@@ -65,11 +65,13 @@ public indirect enum StateExpression: Equatable, Sendable {
 
 /// `PATH OP LITERAL`.
 public struct StateComparison: Equatable, Sendable {
+    /// `==`, `!=`, `<`, `>`, `<=`, `>=` (ordering only for integers), `has` (flag membership).
     public enum Operator: String, Equatable, Sendable, CaseIterable {
         case equal = "==", notEqual = "!=", less = "<", greater = ">", lessOrEqual = "<=", greaterOrEqual = ">="
         case has
     }
 
+    /// The value a path is compared with, as written.
     public enum Literal: Equatable, Sendable, CustomStringConvertible {
         case integer(Int)
         /// `0x…`: the hex digits as typed (an integer, or bytes when compared with bytes).
