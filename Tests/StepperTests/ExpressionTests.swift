@@ -128,3 +128,23 @@ import Testing
         #expect(error("page[12].locked == true and mapping.nrpages > 3") == nil)
     }
 }
+
+@Suite struct EvaluateCommandTests {
+    @Test func evaluateReportsTheTruthAndTheValuesRead() throws {
+        let session = Synthetic.session(Synthetic.ticking)
+        defer { session.close() }
+        _ = try session.must(.goto(event: 7))
+        let result = try session.must(.evaluate(condition: "counter.value == 3 and not counter.flag == true"))
+        #expect(result.report == .condition(holds: true, values: [
+            StateEntryOrAbsent(path: "counter.value", value: .integer(3)),
+            StateEntryOrAbsent(path: "counter.flag", value: .bool(false)),
+        ]))
+        #expect(try session.must(.evaluate(condition: "counter.value > 3")).report
+                == .condition(holds: false, values: [StateEntryOrAbsent(path: "counter.value", value: .integer(3))]))
+        guard case let .failure(.badCondition(error)) = session.execute(.evaluate(condition: "counter.value >")) else {
+            Issue.record("expected a parse error")
+            return
+        }
+        #expect(error.column == 16)
+    }
+}

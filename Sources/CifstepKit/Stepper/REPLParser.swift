@@ -41,6 +41,7 @@ enum REPLParser {
         ("thread", "N", "make thread N the current thread (for next, finish, bt)"),
         ("bt", "[N]", "the calls in progress on the current thread (or thread N)"),
         ("print", "PATH", "a state value now, e.g. print page[3].flags (p)"),
+        ("check", "COND", "whether a condition holds now, e.g. check page[0].flags has uptodate"),
         ("info state", "[PREFIX]", "every state value, or those under a prefix (info state ra)"),
         ("info scenario", "", "the scenario's settings"),
         ("reset", "[KEY=VALUE…]", "start over, e.g. reset readahead=256 signing=on (keys: info scenario)"),
@@ -114,6 +115,9 @@ enum REPLParser {
         case "print", "p":
             guard args.count == 1 else { return .usage("usage: print PATH (e.g. print server.sequenceNumber)") }
             return .command(.print(path: args[0]))
+        case "check":
+            guard !args.isEmpty else { return .usage("usage: check CONDITION (e.g. check ra.size == 30)") }
+            return .command(.evaluate(condition: condition(of: line)))
         case "info", "i":
             switch args.first {
             case "state": return .command(.infoState(prefix: args.dropFirst().first))
@@ -147,14 +151,26 @@ enum REPLParser {
         return make(n)
     }
 
-    /// The text after ` if ` in a `break` line, spaces kept as typed.
+    /// The condition of a `break … if` or `check` line, spaces inside kept as typed.
     private static func condition(of line: String) -> String {
-        guard let range = line.range(of: " if ") else { return "" }
-        return String(line[range.upperBound...]).trimmingCharacters(in: " \t")
+        guard let offset = conditionOffset(in: line) else { return "" }
+        return String(line.dropFirst(offset)).trimmingCharacters(in: " \t")
     }
 
-    /// Where the condition starts in the line (1-based), so an error column can point into it.
+    /// Where the condition of a `break … if` or `check` line starts (0-based), so an error
+    /// column can point into the line as typed.
     static func conditionOffset(in line: String) -> Int? {
+        let chars = Array(line)
+        var i = 0
+        func skipBlanks() { while i < chars.count, chars[i] == " " || chars[i] == "\t" { i += 1 } }
+        func skipWord() { while i < chars.count, chars[i] != " " && chars[i] != "\t" { i += 1 } }
+        skipBlanks()
+        let first = i
+        skipWord()
+        if String(chars[first..<i]) == "check" {
+            skipBlanks()
+            return i
+        }
         guard let range = line.range(of: " if ") else { return nil }
         var start = range.upperBound
         while start < line.endIndex, line[start] == " " || line[start] == "\t" { start = line.index(after: start) }

@@ -92,6 +92,10 @@ struct REPLRenderer {
             return entries.isEmpty ? ["(nothing there now)"] : entries.map { "  \($0.path) = \(shown($0.value))" }
         case .scenario:
             return []
+        case let .condition(holds, values):
+            return [holds ? "true" : "false"] + values.map { entry in
+                "  \(entry.path) = " + (entry.value.map(shown) ?? "(nothing there now)")
+            }
         case let .selected(info):
             return ["current thread: " + thread(info).trimmingCharacters(in: " *")]
         }

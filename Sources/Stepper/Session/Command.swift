@@ -58,6 +58,9 @@ public enum Command: Equatable, Sendable {
     case infoState(prefix: String? = nil)
     /// The breakpoints and watches.
     case infoBreakpoints
+    /// Whether a condition (``StateExpression`` text) holds now, with the values it read — what a
+    /// lesson's checkpoint asks.
+    case evaluate(condition: String)
 }
 
 /// Which breakpoints ``Command/delete(_:)`` removes.

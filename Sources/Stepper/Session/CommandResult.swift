@@ -83,6 +83,19 @@ public enum Report: Equatable, Sendable {
     case scenario(Scenario)
     /// The thread made current.
     case selected(ThreadInfo)
+    /// A condition's truth now, and the value at each path it read (`nil`: nothing there).
+    case condition(holds: Bool, values: [StateEntryOrAbsent])
+}
+
+/// A path and its value now, or `nil` when nothing is there.
+public struct StateEntryOrAbsent: Equatable, Sendable {
+    public var path: String
+    public var value: StateValue?
+
+    public init(path: String, value: StateValue?) {
+        self.path = path
+        self.value = value
+    }
 }
 
 /// A breakpoint or a watch.

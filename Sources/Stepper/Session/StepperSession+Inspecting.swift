@@ -133,6 +133,21 @@ extension StepperSession {
         return CommandResult(position: position, report: .value(path: path, value: run?.value(at: path)))
     }
 
+    func evaluate(_ text: String) throws(StepperError) -> CommandResult {
+        let condition: StateExpression
+        do {
+            condition = try StateExpression.parse(text, paths: program.paths)
+        } catch {
+            throw StepperError.badCondition(error)
+        }
+        var seen: Set<String> = []
+        let values = condition.paths.filter { seen.insert($0).inserted }.map {
+            StateEntryOrAbsent(path: $0, value: run?.value(at: $0))
+        }
+        let holds = condition.evaluate { run?.value(at: $0) }
+        return CommandResult(position: position, report: .condition(holds: holds, values: values))
+    }
+
     func infoState(_ prefix: String?) throws(StepperError) -> CommandResult {
         if let prefix, !program.paths.admitsPrefix(prefix) {
             throw StepperError.unknownPath(prefix, closest: program.paths.suggestions(for: prefix))

@@ -154,6 +154,8 @@ public final class StepperSession {
             return try infoState(prefix)
         case .infoBreakpoints:
             return CommandResult(position: position, report: .breakpoints(breakpoints))
+        case let .evaluate(condition):
+            return try evaluate(condition)
         }
     }
 
