@@ -30,12 +30,19 @@ import Testing
     }
 
     @Test func breakpointStopsAtTheKernelFunction() throws {
-        let r = try transcript(["break setup_ntlm_response", "continue", "quit"], ["--auth", "ntlm"])
-        #expect(r.stdout.contains("breakpoint: setup_ntlm_response"))
+        let r = try transcript(["break cifs_sign_smb", "continue", "quit"], ["--auth", "ntlm", "--sign"])
+        #expect(r.stdout.contains("breakpoint 1 at cifs_sign_smb"))
+        #expect(r.stdout.contains("breakpoint 1: cifs_sign_smb"))
         // It stopped there: the last event shown is that function's, and the run is not over.
         let events = r.stdout.split(separator: "\n").filter { $0.hasPrefix("#") }
-        #expect(events.last?.contains("setup_ntlm_response") == true)
+        #expect(events.last?.contains("cifs_sign_smb") == true)
         #expect(!r.stdout.contains("end of the run"))
+    }
+
+    @Test func unknownBreakpointNamesAreRefusedWithTheClosestNames() throws {
+        let r = try transcript(["break cifs_sign_smbb", "info breakpoints", "quit"])
+        #expect(r.stdout.contains("no traced function 'cifs_sign_smbb'; closest: cifs_sign_smb"))
+        #expect(r.stdout.contains("no breakpoints or watches"))
     }
 
     @Test func unknownCommandsAndBadNumbersAreExplained() throws {
@@ -44,5 +51,82 @@ import Testing
         #expect(r.stdout.contains("unknown command 'frobnicate'"))
         #expect(r.stdout.contains("expected a positive number"))
         #expect(r.stdout.contains("usage: goto N"))
+    }
+}
+
+/// The commands the stepper library added, through the REPL as a user types them.
+@Suite struct REPLControlTests {
+    private func transcript(_ commands: [String], _ args: [String] = []) throws -> CLIResult {
+        try CLIRunner.run(["repl", "--no-color"] + args, stdin: Data((commands.joined(separator: "\n") + "\n").utf8))
+    }
+
+    /// The output between the prompt of `command` and the next prompt.
+    private func output(of command: String, in stdout: String) -> String {
+        guard let start = stdout.range(of: "]> " + command + "\n") else { return "" }
+        let rest = stdout[start.upperBound...]
+        let end = rest.range(of: "cifstep[")?.lowerBound ?? rest.endIndex
+        return String(rest[..<end])
+    }
+
+    @Test func nextFinishBacktraceAndThreads() throws {
+        // Find the reader's NEGOTIATE call first, then step over it and finish it from its enter.
+        let probe = try transcript(["step 200", "quit"])
+        let enter = try #require(probe.stdout.split(separator: "\n").first { $0.contains("[reader] CIFSSMBNegotiate enter") })
+        let number = try #require(Int(enter.dropFirst().prefix { $0.isNumber }))
+        let r = try transcript(["goto \(number)", "bt", "next", "goto \(number)", "finish", "threads", "thread 2", "bt 2", "quit"])
+        #expect(r.status == 0)
+        #expect(output(of: "next", in: r.stdout).split(separator: "\n").last?.contains("[reader] CIFSSMBNegotiate exit") == true)
+        #expect(output(of: "finish", in: r.stdout).split(separator: "\n").last?.contains("[reader] CIFSSMBNegotiate exit") == true)
+        let bt = output(of: "bt", in: r.stdout)
+        #expect(bt.contains("#0 CIFSSMBNegotiate (entered at #\(number)"))
+        #expect(bt.contains("cifs_mount (entered at #1"))
+        let threads = output(of: "threads", in: r.stdout)
+        #expect(threads.contains("* 1 reader"))
+        #expect(threads.contains("2 smbd: blocked on"))
+        #expect(r.stdout.contains("current thread: 2 smbd"))
+        #expect(output(of: "bt 2", in: r.stdout).hasPrefix("thread 2 smbd: blocked on"))
+    }
+
+    @Test func stepThreadReportsABlockedThread() throws {
+        let r = try transcript(["step thread 1 500", "step thread 1", "quit"])
+        #expect(r.stdout.contains("thread 1 reader blocked on mid 1"))
+        #expect(r.stdout.contains("thread 1 reader cannot run now: blocked on mid 1 (runnable: 2, 3)"))
+        #expect(!r.stdout.contains("[smbd]"))
+    }
+
+    @Test func watchPrintReverseAndReset() throws {
+        let r = try transcript([
+            "watch server.sequenceNumber", "continue", "continue", "print server.sequenceNumber", "reverse-continue",
+            "print server.sequenceNumber", "info breakpoints", "info state ra", "reset readahead=256 file=random-256k.bin",
+            "info scenario", "print nosuch.path", "break cifs_sign_smb if server.sequenceNumber = 3", "quit",
+        ], ["--sign"])
+        #expect(r.status == 0)
+        #expect(output(of: "continue", in: r.stdout).contains("watch 1: server.sequenceNumber 0 → 2"))
+        let values = r.stdout.components(separatedBy: "\n").filter { $0.hasPrefix("server.sequenceNumber = ") }
+        #expect(values.count == 2)
+        #expect(values.first != values.last)
+        #expect(output(of: "reverse-continue", in: r.stdout).contains("watch 1: server.sequenceNumber 0 → 2"))
+        #expect(r.stdout.contains("watch 1 on server.sequenceNumber"))
+        #expect(output(of: "info state ra", in: r.stdout).contains("(nothing there now)"))
+        #expect(r.stdout.contains("rsize 61440 (3.8's default without Unix extensions); readahead 256 pages (not 3.8's default (3.8: rsize / 4096 = 15 pages))"))
+        #expect(r.stdout.contains("readahead 256 pages  (not 3.8's default"))
+        #expect(r.stdout.contains("no state path 'nosuch.path'; closest:"))
+        #expect(r.stdout.contains("bad condition: expected '==' (comparison), found '=' (column 23 of the condition)"))
+    }
+
+    @Test func replFlagsSetTheScenario() throws {
+        let r = try transcript(["info scenario", "continue", "quit"],
+                               ["--auth", "ntlmv2", "--signing", "required", "--user", "bob", "--password", "pw",
+                                "--file", "random-100000.bin", "--rsize", "16384", "--readahead", "8", "--policy", "random",
+                                "--seed", "5"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("Flow: mount //cifstep/share as bob (sec=ntlmv2, server requires signing), read random-100000.bin"))
+        #expect(r.stdout.contains("end of the run: 100000 bytes read"))
+        let bad = try transcript(["quit"], ["--readahead", "lots"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("--readahead: expected 0 ... 65536 pages (or default), got 'lots'"))
+        let missing = try transcript(["continue", "quit"], ["--file", "nope.txt"])
+        #expect(missing.stdout.contains("end of the run: the reader failed: NT_CREATE_ANDX: STATUS_OBJECT_NAME_NOT_FOUND"))
+        #expect(!missing.stdout.contains("deadlock"))
     }
 }

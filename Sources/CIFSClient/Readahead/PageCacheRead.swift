@@ -60,6 +60,7 @@ extension CIFSMount {
         let mapping = PageCache(
             runtime: runtime, fileSize: Int64(size), capacity: PageCache.defaultCapacity(readaheadPages: raPages))
         let ra = FileReadaheadState(raPages: raPages)
+        runtime.withLock { (file.mapping, file.readahead) = (mapping, ra) }
         let readSize = asyncReadSize
         let operations = CIFSReadOperations(
             session: session, file: file, rsize: readSize, workQueue: cifsiod, counters: readPathCounters)

@@ -56,6 +56,11 @@ public final class OpenFile: @unchecked Sendable, CustomStringConvertible {
     public internal(set) var closed = false
     /// Times the handle was reopened after a reconnect.
     public internal(set) var reopenCount = 0
+    /// The page cache of this file's page-cache read (the inode's `i_mapping`), kept for
+    /// inspectors (the stepper's `page[N]`, `mapping`, `inode` paths). Runtime lock.
+    public internal(set) var mapping: PageCache?
+    /// The readahead state of that read (the kernel's `file->f_ra`). Changed only by the reader.
+    public internal(set) var readahead: FileReadaheadState?
     /// Serialises reopening (the kernel's `fh_mutex`).
     let fhMutex = KernelMutex("fh_mutex")
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Stepper
 import CGlibcMalloc
 import Foundation
 import KernelRuntime
@@ -117,19 +118,7 @@ final class SignalStopper {
     }
 }
 
-/// The files of the default in-memory share: small, but enough to show a multi-read transfer.
+/// The files of the default in-memory share: the stepper's standard demo files.
 enum DemoShare {
-    static let files: [String: [UInt8]] = {
-        var generator = SeededGenerator(seed: 0x5eed)
-        var random = [UInt8]()
-        random.reserveCapacity(256 * 1024)
-        while random.count < 256 * 1024 {
-            var word = generator.next()
-            for _ in 0..<8 { random.append(UInt8(truncatingIfNeeded: word)); word >>= 8 }
-        }
-        return [
-            "hello.txt": Array("Hello from cifstep's loopback server!\n".utf8),
-            "random-256k.bin": random,
-        ]
-    }()
+    static var files: [String: [UInt8]] { DemoFiles.standard }
 }

@@ -1,0 +1,179 @@
+import Stepper
+
+/// What one REPL line asks for: a stepper ``Command``, or something the REPL does itself
+/// (help, quit, showing recorded events).
+enum REPLLine: Equatable {
+    case command(Command)
+    case help
+    case quit
+    /// The buffers and state changes of event N (default: the last).
+    case show(Int?)
+    /// The last N events.
+    case list(Int)
+    /// The scenario's settings, labelled against 3.8.
+    case scenario
+    /// A blank line.
+    case nothing
+    /// The line was not understood; the message says how to write it.
+    case usage(String)
+}
+
+/// Turns REPL lines into ``REPLLine``s: words split on blanks, the first picks the command.
+/// (The full gdb grammar, prefixes and completion come later.)
+enum REPLParser {
+    /// Every command: name, arguments, what it does — for `help` and tab completion.
+    static let commands: [(name: String, args: String, help: String)] = [
+        ("step", "[N]", "run N events (default 1), whichever threads run"),
+        ("step thread", "N [COUNT]", "run only thread N, the others frozen; stops if it blocks"),
+        ("next", "", "run to this thread's next event at the same or a shallower frame (n)"),
+        ("finish", "", "run until this thread's current function returns"),
+        ("continue", "", "run to the next breakpoint or watch, or the end (c)"),
+        ("back", "[N]", "go back N events by replaying the run (also reverse-step)"),
+        ("reverse-continue", "", "go back to the previous breakpoint or watch stop (rc)"),
+        ("goto", "N", "go to event N"),
+        ("break", "FUNCTION [if COND]", "stop where a kernel function is called, e.g. break cifs_sign_smb"),
+        ("watch", "PATH", "stop when a state value changes, e.g. watch server.sequenceNumber"),
+        ("delete", "[N|FUNCTION]", "remove one breakpoint or watch, or all"),
+        ("info breakpoints", "", "the breakpoints and watches"),
+        ("show", "[N]", "the buffers and state changes of event N (default: the last)"),
+        ("list", "[N]", "the last N events (default 10)"),
+        ("threads", "", "the simulated kernel threads and what they wait for"),
+        ("thread", "N", "make thread N the current thread (for next, finish, bt)"),
+        ("bt", "[N]", "the calls in progress on the current thread (or thread N)"),
+        ("print", "PATH", "a state value now, e.g. print page[3].flags (p)"),
+        ("check", "COND", "whether a condition holds now, e.g. check page[0].flags has uptodate"),
+        ("info state", "[PREFIX]", "every state value, or those under a prefix (info state ra)"),
+        ("info scenario", "", "the scenario's settings"),
+        ("reset", "[KEY=VALUE…]", "start over, e.g. reset readahead=256 signing=on (keys: info scenario)"),
+        ("flow", "AUTH [sign] [FILE]", "start over: AUTH is ntlm, ntlmv2 or ntlmssp"),
+        ("seed", "N", "start over with another seed"),
+        ("help", "", "this list"),
+        ("quit", "", "leave"),
+    ]
+
+    /// First words, for tab completion.
+    static var words: [String] {
+        var seen: Set<String> = []
+        return commands.compactMap { $0.name.split(separator: " ").first.map(String.init) }
+            .filter { seen.insert($0).inserted }
+    }
+
+    static func parse(_ line: String) -> REPLLine {
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        guard let first = words.first else { return .nothing }
+        let args = Array(words.dropFirst())
+        switch first {
+        case "quit", "exit", "q":
+            return .quit
+        case "help", "?":
+            return .help
+        case "step", "s":
+            if args.first == "thread" {
+                guard args.count >= 2, let id = Int(args[1]) else { return .usage("usage: step thread N [COUNT]") }
+                return count(Array(args.dropFirst(2)), default: 1) { .command(.stepThread(id: id, count: $0)) }
+            }
+            return count(args, default: 1) { .command(.step(count: $0)) }
+        case "next", "n":
+            return .command(.next)
+        case "finish", "fin":
+            return .command(.finish)
+        case "continue", "c":
+            return .command(.continue)
+        case "back", "b", "reverse-step", "rs":
+            return count(args, default: 1) { .command(.reverseStep(count: $0)) }
+        case "reverse-continue", "rc":
+            return .command(.reverseContinue)
+        case "goto":
+            guard args.count == 1, let n = Int(args[0]), n >= 0 else { return .usage("usage: goto N") }
+            return .command(.goto(event: n))
+        case "break", "br":
+            guard let function = args.first else { return .usage("usage: break FUNCTION [if CONDITION]") }
+            guard args.count > 1 else { return .command(.breakpoint(function: function)) }
+            guard args[1] == "if", args.count > 2 else { return .usage("usage: break FUNCTION [if CONDITION]") }
+            return .command(.breakpoint(function: function, condition: condition(of: line)))
+        case "watch":
+            guard args.count == 1 else { return .usage("usage: watch PATH (e.g. watch server.sequenceNumber)") }
+            return .command(.watch(path: args[0]))
+        case "delete", "d":
+            guard let target = args.first else { return .command(.delete(.all)) }
+            return .command(.delete(Int(target).map(DeleteTarget.number) ?? .function(target)))
+        case "show":
+            guard let n = args.first else { return .show(nil) }
+            guard let number = Int(n) else { return .usage("usage: show [N]") }
+            return .show(number)
+        case "list", "l":
+            return count(args, default: 10) { .list($0) }
+        case "threads":
+            return .command(.threads)
+        case "thread":
+            guard args.count == 1, let id = Int(args[0]) else { return .usage("usage: thread N") }
+            return .command(.selectThread(id: id))
+        case "bt", "backtrace", "where":
+            guard let n = args.first else { return .command(.backtrace()) }
+            guard let id = Int(n) else { return .usage("usage: bt [THREAD]") }
+            return .command(.backtrace(thread: id))
+        case "print", "p":
+            guard args.count == 1 else { return .usage("usage: print PATH (e.g. print server.sequenceNumber)") }
+            return .command(.print(path: args[0]))
+        case "check":
+            guard !args.isEmpty else { return .usage("usage: check CONDITION (e.g. check ra.size == 30)") }
+            return .command(.evaluate(condition: condition(of: line)))
+        case "info", "i":
+            switch args.first {
+            case "state": return .command(.infoState(prefix: args.dropFirst().first))
+            case "breakpoints", "break", "b", "watchpoints": return .command(.infoBreakpoints)
+            case "threads": return .command(.threads)
+            case "scenario": return .scenario
+            default: return .usage("usage: info state [PREFIX] | info breakpoints | info threads | info scenario")
+            }
+        case "reset", "run":
+            return .command(.reset(settings: args))
+        case "flow":
+            guard let auth = args.first, Scenario.Auth(rawValue: auth) != nil else {
+                return .usage("usage: flow ntlm|ntlmv2|ntlmssp [sign] [FILE]")
+            }
+            let rest = args.dropFirst()
+            var settings = ["auth=\(auth)", "signing=\(rest.contains("sign") ? "on" : "off")"]
+            if let file = rest.first(where: { $0 != "sign" }) { settings.append("file=\(file)") }
+            return .command(.reset(settings: settings))
+        case "seed":
+            guard args.count == 1, UInt64(args[0]) != nil else { return .usage("usage: seed N") }
+            return .command(.reset(settings: ["seed=\(args[0])"]))
+        default:
+            return .usage("unknown command '\(first)'; 'help' lists them")
+        }
+    }
+
+    /// `make(N)` for a positive count in `args` (or `value` without one).
+    private static func count(_ args: [String], default value: Int, _ make: (Int) -> REPLLine) -> REPLLine {
+        guard let first = args.first else { return make(value) }
+        guard let n = Int(first), n > 0 else { return .usage("expected a positive number, got '\(first)'") }
+        return make(n)
+    }
+
+    /// The condition of a `break … if` or `check` line, spaces inside kept as typed.
+    private static func condition(of line: String) -> String {
+        guard let offset = conditionOffset(in: line) else { return "" }
+        return String(line.dropFirst(offset)).trimmingCharacters(in: " \t")
+    }
+
+    /// Where the condition of a `break … if` or `check` line starts (0-based), so an error
+    /// column can point into the line as typed.
+    static func conditionOffset(in line: String) -> Int? {
+        let chars = Array(line)
+        var i = 0
+        func skipBlanks() { while i < chars.count, chars[i] == " " || chars[i] == "\t" { i += 1 } }
+        func skipWord() { while i < chars.count, chars[i] != " " && chars[i] != "\t" { i += 1 } }
+        skipBlanks()
+        let first = i
+        skipWord()
+        if String(chars[first..<i]) == "check" {
+            skipBlanks()
+            return i
+        }
+        guard let range = line.range(of: " if ") else { return nil }
+        var start = range.upperBound
+        while start < line.endIndex, line[start] == " " || line[start] == "\t" { start = line.index(after: start) }
+        return line.distance(from: line.startIndex, to: start)
+    }
+}

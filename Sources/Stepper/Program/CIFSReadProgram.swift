@@ -1,0 +1,135 @@
+import CIFSClient
+import KernelRuntime
+import SMBServer
+
+extension StepperProgram {
+    /// The stepper's program: the kernel-shaped client mounts `//cifstep/share`, opens the
+    /// scenario's file, reads it through the page cache (readahead and the async READ_ANDX
+    /// path, as `read(2)` does), closes it and unmounts — against the in-process server, over
+    /// an in-memory pipe.
+    ///
+    /// Threads, in spawn order: `reader` (1), `smbd` (2), then `cifsd` (3) at mount and
+    /// `cifsiod` (4) at the first page-cache read. If opening or reading fails, the reader
+    /// still unmounts, so every thread ends and the run reports the reader's own error (not a
+    /// deadlock). The server's user database and share come from the scenario.
+    public static func cifsRead(_ scenario: Scenario) -> StepperProgram {
+        cifsRead(scenario, files: DemoFiles.share(for: scenario.file))
+    }
+
+    /// `cifsRead` with the share's files given (made once per scenario, shared by replays);
+    /// `adjustServer` lets a test break the server's configuration.
+    static func cifsRead(
+        _ scenario: Scenario, files: [String: [UInt8]],
+        adjustServer: (@Sendable (inout SMBServerConfiguration) -> Void)? = nil
+    ) -> StepperProgram {
+        StepperProgram(paths: .clientCore) { runtime in
+            var configuration = SMBServerConfiguration(
+                users: [scenario.user: scenario.password], shares: [DemoFiles.shareName: .memory(files)],
+                signing: scenario.signing.serverPolicy)
+            adjustServer?(&configuration)
+            let server: SMBServer
+            do {
+                server = try SMBServer(configuration: configuration, runtime: runtime)
+            } catch {
+                throw ProgramStartError(reason: "the server did not start: \(error)")
+            }
+            let (clientEnd, serverEnd) = PipeTransport.makePair(runtime: runtime, names: ("client", "server"))
+            let mount = CIFSMount(runtime: runtime, options: scenario.mountOptions) { clientEnd }
+            let reader = ReaderState(runtime: runtime)
+            let path = scenario.file
+            runtime.spawn(name: "reader") {
+                try reader.run(mount: mount, path: path)
+            }
+            server.serve(connection: serverEnd, peer: "pipe")
+            return CIFSReadRun(mount: mount, reader: reader)
+        }
+    }
+}
+
+/// Why a program could not start.
+struct ProgramStartError: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { reason }
+}
+
+/// What the reader thread did: the file it opened, the bytes it read, the error it met.
+/// Written by the reader under the runtime lock; read by the controller between steps.
+final class ReaderState: @unchecked Sendable {
+    private let runtime: any KernelRuntime
+    private var bytes: [UInt8] = []
+    private var openFile: OpenFile?
+    private var error: ProgramFailure?
+
+    init(runtime: any KernelRuntime) {
+        self.runtime = runtime
+    }
+
+    var output: [UInt8] { runtime.withLock { bytes } }
+    var file: OpenFile? { runtime.withLock { openFile } }
+    var failure: ProgramFailure? { runtime.withLock { error } }
+
+    /// The reader thread's body: mount, open, read, close, unmount — and on a failure after the
+    /// mount, unmount anyway (so cifsd, cifsiod and the server end) before reporting it.
+    func run(mount: CIFSMount, path: String) throws {
+        do {
+            try mount.mount()
+        } catch {
+            record(error)
+            throw error
+        }
+        do {
+            let file = try mount.open(path)
+            runtime.withLock { openFile = file }
+            try mount.readThroughPageCache(file) { buffer in
+                let piece = Array(buffer)
+                runtime.withLock { bytes.append(contentsOf: piece) }
+            }
+            try mount.close(file)
+        } catch {
+            record(error)
+            if !(error is RuntimeAbort) {
+                do {
+                    try mount.unmount()
+                } catch let abort as RuntimeAbort {
+                    throw abort
+                } catch {
+                    // Already failing: the first error is the one to report.
+                }
+            }
+            throw error
+        }
+        try mount.unmount()
+    }
+
+    private func record(_ failure: any Error) {
+        guard !(failure is RuntimeAbort) else { return }
+        let errno = (failure as? CIFSError)?.errno
+        runtime.withLock {
+            if error == nil { error = ProgramFailure(thread: "reader", error: String(describing: failure), errno: errno) }
+        }
+    }
+}
+
+/// The started ``StepperProgram/cifsRead(_:)``: its state is the mount's (``StateSnapshot``).
+final class CIFSReadRun: StepperProgramRun {
+    let mount: CIFSMount
+    let reader: ReaderState
+
+    init(mount: CIFSMount, reader: ReaderState) {
+        self.mount = mount
+        self.reader = reader
+    }
+
+    func state(prefix: String?) -> [StateEntry] {
+        StateSnapshot(mount: mount, file: reader.file, prefix: prefix).entries.map {
+            StateEntry(path: $0.path, value: StateValue($0.value))
+        }
+    }
+
+    func value(at path: String) -> StateValue? {
+        StateSnapshot.value(at: path, mount: mount, file: reader.file).map(StateValue.init)
+    }
+
+    var output: [UInt8] { reader.output }
+    var failure: ProgramFailure? { reader.failure }
+}

@@ -1,0 +1,164 @@
+import KernelRuntime
+
+// Breakpoints, watches, threads, frames and state values.
+
+extension StepperSession {
+    // MARK: Breakpoints and watches
+
+    func setBreakpoint(_ function: String, condition text: String?) throws(StepperError) -> CommandResult {
+        // The name events carry, or the 3.8 name the catalogue records beside it.
+        guard let traced = catalogue.entry(function)?.function
+            ?? catalogue.entries.first(where: { $0.kernelName == function })?.function else {
+            throw StepperError.unknownFunction(function, closest: catalogue.closestFunctions(to: function))
+        }
+        var condition: StateExpression?
+        if let text {
+            do {
+                condition = try StateExpression.parse(text, paths: program.paths)
+            } catch {
+                throw StepperError.badCondition(error)
+            }
+        }
+        let breakpoint = Breakpoint(number: nextBreakpointNumber, kind: .function(traced, condition: text))
+        nextBreakpointNumber += 1
+        stopPoints.append(StopPoint(breakpoint: breakpoint, condition: condition))
+        return CommandResult(position: position, report: .breakpointSet(breakpoint))
+    }
+
+    func setWatch(_ path: String) throws(StepperError) -> CommandResult {
+        try requireKnownPath(path)
+        let breakpoint = Breakpoint(number: nextBreakpointNumber, kind: .watch(path: path))
+        nextBreakpointNumber += 1
+        stopPoints.append(StopPoint(breakpoint: breakpoint, watchedValue: run?.value(at: path)))
+        return CommandResult(position: position, report: .breakpointSet(breakpoint))
+    }
+
+    func delete(_ target: DeleteTarget) throws(StepperError) -> CommandResult {
+        let removed: [StopPoint]
+        switch target {
+        case .all:
+            removed = stopPoints
+        case let .number(number):
+            removed = stopPoints.filter { $0.breakpoint.number == number }
+            guard !removed.isEmpty else { throw StepperError.noSuchBreakpoint(String(number)) }
+        case let .function(name):
+            removed = stopPoints.filter { $0.function == name }
+            guard !removed.isEmpty else { throw StepperError.noSuchBreakpoint("on \(name)") }
+        }
+        let numbers = Set(removed.map(\.breakpoint.number))
+        stopPoints.removeAll { numbers.contains($0.breakpoint.number) }
+        return CommandResult(position: position, report: .deleted(removed.map(\.breakpoint)))
+    }
+
+    /// The first breakpoint (by number) on `event`'s function whose condition holds now.
+    func firstBreakpoint(hitBy event: TraceEvent) -> Breakpoint? {
+        for point in stopPoints where point.function == event.function {
+            guard let condition = point.condition else { return point.breakpoint }
+            if condition.evaluate({ run?.value(at: $0) }) { return point.breakpoint }
+        }
+        return nil
+    }
+
+    /// Reads every watched value; returns the stop for the first (by number) that changed at
+    /// `event`, after updating them all.
+    func changedWatch(at event: TraceEvent) -> StopReason? {
+        var first: StopReason?
+        for index in stopPoints.indices {
+            guard let path = stopPoints[index].watchedPath else { continue }
+            let now = run?.value(at: path)
+            let old = stopPoints[index].watchedValue
+            guard now != old else { continue }
+            stopPoints[index].watchedValue = now
+            if first == nil {
+                first = .watch(number: stopPoints[index].breakpoint.number, path: path, old: old, new: now, event: event.sequence)
+            }
+        }
+        return first
+    }
+
+    /// Reads every watched value at the current event (after a replay or a reset).
+    func refreshWatches() {
+        for index in stopPoints.indices {
+            guard let path = stopPoints[index].watchedPath else { continue }
+            stopPoints[index].watchedValue = run?.value(at: path)
+        }
+    }
+
+    // MARK: Threads and frames
+
+    func selectThread(_ id: Int) throws(StepperError) -> CommandResult {
+        let all = runtime.threads
+        guard all.contains(where: { $0.id == id }) else { throw StepperError.noSuchThread(id, known: all.map(\.id)) }
+        selectedThread = id
+        guard let info = threadInfos().first(where: { $0.thread.id == id }) else {
+            throw StepperError.noSuchThread(id, known: all.map(\.id))
+        }
+        return CommandResult(position: position, report: .selected(info))
+    }
+
+    func threadInfos() -> [ThreadInfo] {
+        runtime.threads.map { thread in
+            ThreadInfo(
+                thread: thread, isCurrent: thread.id == selectedThread, frame: tracker.stack(of: thread.id).last,
+                lastEvent: tracker.lastEvent(of: thread.id))
+        }
+    }
+
+    func backtrace(_ requested: Int?) throws(StepperError) -> CommandResult {
+        let all = runtime.threads
+        guard let id = requested ?? selectedThread else { throw StepperError.noCurrentThread }
+        guard let thread = all.first(where: { $0.id == id }) else {
+            throw StepperError.noSuchThread(id, known: all.map(\.id))
+        }
+        let last = tracker.lastEvent(of: id).flatMap { runtime.trace.event(sequence: $0) }
+        let trace = Backtrace(thread: thread, frames: tracker.stack(of: id).reversed(), lastEvent: last)
+        return CommandResult(position: position, report: .backtrace(trace))
+    }
+
+    // MARK: State
+
+    func requireKnownPath(_ path: String) throws(StepperError) {
+        do {
+            try ExpressionParser.validatePath(path, column: 1)
+        } catch {
+            throw StepperError.unknownPath(path, closest: program.paths.suggestions(for: path))
+        }
+        guard program.paths.pattern(for: path) != nil else {
+            throw StepperError.unknownPath(path, closest: program.paths.suggestions(for: path))
+        }
+    }
+
+    func print(_ path: String) throws(StepperError) -> CommandResult {
+        try requireKnownPath(path)
+        return CommandResult(position: position, report: .value(path: path, value: run?.value(at: path)))
+    }
+
+    func evaluate(_ text: String) throws(StepperError) -> CommandResult {
+        let condition: StateExpression
+        do {
+            condition = try StateExpression.parse(text, paths: program.paths)
+        } catch {
+            throw StepperError.badCondition(error)
+        }
+        var seen: Set<String> = []
+        let values = condition.paths.filter { seen.insert($0).inserted }.map {
+            StateEntryOrAbsent(path: $0, value: run?.value(at: $0))
+        }
+        let holds = condition.evaluate { run?.value(at: $0) }
+        return CommandResult(position: position, report: .condition(holds: holds, values: values))
+    }
+
+    func infoState(_ prefix: String?) throws(StepperError) -> CommandResult {
+        if let prefix, !program.paths.admitsPrefix(prefix) {
+            throw StepperError.unknownPath(prefix, closest: program.paths.suggestions(for: prefix))
+        }
+        return CommandResult(position: position, report: .values(run?.state(prefix: prefix) ?? []))
+    }
+}
+
+extension TracepointCatalogue {
+    /// The catalogued names nearest to `name` (event names and the 3.8 names beside them).
+    public func closestFunctions(to name: String) -> [String] {
+        EditDistance.closest(to: name, among: entries.map(\.function))
+    }
+}

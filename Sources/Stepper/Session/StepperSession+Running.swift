@@ -1,0 +1,294 @@
+import KernelRuntime
+
+// Moving: forward runs with their goals and stops, replays, explicit thread choices.
+
+extension StepperSession {
+    /// Where a forward run is headed.
+    enum Goal {
+        /// After this many events.
+        case steps(Int)
+        /// At `thread`'s next event of level ≤ `level`.
+        case next(thread: Int, level: Int)
+        /// At the `exit` that leaves `thread` with fewer than `depth` frames.
+        case finish(thread: Int, depth: Int)
+        /// Only a stop or the end.
+        case forever
+        /// Once event number `sequence` is recorded.
+        case event(Int)
+    }
+
+    // MARK: Forward
+
+    /// Runs toward `goal`, stopping early at breakpoints and watches when `honourStops`.
+    ///
+    /// Without watches, events go through ``SteppedRuntime/run(until:)`` whose `stop` closure
+    /// only looks at the event and the session's own frames: it stops at the goal or at a call
+    /// of a breakpoint's function, and the condition (which reads live state) is tested after
+    /// the runtime returns — a false one just continues. With watches, each event is one
+    /// ``SteppedRuntime/step(choosing:)`` and the watched values are read after it.
+    ///
+    /// - Parameters:
+    ///   - collect: keep the events for the result (off for replays and scans).
+    ///   - onStop: called for each stop a breakpoint or watch would make; return `false` to run on
+    ///     (`reverseContinue` scans this way). Without it every such stop stops.
+    func advance(
+        _ goal: Goal, honourStops: Bool, collect: Bool = true, onStop: ((StopReason) -> Bool)? = nil
+    ) -> (events: [TraceEvent], stop: StopReason) {
+        if let ended { return ([], .end(ended)) }
+        var seen: [TraceEvent] = []
+        var taken = 0
+        let functions = honourStops ? Set(stopPoints.compactMap(\.function)) : []
+        let watching = honourStops && stopPoints.contains { $0.watchedPath != nil }
+        var goalReached = false
+        var callHit = false
+        var tracker = self.tracker
+        defer { self.tracker = tracker }
+
+        // Pure with respect to the runtime: safe inside `run(until:)`.
+        func consider(_ event: TraceEvent) -> Bool {
+            let level = tracker.absorb(event)
+            if collect { seen.append(event) }
+            taken += 1
+            switch goal {
+            case let .steps(count): goalReached = taken >= count
+            case let .next(thread, target): goalReached = event.threadID == thread && level <= target
+            case let .finish(thread, depth):
+                goalReached = event.threadID == thread && event.phase == .exit
+                    && tracker.stack(of: event.threadID).count < depth
+            case .forever: goalReached = false
+            case let .event(sequence): goalReached = event.sequence >= sequence
+            }
+            callHit = functions.contains(event.function) && Self.isCall(event, level: level, tracker: tracker)
+            return goalReached || callHit
+        }
+
+        while true {
+            var stopped: TraceEvent?
+            do {
+                if watching {
+                    guard let event = try runtime.step() else {
+                        self.tracker = tracker
+                        return (seen, endRun(error: nil))
+                    }
+                    _ = consider(event)
+                    stopped = event
+                } else {
+                    try runtime.run { event in
+                        guard consider(event) else { return false }
+                        stopped = event
+                        return true
+                    }
+                    guard stopped != nil else {
+                        self.tracker = tracker
+                        return (seen, endRun(error: nil))
+                    }
+                }
+            } catch {
+                self.tracker = tracker
+                return (seen, endRun(error: error))
+            }
+            guard let event = stopped else { continue }
+            self.tracker = tracker
+            // Between steps now: conditions and watches may read the program's state.
+            if callHit, let hit = firstBreakpoint(hitBy: event) {
+                let reason = StopReason.breakpoint(number: hit.number, function: event.function, event: event.sequence)
+                if onStop?(reason) ?? true {
+                    syncTimeline()
+                    return (seen, reason)
+                }
+            }
+            if watching, let change = changedWatch(at: event) {
+                if onStop?(change) ?? true {
+                    syncTimeline()
+                    return (seen, change)
+                }
+            }
+            if goalReached {
+                syncTimeline()
+                return (seen, .done)
+            }
+        }
+    }
+
+    /// Whether `event` stands for a call of its function: its `enter`, or an unpaired event
+    /// outside any frame of that function (a leaf).
+    static func isCall(_ event: TraceEvent, level: Int, tracker: FrameTracker) -> Bool {
+        switch event.phase {
+        case .enter: return true
+        case .exit: return false
+        default: return level > tracker.stack(of: event.threadID).count
+        }
+    }
+
+    /// The run is over: works out how it ended, from the program's own report first.
+    func endRun(error: (any Error)?) -> StopReason {
+        syncTimeline()
+        let outcome: RunOutcome
+        if let failure = run?.failure {
+            outcome = .programFailed(failure)
+        } else if let error {
+            outcome = .runtimeFailed(String(describing: error))
+        } else if let failed = runtime.threads.first(where: { if case .failed = $0.status { return true }; return false }),
+                  case let .failed(message) = failed.status {
+            outcome = .programFailed(ProgramFailure(thread: failed.name, error: message))
+        } else {
+            outcome = .completed(bytesRead: run?.output.count ?? 0)
+        }
+        if error != nil { runtime.abort() }
+        ended = outcome
+        return .end(outcome)
+    }
+
+    /// Extends the timeline with the decisions the runtime made past it.
+    func syncTimeline() {
+        let made = runtime.decisions
+        if made.count > timeline.count { timeline = made }
+    }
+
+    // MARK: next, finish, step thread
+
+    func next() throws(StepperError) -> CommandResult {
+        guard let thread = selectedThread ?? runtime.trace.event(sequence: position)?.threadID else {
+            throw StepperError.noCurrentThread
+        }
+        let level = tracker.lastLevel(of: thread) ?? Int.max
+        return moved(advance(.next(thread: thread, level: level), honourStops: true))
+    }
+
+    func finish() throws(StepperError) -> CommandResult {
+        guard let thread = selectedThread ?? runtime.trace.event(sequence: position)?.threadID else {
+            throw StepperError.noCurrentThread
+        }
+        guard let depth = tracker.finishDepth(of: thread) else { throw StepperError.noFrame(thread: thread) }
+        return moved(advance(.finish(thread: thread, depth: depth), honourStops: true))
+    }
+
+    /// Runs thread `id` alone (``SteppedRuntime/step(only:)``) for up to `count` events.
+    func stepThread(_ id: Int, count: Int) throws(StepperError) -> CommandResult {
+        let all = runtime.threads
+        guard let snapshot = all.first(where: { $0.id == id }) else {
+            throw StepperError.noSuchThread(id, known: all.map(\.id))
+        }
+        if let ended { return CommandResult(stop: .end(ended), position: position) }
+        let runnable = runtime.runnableThreadIDs
+        guard runnable.contains(id) else { throw StepperError.threadNotRunnable(snapshot, runnable: runnable) }
+        prepareExplicitChoice(id)
+        if let ended { return CommandResult(stop: .end(ended), position: position) }
+        var seen: [TraceEvent] = []
+        var stop = StopReason.done
+        selectedThread = id
+        stepping: for _ in 0..<count {
+            do {
+                switch try runtime.step(only: id) {
+                case let .event(event):
+                    tracker.absorb(event)
+                    seen.append(event)
+                case let .blocked(thread):
+                    stop = .threadBlocked(thread)
+                    break stepping
+                case let .finished(thread):
+                    stop = .threadFinished(thread)
+                    if runtime.threads.allSatisfy(\.status.isOver) { _ = endRun(error: nil) }
+                    break stepping
+                }
+            } catch RuntimeError.notRunnable(_, let now) {
+                // Only possible after an earlier iteration: it blocked on the way.
+                let current = runtime.threads.first { $0.id == id } ?? snapshot
+                stop = now.isEmpty ? endRun(error: nil) : .threadBlocked(current)
+                break stepping
+            } catch {
+                stop = endRun(error: error)
+                break stepping
+            }
+        }
+        syncTimeline()
+        return CommandResult(events: seen, stop: stop, position: position)
+    }
+
+    /// Before choosing thread `id` by hand: if the timeline recorded another choice here, cut
+    /// the timeline at this decision and rebuild the run on the shorter one (the runtime checks
+    /// every replayed decision against the threads runnable then).
+    func prepareExplicitChoice(_ id: Int) {
+        let made = runtime.decisions.count
+        guard made < timeline.count, timeline[made].chosen != id else { return }
+        let here = position
+        timeline = Array(timeline.prefix(made))
+        replay(to: here)
+        // Decisions after the last event (a thread chosen by hand that blocked at once).
+        while ended == nil, runtime.decisions.count < timeline.count {
+            let decision = timeline[runtime.decisions.count]
+            do {
+                if case let .event(event) = try runtime.step(only: decision.chosen) { tracker.absorb(event) }
+            } catch {
+                _ = endRun(error: error)
+            }
+        }
+    }
+
+    // MARK: Going back
+
+    /// Goes to event `target`: back by replay, forward by running (no stops).
+    func goto(_ target: Int) -> CommandResult {
+        let here = position
+        if target < here {
+            replay(to: target)
+            selectedThread = runtime.trace.event(sequence: position)?.threadID
+            let stop: StopReason = ended.map { .end($0) } ?? (target == 0 ? .start : .done)
+            return CommandResult(stop: stop, position: position)
+        }
+        if target == here {
+            return CommandResult(stop: ended.map { .end($0) } ?? (here == 0 ? .start : .done), position: position)
+        }
+        return moved(advance(.event(target), honourStops: false))
+    }
+
+    /// Starts over on the timeline and runs to event `target`.
+    func replay(to target: Int) {
+        restart(replaying: timeline)
+        if target > 0 { _ = advance(.event(target), honourStops: false, collect: false) }
+        refreshWatches()
+    }
+
+    /// Back to the last earlier event where a breakpoint or watch would have stopped: one replay
+    /// that scans for stops up to the event before this one, then one to the last stop found.
+    func reverseContinue() -> CommandResult {
+        let here = position
+        guard here > 0 else { return CommandResult(stop: .start, position: 0) }
+        restart(replaying: timeline)
+        var last: (event: Int, reason: StopReason)?
+        if here > 1, ended == nil {
+            _ = advance(.event(here - 1), honourStops: true, collect: false) { reason in
+                if let event = reason.event { last = (event, reason) }
+                return false
+            }
+        }
+        guard let last else {
+            replay(to: 0)
+            selectedThread = nil
+            return CommandResult(stop: ended.map { .end($0) } ?? .start, position: position)
+        }
+        if position != last.event { replay(to: last.event) } else { refreshWatches() }
+        selectedThread = runtime.trace.event(sequence: position)?.threadID
+        return CommandResult(stop: last.reason, position: position)
+    }
+}
+
+extension StopReason {
+    /// The event a breakpoint or watch stopped at.
+    var event: Int? {
+        switch self {
+        case let .breakpoint(_, _, event), let .watch(_, _, _, _, event): return event
+        default: return nil
+        }
+    }
+}
+
+extension ThreadStatus {
+    /// Finished or failed: the thread will not run again.
+    var isOver: Bool {
+        switch self {
+        case .finished, .failed: return true
+        default: return false
+        }
+    }
+}
