@@ -91,6 +91,17 @@ struct SteppedBenchmarks {
         }
         try checkComplete(kept)
 
+        // The runtime's own cost per event: one thread, so every decision keeps it running.
+        let alone = SteppedRuntime(seed: Self.seed)
+        let count = 200_000
+        alone.spawn(name: "alone") {
+            for i in 0..<count { try alone.tracepoint("tick", .note, "tick \(i)") }
+        }
+        measure("run(until:) one thread, bare tracepoints", events: { alone.recordedEventCount }) {
+            _ = try? alone.run { $0.function == "no_such_function" }
+        }
+        #expect(alone.recordedEventCount == count)
+
         // `goto N` from the stepper: a fresh replay of the recorded decisions up to event N.
         for attempt in 1...3 {
             let replay = start(stepped.runtime.makeReplay())

@@ -42,7 +42,8 @@ extension SteppedRuntime {
     /// run was aborted).
     ///
     /// - Parameter threadID: run this thread first instead of asking the policy (the REPL's
-    ///   `thread N`). If it blocks without an event, the policy picks the next ones.
+    ///   `thread N`). If it blocks without an event, the policy picks the next ones (those
+    ///   decisions are made by the thread that blocks, which hands the baton straight on).
     /// - Throws: ``RuntimeError/deadlock(_:)`` when no thread can run and not all have finished;
     ///   ``RuntimeError/replayDiverged(decision:expectedRunnable:actualRunnable:)``;
     ///   ``RuntimeError/handoffTimedOut(threadID:threadName:seconds:)``. After any of these the
@@ -104,7 +105,8 @@ extension SteppedRuntime {
         }
     }
 
-    /// Steps until event number `sequence` has been recorded (or every thread finished).
+    /// Steps until event number `sequence` has been recorded (or every thread finished): a
+    /// replay's "go to event N". Like ``run(until:)``, it wakes the controller only at the end.
     /// - Returns: the last event recorded, if any.
     @discardableResult
     public func run(untilEvent sequence: Int) throws -> TraceEvent? {
@@ -139,8 +141,9 @@ extension SteppedRuntime {
     /// throws ``RuntimeAbort``, until all threads have finished. Returns when no thread can be
     /// released any more (check ``threads``: only a thread stuck outside the runtime can remain).
     ///
-    /// Called from a simulated thread, it only marks the run aborted (that thread's next
-    /// tracepoint throws) and the controller's next ``step(choosing:)`` releases the others.
+    /// Called from a simulated thread (or from a ``run(until:)`` condition), it only marks the
+    /// run aborted (that thread's next tracepoint throws); the controller releases the others as
+    /// soon as the baton comes back to it — in the call in progress, or at its next step.
     public func abort() {
         mutex.lock()
         defer { mutex.unlock() }
