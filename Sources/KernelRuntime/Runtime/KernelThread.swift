@@ -16,8 +16,10 @@ public final class KernelThread: @unchecked Sendable, CustomStringConvertible {
     let runtime: ObjectIdentifier
     /// A stand-in for a thread the runtime did not spawn, created for one blocking call.
     let isForeign: Bool
-    /// Each thread sleeps on its own condition; a wait queue lists the threads to signal.
+    /// Free-run: each thread sleeps on its own condition; a wait queue lists the threads to signal.
     let condition = PThreadCondition()
+    /// Stepped: where the thread sleeps until it is handed the baton.
+    let parker = Parker()
     /// Woken when the thread finishes (join).
     let exitQueue: WaitQueue
     /// Private queue for `sleep`, which nothing wakes but the clock.
@@ -31,7 +33,7 @@ public final class KernelThread: @unchecked Sendable, CustomStringConvertible {
     var countedAsBlocked = false
     /// Stepped: where the thread stands.
     var state: SteppedState = .unstarted
-    /// Stepped: the controller handed this thread the baton.
+    /// Stepped: this thread was handed the baton (by the controller or by the thread that had it).
     var hasBaton = false
     /// Stepped: the blocked thread's condition, evaluated by the controller.
     var predicate: (() -> Bool)?

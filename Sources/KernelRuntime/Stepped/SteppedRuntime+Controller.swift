@@ -42,7 +42,8 @@ extension SteppedRuntime {
     /// run was aborted).
     ///
     /// - Parameter threadID: run this thread first instead of asking the policy (the REPL's
-    ///   `thread N`). If it blocks without an event, the policy picks the next ones.
+    ///   `thread N`). If it blocks without an event, the policy picks the next ones (those
+    ///   decisions are made by the thread that blocks, which hands the baton straight on).
     /// - Throws: ``RuntimeError/deadlock(_:)`` when no thread can run and not all have finished;
     ///   ``RuntimeError/replayDiverged(decision:expectedRunnable:actualRunnable:)``;
     ///   ``RuntimeError/handoffTimedOut(threadID:threadName:seconds:)``. After any of these the
@@ -52,61 +53,7 @@ extension SteppedRuntime {
     public func step(choosing threadID: Int? = nil) throws -> TraceEvent? {
         mutex.lock()
         defer { mutex.unlock() }
-        if let fatal { throw fatal }
-        let eventsBefore = eventCount
-        var requested = threadID
-        while eventCount == eventsBefore {
-            if aborted {
-                // Aborted from inside a simulated thread: release everyone now.
-                drainLocked()
-                return nil
-            }
-            let runnable = allThreads.filter(isRunnable)
-            if runnable.isEmpty {
-                if allThreads.allSatisfy(\.finished) { return nil }
-                if let deadline = earliestDeadline() {
-                    clock = max(clock, deadline)
-                    continue
-                }
-                let report = RuntimeError.deadlock(blockedReport())
-                fatal = report
-                throw report
-            }
-            let ids = runnable.map(\.id)
-            let index = recordedDecisions.count
-            let chosen: Int
-            if let wanted = requested {
-                guard ids.contains(wanted) else { throw RuntimeError.notRunnable(threadID: wanted, runnable: ids) }
-                chosen = wanted
-                requested = nil
-            } else if index < replaying.count {
-                let recorded = replaying[index]
-                guard recorded.runnable == ids, ids.contains(recorded.chosen) else {
-                    let divergence = RuntimeError.replayDiverged(
-                        decision: index, expectedRunnable: recorded.runnable, actualRunnable: ids)
-                    fatal = divergence
-                    throw divergence
-                }
-                chosen = recorded.chosen
-            } else {
-                let context = SchedulingContext(
-                    runnable: runnable.map(snapshot), previous: previousChoice, decision: index,
-                    random: schedulerRandom.next())
-                chosen = schedulingPolicy.choose(context)
-                guard ids.contains(chosen) else { throw RuntimeError.notRunnable(threadID: chosen, runnable: ids) }
-            }
-            recordedDecisions.append(
-                SchedulingDecision(index: index, afterEvent: eventCount, runnable: ids, chosen: chosen))
-            previousChoice = chosen
-            guard let thread = runnable.first(where: { $0.id == chosen }) else { continue }
-            do {
-                try resume(thread)
-            } catch let error as RuntimeError {
-                fatal = error
-                throw error
-            }
-        }
-        return lastEvent
+        return try drive(requested: threadID, stop: .afterEvent)
     }
 
     /// Runs thread `threadID` alone — gdb's scheduler-locking: no other thread is resumed —
@@ -142,33 +89,40 @@ extension SteppedRuntime {
     }
 
     /// Steps until `stop` returns `true` for a recorded event (checked after every event) or the
-    /// run ends, and returns the last event recorded, if any.
+    /// run ends, and returns the last event recorded, if any. The events and decisions are those
+    /// of repeated ``step(choosing:)`` calls; only the controller is not woken for each event.
     ///
-    /// `stop` may be called on any thread while the runtime is mid-handoff: it must only look at
-    /// the event and at state it owns (no runtime calls, no locks).
+    /// `stop` runs on the simulated thread that recorded the event, while the runtime is
+    /// mid-handoff and its internal lock is held, but as if on the controller: it may read kernel
+    /// state (`withLock` runs its body at once, as between steps) and ``abort()`` the run; it must
+    /// not step, run, spawn, wait or sleep, nor take other locks.
     @discardableResult
     public func run(until stop: (TraceEvent) -> Bool) throws -> TraceEvent? {
-        while let event = try step() {
-            if stop(event) { return event }
+        try withoutActuallyEscaping(stop) { stop in
+            mutex.lock()
+            defer { mutex.unlock() }
+            return try drive(requested: nil, stop: .when(stop)) ?? lastEvent
         }
-        return mutex.locked { lastEvent }
     }
 
-    /// Steps until event number `sequence` has been recorded (or every thread finished).
+    /// Steps until event number `sequence` has been recorded (or every thread finished): a
+    /// replay's "go to event N". Like ``run(until:)``, it wakes the controller only at the end.
     /// - Returns: the last event recorded, if any.
     @discardableResult
     public func run(untilEvent sequence: Int) throws -> TraceEvent? {
-        while recordedEventCount < sequence {
-            guard try step() != nil else { break }
-        }
-        return mutex.locked { lastEvent }
+        mutex.lock()
+        defer { mutex.unlock() }
+        if eventCount < sequence { _ = try drive(requested: nil, stop: .atEventCount(sequence)) }
+        return lastEvent
     }
 
     /// Steps until every thread has finished, then throws the first error (in thread-id order)
     /// that a thread threw other than ``RuntimeAbort``.
     public func runToCompletion() throws {
-        while try step() != nil {}
-        if let failure = mutex.locked({ firstFailure() }) { throw failure }
+        try mutex.locked {
+            _ = try drive(requested: nil, stop: .never)
+            if let failure = firstFailure() { throw failure }
+        }
     }
 
     public func runMain(name: String, _ body: @escaping @Sendable () throws -> Void) throws {
@@ -187,13 +141,14 @@ extension SteppedRuntime {
     /// throws ``RuntimeAbort``, until all threads have finished. Returns when no thread can be
     /// released any more (check ``threads``: only a thread stuck outside the runtime can remain).
     ///
-    /// Called from a simulated thread, it only marks the run aborted (that thread's next
-    /// tracepoint throws) and the controller's next ``step(choosing:)`` releases the others.
+    /// Called from a simulated thread (or from a ``run(until:)`` condition), it only marks the
+    /// run aborted (that thread's next tracepoint throws); the controller releases the others as
+    /// soon as the baton comes back to it — in the call in progress, or at its next step.
     public func abort() {
         mutex.lock()
         defer { mutex.unlock() }
         aborted = true
-        if currentThread == nil { drainLocked() }
+        if currentThread == nil && !callingStop { drainLocked() }
     }
 
     public var isAborted: Bool { mutex.locked { aborted } }
@@ -201,36 +156,11 @@ extension SteppedRuntime {
     // MARK: Internals (mutex held)
 
     /// Resumes parked threads one at a time, lowest id first, until none can run.
-    private func drainLocked() {
+    func drainLocked() {
         // A thread that overran the handoff timeout may still hand the baton back.
-        if current != nil { try? awaitBaton() }
+        if current != nil { try? awaitControl(posting: nil) }
         while let next = allThreads.first(where: isRunnable) {
             do { try resume(next) } catch { return }
-        }
-    }
-
-    /// Hands the baton to `thread` and waits until it parks again or finishes.
-    private func resume(_ thread: KernelThread) throws {
-        if thread.state == .waitingForLock || (thread.state == .blocked && thread.reacquiresLock) {
-            lockOwner = thread
-        }
-        thread.state = .running
-        current = thread
-        thread.hasBaton = true
-        thread.condition.signal()
-        try awaitBaton()
-    }
-
-    /// Waits for the baton to come back, at most `handoffTimeout`.
-    private func awaitBaton() throws {
-        let deadline = monotonicNanoseconds() &+ nanoseconds(handoffTimeout)
-        while let running = current {
-            if !controllerCondition.wait(mutex, untilMonotonic: deadline), current === running {
-                let (seconds, attoseconds) = handoffTimeout.components
-                throw RuntimeError.handoffTimedOut(
-                    threadID: running.id, threadName: running.name,
-                    seconds: Double(seconds) + Double(attoseconds) / 1e18)
-            }
         }
     }
 
@@ -257,14 +187,14 @@ extension SteppedRuntime {
     }
 
     /// The earliest deadline of a blocked thread that only waits for the clock.
-    private func earliestDeadline() -> UInt64? {
+    func earliestDeadline() -> UInt64? {
         allThreads.lazy
             .filter { $0.state == .blocked && !($0.reacquiresLock && self.lockOwner != nil) }
             .compactMap(\.deadline)
             .min()
     }
 
-    private func blockedReport() -> [BlockedThread] {
+    func blockedReport() -> [BlockedThread] {
         allThreads.filter { !$0.finished }.map { thread in
             let waitingFor: String
             switch thread.state {

@@ -9,10 +9,14 @@ import Darwin
 /// The runtime that runs one simulated thread at a time, stopping at every tracepoint.
 ///
 /// Every simulated thread is a real OS thread, but only the holder of the **baton** runs. At a
-/// tracepoint, or when it blocks, the running thread hands the baton back to the controller and
-/// parks. The controller (whoever calls ``step(choosing:)``, ``run(untilEvent:)`` or
-/// ``runToCompletion()``) then picks the next runnable thread — by ``SchedulingPolicy``, by a
-/// replayed decision, or by the caller's explicit choice — records the decision, and resumes it.
+/// tracepoint, or when it blocks, the running thread gives up the baton and parks; the next
+/// runnable thread is picked — by ``SchedulingPolicy``, by a replayed decision, or by the caller's
+/// explicit choice — the decision is recorded, and that thread resumes. The controller (whoever
+/// calls ``step(choosing:)``, ``run(until:)``, ``run(untilEvent:)`` or ``runToCompletion()``)
+/// makes the first decision of its call; the later ones are made, with the same inputs, by the
+/// thread giving up the baton, which hands it straight on (or keeps running when it is picked
+/// again). The controller wakes only when its call is done: the stop condition held, the run
+/// ended, or it failed.
 /// A thread is runnable when it is stopped at a tracepoint or not started, or when it is blocked
 /// and has been woken with its condition now true (or its deadline reached), and the runtime lock
 /// it needs back is free.
@@ -52,12 +56,21 @@ public final class SteppedRuntime: KernelRuntime, @unchecked Sendable {
 
     /// Recursive so that a condition or message evaluated under it may read `now`.
     let mutex = PThreadMutex(recursive: true)
-    let controllerCondition = PThreadCondition()
+    /// Where the controller sleeps while a simulated thread holds the baton.
+    let controllerParker = Parker()
+    /// `handoffTimeout` in nanoseconds.
+    let handoffTimeoutNanoseconds: UInt64
 
     // Guarded by `mutex`.
     var allThreads: [KernelThread] = []
-    /// The thread holding the baton.
+    /// The thread holding the baton; `nil` while the controller has it.
     var current: KernelThread?
+    /// Monotonic time at which `current` was last resumed: the handoff timeout counts from here.
+    var batonSince: UInt64 = 0
+    /// The controller call in progress, whose stop condition the simulated threads check.
+    var session: RunSession?
+    /// A simulated thread is calling a session's `stop`, on the controller's behalf.
+    var callingStop = false
     /// The simulated thread holding the runtime lock.
     var lockOwner: KernelThread?
     var aborted = false
@@ -95,6 +108,7 @@ public final class SteppedRuntime: KernelRuntime, @unchecked Sendable {
         self.nanosecondsPerEvent = nanosecondsPerEvent
         self.epochUnixNanoseconds = epochUnixNanoseconds
         self.handoffTimeout = handoffTimeout
+        self.handoffTimeoutNanoseconds = nanoseconds(handoffTimeout)
         self.trace = TraceRecorder()
         self.programRandom = SeededGenerator(seed: seed)
         // A distinct stream, so scheduling choices do not shift the program's random values.
@@ -154,8 +168,7 @@ public final class SteppedRuntime: KernelRuntime, @unchecked Sendable {
         let os = Thread { [self] in
             setCurrentKernelThread(thread)
             mutex.lock()
-            while !thread.hasBaton { thread.condition.wait(mutex) }
-            thread.hasBaton = false
+            awaitBaton(thread, posting: nil)
             let skip = aborted
             mutex.unlock()
             var failure: (any Error)?
@@ -173,15 +186,15 @@ public final class SteppedRuntime: KernelRuntime, @unchecked Sendable {
     }
 
     private func finish(_ thread: KernelThread, failure: (any Error)?) {
-        mutex.locked {
-            thread.finished = true
-            thread.state = .finished
-            thread.failure = failure
-            if lockOwner === thread { lockOwner = nil }
-            wakeAllLocked(thread.exitQueue)
-            if current === thread { current = nil }
-            controllerCondition.signal()
-        }
+        mutex.lock()
+        thread.finished = true
+        thread.state = .finished
+        thread.failure = failure
+        if lockOwner === thread { lockOwner = nil }
+        wakeAllLocked(thread.exitQueue)
+        let next = current === thread ? handOn(from: thread, after: nil) : controllerParker
+        mutex.unlock()
+        next?.post()
     }
 
     public func join(_ thread: KernelThread) throws {
@@ -196,14 +209,27 @@ public final class SteppedRuntime: KernelRuntime, @unchecked Sendable {
         if let failure = mutex.locked({ thread.failure }) { throw failure }
     }
 
-    /// Hands the baton back to the controller and parks until it is handed over again.
-    /// `mutex` held exactly once.
-    func park(_ me: KernelThread) {
-        if current === me { current = nil }
-        controllerCondition.signal()
-        while !me.hasBaton { me.condition.wait(mutex) }
-        me.hasBaton = false
+    /// Gives up the baton — to the next thread picked, or back to the controller — and parks
+    /// until it is handed the baton again. `mutex` held exactly once; `me.state` says why it parks.
+    /// - Parameter event: the event `me` just recorded, checked against the stop condition.
+    func park(_ me: KernelThread, after event: TraceEvent? = nil) {
+        let next = current === me ? handOn(from: me, after: event) : controllerParker
+        awaitBaton(me, posting: next)
         me.state = .running
+    }
+
+    /// Releases `mutex`, posts `next` (so that the thread woken does not find the mutex taken) and
+    /// sleeps until `me` holds the baton; returns with `mutex` held (exactly once) and the baton.
+    func awaitBaton(_ me: KernelThread, posting next: Parker?) {
+        var next = next
+        while !me.hasBaton {
+            mutex.unlock()
+            next?.post()
+            next = nil
+            me.parker.wait()
+            mutex.lock()
+        }
+        me.hasBaton = false
     }
 
     // MARK: Waiting
@@ -293,14 +319,15 @@ public final class SteppedRuntime: KernelRuntime, @unchecked Sendable {
         let time = clock
         clock &+= nanosecondsPerEvent
         eventCount += 1
-        lastEvent = trace.record { sequence in
+        let event = trace.record { sequence in
             TraceEvent(
                 sequence: sequence, time: time, threadID: me?.id ?? 0, threadName: me?.name ?? "controller",
                 function: function, phase: phase, message: text, buffers: attached, diff: changes)
         }
+        lastEvent = event
         guard let me, current === me else { return }
         me.state = .ready
-        park(me)
+        park(me, after: event)
         if aborted { throw RuntimeAbort() }
     }
 
