@@ -79,23 +79,26 @@ public final class CIFSMount: @unchecked Sendable {
     /// the kernel's `cifs_mount` (`cifs_get_tcp_session`, `cifs_get_smb_ses`, `cifs_get_tcon`).
     public func mount() throws {
         guard !isMounted else { return }
-        try runtime.tracepoint("cifs_mount", .enter, "mounting \(options.unc) as \(options.user), sec=\(options.auth)\(options.sign ? ", sign" : "")")
-        do {
-            try getTCPSession()
-            try runtime.withMutex(session.sessionMutex) {
-                try session.negotiateProtocol()
-                try session.setupSession()
+        try runtime.traced("cifs_mount",
+            "mounting \(options.unc) as \(options.user), sec=\(options.auth)\(options.sign ? ", sign" : "")"
+        ) { call in
+            do {
+                try getTCPSession()
+                try runtime.withMutex(session.sessionMutex) {
+                    try session.negotiateProtocol()
+                    try session.setupSession()
+                }
+                try session.treeConnect(tree)
+                rsize = negotiateRsize()
+                isMounted = true
+            } catch let error as RuntimeAbort {
+                throw error
+            } catch {
+                try? shutdownConnection()
+                throw error
             }
-            try session.treeConnect(tree)
-            rsize = negotiateRsize()
-            isMounted = true
-        } catch let error as RuntimeAbort {
-            throw error
-        } catch {
-            try? shutdownConnection()
-            throw error
+            call.returning("mounted \(options.unc), rsize \(rsize)")
         }
-        try runtime.tracepoint("cifs_mount", .exit, "mounted \(options.unc), rsize \(rsize)")
     }
 
     /// Opens `path` (relative to the share, `/` or `\` separated) for reading and queries its
@@ -165,23 +168,24 @@ public final class CIFSMount: @unchecked Sendable {
     /// the farewell requests are traced and ignored, as at a kernel umount. Mirrors the
     /// kernel's `cifs_umount` (`cifs_put_tcon`, `cifs_put_smb_ses`, `cifs_put_tcp_session`).
     public func unmount() throws {
-        try runtime.tracepoint("cifs_umount", .enter, "unmounting \(options.unc)")
-        if isMounted {
-            for file in runtime.withLock({ tree.openFiles }) {
-                do { try close(file) } catch let error as RuntimeAbort { throw error } catch {
-                    try runtime.tracepoint("cifs_umount", .note, "close \(file.path): \(error)")
+        try runtime.traced("cifs_umount", "unmounting \(options.unc)") { call in
+            if isMounted {
+                for file in runtime.withLock({ tree.openFiles }) {
+                    do { try close(file) } catch let error as RuntimeAbort { throw error } catch {
+                        try call.note("close \(file.path): \(error)")
+                    }
                 }
+                do { try session.treeDisconnect(tree) } catch let error as RuntimeAbort { throw error } catch {
+                    try call.note("tree disconnect: \(error)")
+                }
+                do { try session.logoff() } catch let error as RuntimeAbort { throw error } catch {
+                    try call.note("logoff: \(error)")
+                }
+                isMounted = false
             }
-            do { try session.treeDisconnect(tree) } catch let error as RuntimeAbort { throw error } catch {
-                try runtime.tracepoint("cifs_umount", .note, "tree disconnect: \(error)")
-            }
-            do { try session.logoff() } catch let error as RuntimeAbort { throw error } catch {
-                try runtime.tracepoint("cifs_umount", .note, "logoff: \(error)")
-            }
-            isMounted = false
+            try shutdownConnection()
+            call.returning("unmounted")
         }
-        try shutdownConnection()
-        try runtime.tracepoint("cifs_umount", .exit, "unmounted")
     }
 
     /// The counters so far.
@@ -212,24 +216,25 @@ public final class CIFSMount: @unchecked Sendable {
 
     /// Connects the socket and starts cifsd. Mirrors the kernel's `cifs_get_tcp_session`.
     func getTCPSession() throws {
-        let pid = UInt32(truncatingIfNeeded: 1000 + runtime.randomUInt64() % 30_000)
-        let socket: any Transport
-        do {
-            socket = try server.connectTransport()
-        } catch let error as TransportError {
-            throw CIFSError.transport(error)
+        try runtime.traced("cifs_get_tcp_session", "connecting to \(options.host)") { call in
+            let pid = UInt32(truncatingIfNeeded: 1000 + runtime.randomUInt64() % 30_000)
+            let socket: any Transport
+            do {
+                socket = try server.connectTransport()
+            } catch let error as TransportError {
+                throw CIFSError.transport(error)
+            }
+            var changes = StateChanges(tracing: call.isTracing)
+            runtime.withLock {
+                server.transport = socket
+                changes.set(server, \.tcpStatus, .needNegotiate, path: "server.tcpStatus")
+                changes.set(server, \.credits, 1, path: "server.credits")
+                changes.set(server, \.processID, pid, path: "server.processID")
+                server.sessions = [session]
+            }
+            server.startDemultiplexThread()
+            call.returning("connected to \(options.host); cifsd started", diff: changes.diffs)
         }
-        runtime.withLock {
-            server.transport = socket
-            server.tcpStatus = .needNegotiate
-            server.credits = 1
-            server.processID = pid
-            server.sessions = [session]
-        }
-        try runtime.tracepoint(
-            "cifs_get_tcp_session", .note, "connected to \(options.host); starting cifsd",
-            diff: [StateDiff("server.tcpStatus", TCPStatus.new, TCPStatus.needNegotiate)])
-        server.startDemultiplexThread()
     }
 
     /// The read size: the mount's, or 61,440 with CAP_LARGE_READX, else what fits the server's

@@ -44,76 +44,80 @@ public final class CIFSReadOperations: AddressSpaceOperations, @unchecked Sendab
     /// Mirrors the kernel's `cifs_readpages`.
     public func readpages(_ mapping: PageCache, _ pages: [Page]) throws {
         let pagesPerRead = rsize / Page.size
-        let firstIndex = pages.first?.index ?? -1
-        try runtime.tracepoint(
-            "cifs_readpages", .enter,
-            "\(file.path): \(pages.count) pages from page[\(firstIndex)], up to \(pagesPerRead) pages (rsize \(rsize)) per READ_ANDX")
-        // Give up at once if rsize cannot hold a page: the reader falls back to readpage.
-        guard pagesPerRead >= 1 else {
-            try runtime.tracepoint("cifs_readpages", .exit, "rsize \(rsize) is smaller than a page: nothing sent")
-            return
-        }
-        let serverEOF = mapping.fileSize
-        var next = 0
-        var sent = 0
-        while next < pages.count {
-            // Lock the first page and put it in the cache; give up if that fails.
-            let first = pages[next]
-            let start = first.index
-            do {
-                try mapping.addToPageCacheLRU(first, index: start)
-            } catch is PageCacheError {
-                break
+        try runtime.traced("cifs_readpages",
+            "\(file.path): \(pages.count) pages from page[\(pages.first?.index ?? -1)], up to \(pagesPerRead) pages "
+                + "(rsize \(rsize)) per READ_ANDX"
+        ) { call in
+            // Give up at once if rsize cannot hold a page: the reader falls back to readpage.
+            guard pagesPerRead >= 1 else {
+                call.returning("rsize \(rsize) is smaller than a page: nothing sent")
+                return
             }
-            var run = [first]
-            run.reserveCapacity(pagesPerRead)
-            next += 1
-            // Add following pages while contiguous and within rsize.
-            while next < pages.count, run.count < pagesPerRead {
-                let page = pages[next]
-                guard page.index == start + run.count else { break }
+            let serverEOF = mapping.fileSize
+            var next = 0
+            var sent = 0
+            while next < pages.count {
+                // Lock the first page and put it in the cache; give up if that fails.
+                let first = pages[next]
+                let start = first.index
                 do {
-                    try mapping.addToPageCacheLRU(page, index: page.index)
+                    try mapping.addToPageCacheLRU(first, index: start)
                 } catch is PageCacheError {
                     break
                 }
-                run.append(page)
+                var run = [first]
+                run.reserveCapacity(pagesPerRead)
                 next += 1
+                // Add following pages while contiguous and within rsize.
+                while next < pages.count, run.count < pagesPerRead {
+                    let page = pages[next]
+                    guard page.index == start + run.count else { break }
+                    do {
+                        try mapping.addToPageCacheLRU(page, index: page.index)
+                    } catch is PageCacheError {
+                        break
+                    }
+                    run.append(page)
+                    next += 1
+                }
+                let rdata = try ReadData.alloc(
+                    file: file, mapping: mapping, pages: run, firstIndex: start, serverEOF: serverEOF,
+                    complete: { [self] rdata in try readvComplete(rdata) })
+                do {
+                    try retryAsyncReadv(rdata)
+                } catch let abort as RuntimeAbort {
+                    throw abort
+                } catch {
+                    // Not sent: unlock the pages, not uptodate; the reader reads them with readpage.
+                    try call.note("pages \(start)...\(start + run.count - 1) not sent: \(error); unlocking them")
+                    try mapping.completeRead(run, uptodate: false)
+                    break
+                }
+                sent += 1
             }
-            let rdata = try ReadData.alloc(
-                file: file, mapping: mapping, pages: run, firstIndex: start, serverEOF: serverEOF,
-                complete: { [self] rdata in try readvComplete(rdata) })
-            do {
-                try retryAsyncReadv(rdata)
-            } catch let abort as RuntimeAbort {
-                throw abort
-            } catch {
-                // Not sent: unlock the pages, not uptodate; the reader reads them with readpage.
-                try runtime.tracepoint("cifs_readpages", .note, "\(rdata) not sent: \(error); pages unlocked")
-                try mapping.completeRead(run, uptodate: false)
-                break
-            }
-            sent += 1
+            call.returning("\(sent) READ_ANDX in flight")
         }
-        try runtime.tracepoint("cifs_readpages", .exit, "\(sent) READ_ANDX in flight")
     }
 
     /// Sends `rdata`, reopening the file first when a reconnect invalidated its handle, and
     /// again while the attempt fails with -EAGAIN (at most ``CIFSMount/maxRetries`` times; the
     /// kernel looped without limit). Mirrors the kernel's `cifs_retry_async_readv`.
     func retryAsyncReadv(_ rdata: ReadData) throws {
-        var attempts = 0
-        while true {
-            attempts += 1
-            do {
-                if runtime.withLock({ file.invalidHandle }) {
-                    try session.reopenFile(file)
+        try runtime.traced("cifs_retry_async_readv", "\(rdata)") { call in
+            var attempts = 0
+            while true {
+                attempts += 1
+                do {
+                    if runtime.withLock({ file.invalidHandle }) {
+                        try session.reopenFile(file)
+                    }
+                    try asyncReadv(rdata)
+                    call.returning(attempts == 1 ? "sent" : "sent at attempt \(attempts)")
+                    return
+                } catch CIFSError.again(let reason) {
+                    try call.note("-EAGAIN (\(reason)), attempt \(attempts)")
+                    if attempts >= CIFSMount.maxRetries { throw CIFSError.again(reason) }
                 }
-                try asyncReadv(rdata)
-                return
-            } catch CIFSError.again(let reason) {
-                try runtime.tracepoint("cifs_retry_async_readv", .note, "-EAGAIN (\(reason)), attempt \(attempts)")
-                if attempts >= CIFSMount.maxRetries { throw CIFSError.again(reason) }
             }
         }
     }
@@ -123,34 +127,35 @@ public final class CIFSReadOperations: AddressSpaceOperations, @unchecked Sendab
     /// `cifs_readv_receive` and callback = `cifs_readv_callback`, after taking a credit (at most
     /// MaxMpxCount reads in flight). Mirrors the kernel's `cifs_async_readv`.
     func asyncReadv(_ rdata: ReadData) throws {
-        let tree = file.tree
-        try session.reconnectTcon(tree, command: .readAndX)
-        let (fid, caps) = runtime.withLock { (file.fid, session.capabilities) }
-        let largeFiles = caps.contains(.largeFiles)
-        // An old-style (10-word) read cannot reach past 4 GiB.
-        guard largeFiles || rdata.offset >> 32 == 0 else {
-            throw CIFSError.invalidArgument("offset \(rdata.offset) needs CAP_LARGE_FILES")
-        }
-        let header = session.headerAssemble(.readAndX, tree: tree)
-        let count = UInt32(rdata.bytes)
-        let body = ReadAndXRequest(
-            fid: fid, offset: rdata.offset, maxCountOfBytesToReturn: UInt16(truncatingIfNeeded: count),
-            minCountOfBytesToReturn: 0, timeoutOrMaxCountHigh: count >> 16, remaining: 0, hasOffsetHigh: largeFiles)
-        let request = try encodeRequest(header, body)
-        rdata.mid = header.mid
-        // Once sent, rdata belongs to cifsd: read what the counters need now.
-        let pageCount = rdata.pages.count
-        try runtime.tracepoint(
-            "cifs_async_readv", .enter,
-            "fid \(fid), \(rdata): mid \(header.mid), receive = cifs_readv_receive, callback = cifs_readv_callback")
-        _ = try session.callAsync(
-            request, function: "cifs_async_readv",
-            receive: { [self] server, mid, frame in try readvReceive(rdata, server: server, mid: mid, frame: frame) },
-            callback: { [self] mid in try readvCallback(rdata, mid: mid) })
-        runtime.withLock {
-            tree.numReads += 1
-            counters.asyncReads += 1
-            counters.asyncPages += pageCount
+        try runtime.traced("cifs_async_readv", "\(rdata)") { call in
+            let tree = file.tree
+            try session.reconnectTcon(tree, command: .readAndX)
+            let (fid, caps) = runtime.withLock { (file.fid, session.capabilities) }
+            let largeFiles = caps.contains(.largeFiles)
+            // An old-style (10-word) read cannot reach past 4 GiB.
+            guard largeFiles || rdata.offset >> 32 == 0 else {
+                throw CIFSError.invalidArgument("offset \(rdata.offset) needs CAP_LARGE_FILES")
+            }
+            let header = session.headerAssemble(.readAndX, tree: tree)
+            let count = UInt32(rdata.bytes)
+            let body = ReadAndXRequest(
+                fid: fid, offset: rdata.offset, maxCountOfBytesToReturn: UInt16(truncatingIfNeeded: count),
+                minCountOfBytesToReturn: 0, timeoutOrMaxCountHigh: count >> 16, remaining: 0, hasOffsetHigh: largeFiles)
+            let request = try encodeRequest(header, body)
+            rdata.mid = header.mid
+            // Once sent, rdata belongs to cifsd: read what the counters and the trace need now.
+            let pageCount = rdata.pages.count
+            call.returning(
+                "fid \(fid), mid \(header.mid) sent: receive = cifs_readv_receive, callback = cifs_readv_callback")
+            _ = try session.callAsync(
+                request, function: "cifs_async_readv",
+                receive: { [self] server, mid, frame in try readvReceive(rdata, server: server, mid: mid, frame: frame) },
+                callback: { [self] mid in try readvCallback(rdata, mid: mid) })
+            runtime.withLock {
+                tree.numReads += 1
+                counters.asyncReads += 1
+                counters.asyncPages += pageCount
+            }
         }
     }
 }

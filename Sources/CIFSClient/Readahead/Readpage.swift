@@ -11,32 +11,33 @@ extension CIFSReadOperations {
         let index = page.index
         let offset = UInt64(index) << UInt64(Page.shift)
         runtime.withLock { counters.readpageFallbacks += 1 }
-        try runtime.tracepoint("cifs_readpage", .enter, "page[\(index)] at offset \(offset): synchronous read")
-        var filled = 0
-        do {
-            filled = try page.withUnsafeMutableBytes { target in
-                var position = 0
-                _ = try session.cifsRead(file, offset: offset, count: Page.size, rsize: max(rsize, 1)) { piece in
-                    let n = min(piece.count, Page.size - position)
-                    piece.withUnsafeBytes { source in
-                        UnsafeMutableRawBufferPointer(rebasing: target[position..<(position + n)])
-                            .copyMemory(from: UnsafeRawBufferPointer(rebasing: source[0..<n]))
+        try runtime.traced("cifs_readpage", "page[\(index)] at offset \(offset): synchronous read") { call in
+            var filled = 0
+            do {
+                filled = try page.withUnsafeMutableBytes { target in
+                    var position = 0
+                    _ = try session.cifsRead(file, offset: offset, count: Page.size, rsize: max(rsize, 1)) { piece in
+                        let n = min(piece.count, Page.size - position)
+                        piece.withUnsafeBytes { source in
+                            UnsafeMutableRawBufferPointer(rebasing: target[position..<(position + n)])
+                                .copyMemory(from: UnsafeRawBufferPointer(rebasing: source[0..<n]))
+                        }
+                        position += n
                     }
-                    position += n
+                    return position
                 }
-                return position
+            } catch let abort as RuntimeAbort {
+                throw abort
+            } catch {
+                try mapping.unlockPage(page)
+                throw error
             }
-        } catch let abort as RuntimeAbort {
-            throw abort
-        } catch {
-            try runtime.tracepoint("cifs_readpage", .exit, "page[\(index)]: \(error)")
+            // Past the end of what the server returned the page reads as zeros.
+            if filled < Page.size { page.zero(from: filled) }
+            mapping.setDataArrived(CollectionOfOne(page))
+            try mapping.markUptodate(page)
             try mapping.unlockPage(page)
-            throw error
+            call.returning("page[\(index)]: \(filled) bytes, uptodate")
         }
-        // Past the end of what the server returned the page reads as zeros.
-        if filled < Page.size { page.zero(from: filled) }
-        try mapping.markUptodate(page)
-        try mapping.unlockPage(page)
-        try runtime.tracepoint("cifs_readpage", .exit, "page[\(index)]: \(filled) bytes, uptodate")
     }
 }

@@ -4,7 +4,8 @@ import KernelRuntime
 public struct WorkItem: Sendable {
     /// The kernel function the work runs, e.g. `cifs_readv_complete`.
     public var function: String
-    /// What it works on, for the trace, e.g. `mid 12: pages 16...30`.
+    /// What it works on, for the trace, e.g. `mid 12: pages 16...30` (may be empty when
+    /// nothing is traced).
     public var detail: String
     /// The work itself (the kernel's `work->func`).
     public var run: @Sendable () throws -> Void
@@ -35,6 +36,8 @@ public final class WorkQueue: @unchecked Sendable, CustomStringConvertible {
     private var worker: KernelThread?
     private var stopping = false
     private var stopped = false
+    /// Items queued and not yet taken by the worker (`<name>.pending` in state diffs). Runtime lock.
+    public private(set) var pendingCount = 0
     /// Items run so far (runtime lock).
     public private(set) var itemsRun = 0
     /// Times the worker woke and took a batch (runtime lock).
@@ -54,36 +57,43 @@ public final class WorkQueue: @unchecked Sendable, CustomStringConvertible {
     /// Spawns the worker thread if it is not running. Mirrors `alloc_workqueue` (whose worker
     /// pool the kernel starts at module load, `init_cifs`).
     public func start() throws {
-        let spawnNeeded = runtime.withLock { () -> Bool in
-            guard worker == nil || stopped else { return false }
-            stopping = false
-            stopped = false
-            return true
+        try runtime.traced("alloc_workqueue", name) { call in
+            let spawnNeeded = runtime.withLock { () -> Bool in
+                guard worker == nil || stopped else { return false }
+                stopping = false
+                stopped = false
+                return true
+            }
+            guard spawnNeeded else {
+                call.returning("\(name): worker already running")
+                return
+            }
+            let thread = runtime.spawn(name: name) { [self] in try workerThread() }
+            runtime.withLock { worker = thread }
+            call.returning("\(name): worker thread \(thread.id) started")
         }
-        guard spawnNeeded else { return }
-        let thread = runtime.spawn(name: name) { [self] in try workerThread() }
-        runtime.withLock { worker = thread }
-        try runtime.tracepoint("alloc_workqueue", .note, "\(name): worker thread \(thread.id) started")
     }
 
     /// Queues `item` and wakes the worker. Without a running worker (never started, or
     /// stopped) the item runs at once on the caller's thread, so its pages are still unlocked.
     /// Mirrors `queue_work`.
     public func queueWork(_ item: WorkItem) throws {
-        let queued = runtime.withLock { () -> Int? in
-            guard worker != nil, !stopping, !stopped else { return nil }
-            pending.append(item)
-            runtime.wakeOne(queue)
-            return pending.count
+        try runtime.traced("queue_work", "\(item.function) on \(name) (\(item.detail))") { call in
+            var changes = StateChanges(tracing: call.isTracing)
+            let queued = runtime.withLock { () -> Bool in
+                guard worker != nil, !stopping, !stopped else { return false }
+                pending.append(item)
+                changes.set(self, \.pendingCount, pending.count, path: "\(name).pending")
+                runtime.wakeOne(queue)
+                return true
+            }
+            guard queued else {
+                try call.note("\(name) not running: \(item.function) runs inline")
+                try processOneWork(item)
+                return
+            }
+            call.returning("queued; worker woken", diff: changes.diffs)
         }
-        guard let queued else {
-            try runtime.tracepoint("queue_work", .note, "\(name) not running: \(item.function) runs inline (\(item.detail))")
-            try runItem(item)
-            return
-        }
-        try runtime.tracepoint(
-            "queue_work", .wake, "\(item.function) queued on \(name) (\(item.detail)); \(queued) pending",
-            diff: [StateDiff("\(name).pending", queued - 1, queued)])
     }
 
     /// Runs what is still queued, then ends the worker thread and waits for it. Mirrors
@@ -100,36 +110,41 @@ public final class WorkQueue: @unchecked Sendable, CustomStringConvertible {
         runtime.withLock { stopped = true }
     }
 
-    /// The worker's loop: sleep until work is queued, take the whole batch, run it. Mirrors
-    /// the kernel's `worker_thread` / `process_one_work`.
+    /// The worker's loop (the kernel's `worker_thread`): sleep until work is queued, take the
+    /// whole batch, run each item with ``processOneWork(_:taken:)``.
     func workerThread() throws {
         while true {
+            var taken = StateChanges(runtime)
             let batch: [WorkItem]? = try runtime.withLock {
                 try runtime.wait(on: queue) { !pending.isEmpty || stopping }
                 guard !pending.isEmpty else { return nil }
-                var taken: [WorkItem] = []
-                swap(&taken, &pending)
+                var batch: [WorkItem] = []
+                swap(&batch, &pending)
+                taken.set(self, \.pendingCount, 0, path: "\(name).pending")
                 batches += 1
-                return taken
+                return batch
             }
             guard let batch else { return }
-            for item in batch {
-                try runtime.tracepoint("process_one_work", .enter, "\(item.function): \(item.detail)")
-                try runItem(item)
+            for (position, item) in batch.enumerated() {
+                // The first item's frame shows the whole batch leaving the queue.
+                try processOneWork(item, taken: position == 0 ? taken.diffs : [])
             }
         }
     }
 
-    /// Runs one item; an error other than an abort is traced and dropped (a work function has no
-    /// caller to report to).
-    private func runItem(_ item: WorkItem) throws {
-        do {
-            try item.run()
-        } catch let abort as RuntimeAbort {
-            throw abort
-        } catch {
-            try runtime.tracepoint("process_one_work", .note, "\(item.function) failed: \(error)")
+    /// Runs one item; an error other than an abort is traced and dropped (a work function has
+    /// no caller to report to). `taken` is the change of taking the item's batch off the queue.
+    /// Mirrors the kernel's `process_one_work`.
+    private func processOneWork(_ item: WorkItem, taken: [StateDiff] = []) throws {
+        try runtime.traced("process_one_work", "\(item.function): \(item.detail)", diff: taken) { call in
+            do {
+                try item.run()
+            } catch let abort as RuntimeAbort {
+                throw abort
+            } catch {
+                call.returning("\(item.function) failed: \(error)")
+            }
+            runtime.withLock { itemsRun += 1 }
         }
-        runtime.withLock { itemsRun += 1 }
     }
 }

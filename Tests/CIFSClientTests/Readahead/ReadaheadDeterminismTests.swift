@@ -62,15 +62,24 @@ struct ReadaheadDeterminismTests {
         let blocks = run.events.filter { $0.function == "lock_page_killable" && $0.phase == .block }
         #expect(blocks.first?.message.hasPrefix("page[0] is locked") == true)
         #expect(blocks.allSatisfy { $0.threadName == "reader" })
-        let wakes = run.events.filter { $0.function == "lock_page_killable" && $0.phase == .wake }
+        // Each block is followed, on the reader, by the exit of that lock_page_killable: woken, taken.
+        let wakes = blocks.compactMap { block in
+            run.events.first {
+                $0.sequence > block.sequence && $0.threadName == "reader" && $0.function == "lock_page_killable"
+            }
+        }
         #expect(wakes.count == blocks.count)
+        #expect(wakes.allSatisfy { $0.phase == .exit && $0.message.hasPrefix("woken") })
         // The first wake follows cifsiod's unlock of page 0.
         let firstWake = try #require(wakes.first)
-        let unlock = run.events.last { $0.function == "unlock_page" && $0.sequence < firstWake.sequence }
-        #expect(unlock?.message == "page[0]")
+        #expect(firstWake.diff == [StateDiff(path: "page[0].locked", old: "false", new: "true")])
+        let unlock = run.events.last {
+            $0.function == "unlock_page" && $0.phase == .exit && $0.sequence < firstWake.sequence
+        }
+        #expect(unlock?.diff == [StateDiff(path: "page[0].locked", old: "true", new: "false")])
         #expect(unlock?.threadName == "cifsiod")
         // cifsiod unlocks every page once; the reader unlocks the pages it locked to wait.
-        let unlocks = run.events.filter { $0.function == "unlock_page" }
+        let unlocks = run.events.filter { $0.function == "unlock_page" && $0.phase == .enter }
         #expect(unlocks.filter { $0.threadName == "cifsiod" }.count == 64)
         #expect(unlocks.filter { $0.threadName == "reader" }.count == blocks.count)
     }
