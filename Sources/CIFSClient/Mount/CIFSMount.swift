@@ -254,17 +254,22 @@ public final class CIFSMount: @unchecked Sendable {
     /// Marks the connection exiting, closes the socket and waits for cifsd to leave. Mirrors
     /// the kernel's `cifs_put_tcp_session`.
     func shutdownConnection() throws {
-        let (socket, thread) = runtime.withLock { () -> ((any Transport)?, KernelThread?) in
-            server.tcpStatus = .exiting
-            runtime.wakeAll(server.responseQueue)
-            runtime.wakeAll(server.requestQueue)
-            return (server.transport, server.cifsd)
+        try runtime.traced("cifs_put_tcp_session", "tearing down the connection to \(options.host)") { call in
+            var changes = StateChanges(tracing: call.isTracing)
+            let (socket, thread) = runtime.withLock { () -> ((any Transport)?, KernelThread?) in
+                changes.set(server, \.tcpStatus, .exiting, path: "server.tcpStatus")
+                runtime.wakeAll(server.responseQueue)
+                runtime.wakeAll(server.requestQueue)
+                return (server.transport, server.cifsd)
+            }
+            try call.note("socket closed; waiting for cifsd to exit", diff: changes.diffs)
+            socket?.close()
+            if let thread {
+                try runtime.join(thread)
+            }
+            // cifsd has failed every pending read; let cifsiod unlock their pages, then stop it.
+            try cifsiod.stop()
+            call.returning("cifsd and \(cifsiod.name) stopped")
         }
-        socket?.close()
-        if let thread {
-            try runtime.join(thread)
-        }
-        // cifsd has failed every pending read; let cifsiod unlock their pages, then stop it.
-        try cifsiod.stop()
     }
 }
