@@ -23,6 +23,9 @@ import KernelRuntime
 ///   unpinned page that was read ahead but never copied out — that data can be read again —
 ///   and as a last resort takes a frame beyond capacity (counted in
 ///   ``PageCacheStatistics/overcommittedFrames``, returned when freed) rather than deadlock.
+/// - An **inspector** (a stepper's state view) reads the cache by index only —
+///   ``cachedPageIndices``, ``pageFlags(at:)``, ``isConsumed(at:)``, ``nrpages`` — under the
+///   runtime lock, and never keeps a ``Page``: frames are reused for other indices.
 public final class PageCache: @unchecked Sendable {
     /// The runtime whose lock guards this cache and whose threads block on its pages.
     public let runtime: any KernelRuntime

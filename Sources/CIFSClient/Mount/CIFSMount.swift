@@ -20,6 +20,14 @@ import SMBWire
 ///     try mount.unmount()
 /// }
 /// ```
+///
+/// ## Inspecting the state
+/// Everything a state view shows is reachable from a mount and read under the runtime lock
+/// (`runtime.withLock { … }`; under ``KernelRuntime/SteppedRuntime`` between steps):
+/// ``server`` (`server.*`, with its ``ServerInfo/pendingMids``: `mid[N].*`), ``session``
+/// (`ses.*`), ``tree`` (`tcon.*`) and its ``TreeConnection/openFiles`` (`file.*`), each open
+/// file's ``OpenFile/mapping`` (`page[N].*`, `mapping.nrpages`, `inode.i_size`, read by index)
+/// and ``OpenFile/readahead`` (`ra.*`), and ``cifsiod`` (`cifsiod.pending`).
 public final class CIFSMount: @unchecked Sendable {
     /// How often an operation is retried after -EAGAIN (the kernel retried without limit).
     public static let maxRetries = 5

@@ -180,6 +180,32 @@ struct PageCacheTests {
         #expect(PageFlags([.locked, .readahead]).description == "locked|readahead")
     }
 
+    /// What an inspector reads: flags by index, never a Page; indices sorted; nrpages.
+    @Test func inspectionByIndex() throws {
+        let cache = PageCache(runtime: FreeRunRuntime(), fileSize: 1 << 20, capacity: 8)
+        let done = try fill(cache, [9, 2])
+        let inFlight = try #require(allocate(cache))
+        try cache.addToPageCacheLRU(inFlight, index: 5)
+        #expect(cache.cachedPageIndices == [2, 5, 9])
+        #expect(cache.runtime.withLock { cache.nrpages } == 3)
+        #expect(cache.pageFlags(at: 2) == [.uptodate, .hasData])
+        // Locked for I/O, no bytes yet; then the bytes arrive before PG_uptodate.
+        #expect(cache.pageFlags(at: 5) == .locked)
+        cache.setDataArrived([inFlight])
+        #expect(cache.pageFlags(at: 5) == [.locked, .hasData])
+        #expect(cache.flags(of: inFlight) == .locked)  // the page's own flags stay the kernel's
+        #expect(cache.pageFlags(at: 6) == nil)
+        #expect(cache.isConsumed(at: 9) == false)
+        cache.markPageConsumed(done[0])
+        #expect(cache.isConsumed(at: 9) == true)
+        #expect(cache.isConsumed(at: 6) == nil)
+        // Freed, a frame forgets its data.
+        #expect(try cache.deleteFromPageCache(done[1]))
+        #expect(cache.cachedPageIndices == [5, 9])
+        #expect(cache.runtime.withLock { cache.nrpages } == 2)
+        #expect(PageFlags([.locked, .hasData]).description == "locked|data")
+    }
+
     @Test func fileSizeUpdates() throws {
         let cache = PageCache(runtime: FreeRunRuntime(), fileSize: 10, capacity: 2)
         #expect(cache.fileSize == 10)

@@ -92,3 +92,45 @@ struct ReadaheadDeterminismTests {
         #expect(other.events != first.events)
     }
 }
+
+@Suite("Readahead: the state an inspector reads")
+struct ReadaheadInspectionTests {
+    /// After a read, the open file leads to its page cache and readahead state; the pages are
+    /// read by index, with their data present.
+    @Test func openFileLeadsToItsPageCache() throws {
+        let runtime = SteppedRuntime(seed: 12)
+        let content = Harness.pattern(100_000, seed: 3)
+        let server = try ReadaheadHarness.server(runtime, files: ["data.bin": content])
+        var options = Harness.options(auth: .ntlmssp, rsize: 61_440, host: "pipe")
+        options.readaheadPages = 32
+        let mount = CIFSMount(runtime: runtime, options: options) {
+            let (client, serverEnd) = PipeTransport.makePair(runtime: runtime)
+            server.serve(connection: serverEnd)
+            return client
+        }
+        let inspected = Harness.Box<(indices: [Int], flags: [PageFlags?], nrpages: Int, raSize: Int, prevPos: Int64)?>(nil)
+        try runtime.runMain(name: "reader") {
+            try mount.mount()
+            let file = try mount.open("data.bin")
+            _ = try mount.readThroughPageCache(file, into: { _ in })
+            let files = runtime.withLock { mount.tree.openFiles }
+            let found = try #require(files.first)
+            let mapping = try #require(runtime.withLock { found.mapping })
+            let ra = try #require(runtime.withLock { found.readahead })
+            inspected.value = runtime.withLock {
+                let indices = mapping.cachedPageIndices
+                return (indices, indices.map { mapping.pageFlags(at: $0) }, mapping.nrpages, ra.size, ra.prevPos)
+            }
+            try mount.close(file)
+            try mount.unmount()
+        }
+        let seen = try #require(inspected.value)
+        // 100,000 bytes: pages 0...24, all read ahead, all cached (capacity 80).
+        #expect(seen.indices == Array(0...24))
+        #expect(seen.nrpages == 25)
+        #expect(seen.flags.allSatisfy { $0 == [.uptodate, .hasData] })
+        #expect(seen.raSize > 0)
+        // prev_pos: the last page read, and the offset in it where the read stopped.
+        #expect(seen.prevPos == (24 << 12) | 1696)
+    }
+}
