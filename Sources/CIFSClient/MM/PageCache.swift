@@ -9,7 +9,8 @@ import KernelRuntime
 ///
 /// ## Rules
 /// - All state lives under the runtime lock (`runtime.withLock`); every function here takes it
-///   itself and records its tracepoints **outside** it. Call them outside `withLock`.
+///   itself and records its tracepoints **outside** it. Call the ones that trace outside
+///   `withLock` (asserted: a tracepoint is where a stepped thread hands the baton back).
 /// - A page in the cache belongs to the cache. Whoever holds its ``PageFlags/locked`` bit owns it
 ///   for I/O: `cifs_readpages` locks new pages (``addToPageCacheLRU(_:index:)``), fills them, marks
 ///   them uptodate (``markUptodate(_:)``) and unlocks them (``unlockPage(_:)``); after the unlock
@@ -71,6 +72,12 @@ public final class PageCache: @unchecked Sendable {
         consumed.removeAll()
     }
 
+    /// The rule of every function here that traces: called outside `withLock`.
+    @inline(__always)
+    func assertOutsideRuntimeLock(_ function: StaticString = #function) {
+        assert(!runtime.holdsLock, "PageCache.\(function) inside withLock")
+    }
+
     // MARK: Inode size
 
     /// The file size in bytes (`i_size_read`).
@@ -80,6 +87,7 @@ public final class PageCache: @unchecked Sendable {
 
     /// Sets the file size in bytes, e.g. from the open reply's EndOfFile. Mirrors `i_size_write`.
     public func setFileSize(_ newSize: Int64) throws {
+        assertOutsideRuntimeLock()
         try runtime.traced("i_size_write", "\(newSize) bytes") { call in
             var changes = StateChanges(tracing: call.isTracing)
             runtime.withLock { changes.set(self, \.inodeSize, max(newSize, 0), path: "inode.i_size") }
@@ -127,7 +135,8 @@ public final class PageCache: @unchecked Sendable {
 
     /// ``findGetPage(_:)`` that also returns the flags seen at lookup (one lock for both).
     func findGetPageAndFlags(_ index: Int) throws -> (page: Page, flags: PageFlags)? {
-        try runtime.traced("find_get_page", "page[\(index)]") { call in
+        assertOutsideRuntimeLock()
+        return try runtime.traced("find_get_page", "page[\(index)]") { call in
             let found: (page: Page, flags: PageFlags)? = runtime.withLock {
                 guard let page = tree[index] else { return nil }
                 page.pins += 1
@@ -187,6 +196,7 @@ public final class PageCache: @unchecked Sendable {
     /// - Throws: ``PageCacheError/exists(index:)`` when `index` is already cached (-EEXIST);
     ///   ``PageCacheError/notLocked(index:)`` or ``PageCacheError/notInsertable(index:)`` on misuse.
     public func addToPageCacheLocked(_ page: Page, index: Int) throws {
+        assertOutsideRuntimeLock()
         try runtime.traced("add_to_page_cache_locked", "page[\(index)] (frame \(page.frame))") { call in
             var changes = StateChanges(tracing: call.isTracing)
             try runtime.withLock {
@@ -205,6 +215,7 @@ public final class PageCache: @unchecked Sendable {
     /// `add_to_page_cache_locked` + the LRU add), which is what `cifs_readpages` does per page.
     /// - Throws: ``PageCacheError/exists(index:)`` when `index` is already cached.
     public func addToPageCacheLRU(_ page: Page, index: Int) throws {
+        assertOutsideRuntimeLock()
         try runtime.traced("add_to_page_cache_lru", "page[\(index)] (frame \(page.frame))") { call in
             var changes = StateChanges(tracing: call.isTracing)
             try runtime.withLock {
@@ -245,6 +256,7 @@ public final class PageCache: @unchecked Sendable {
     /// read path, until the I/O completion unlocks the page. Mirrors `lock_page_killable`.
     /// - Throws: ``KernelRuntime/RuntimeAbort`` when the run is aborted (the "killable" part).
     public func lockPageKillable(_ page: Page) throws {
+        assertOutsideRuntimeLock()
         let index = page.index
         try runtime.traced("lock_page_killable", "page[\(index)]") { call in
             var changes = StateChanges(tracing: call.isTracing)
@@ -277,6 +289,7 @@ public final class PageCache: @unchecked Sendable {
 
     /// Clears `PG_locked` and wakes the page's waiters. Mirrors `unlock_page`.
     public func unlockPage(_ page: Page) throws {
+        assertOutsideRuntimeLock()
         // The caller holds PG_locked, so the frame cannot be reused under us: its index is stable.
         try runtime.traced("unlock_page", "page[\(page.index)]") { call in
             var changes = StateChanges(tracing: call.isTracing)
@@ -290,6 +303,7 @@ public final class PageCache: @unchecked Sendable {
 
     /// Sets `PG_uptodate`: the page now holds the file's bytes. Mirrors `SetPageUptodate`.
     public func markUptodate(_ page: Page) throws {
+        assertOutsideRuntimeLock()
         try runtime.traced("SetPageUptodate", "page[\(page.index)]") { call in
             var changes = StateChanges(tracing: call.isTracing)
             runtime.withLock { changes.set(page, \.isUptodate, true, path: "page[\(page.index)].uptodate") }
@@ -299,6 +313,7 @@ public final class PageCache: @unchecked Sendable {
 
     /// Sets `PG_error`. Mirrors `SetPageError`.
     public func setPageError(_ page: Page) throws {
+        assertOutsideRuntimeLock()
         try runtime.traced("SetPageError", "page[\(page.index)]") { call in
             var changes = StateChanges(tracing: call.isTracing)
             runtime.withLock { changes.set(page, \.hasError, true, path: "page[\(page.index)].error") }
@@ -325,6 +340,7 @@ public final class PageCache: @unchecked Sendable {
     /// takes the lock once; with tracing, each page gets its own `SetPageUptodate` and
     /// `unlock_page` frames (each a step in the stepper).
     public func completeRead(_ pages: [Page], uptodate: Bool) throws {
+        assertOutsideRuntimeLock()
         if runtime.isTracing {
             for page in pages {
                 if uptodate { try markUptodate(page) }
@@ -373,7 +389,8 @@ public final class PageCache: @unchecked Sendable {
     /// - Returns: whether the page was removed.
     @discardableResult
     public func deleteFromPageCache(_ page: Page) throws -> Bool {
-        try runtime.traced("delete_from_page_cache", "frame \(page.frame)") { call in
+        assertOutsideRuntimeLock()
+        return try runtime.traced("delete_from_page_cache", "frame \(page.frame)") { call in
             var changes = StateChanges(tracing: call.isTracing)
             let removed: Int? = runtime.withLock {
                 guard page.residency == .cached, !page.isLocked, page.pins == 0 else { return nil }
@@ -392,6 +409,7 @@ public final class PageCache: @unchecked Sendable {
     /// Takes a cached page out of the index and frees its frame; the caller then calls
     /// ``syncNrpagesUnderRuntimeLock(_:)``. Runtime lock held.
     private func evictUnderRuntimeLock(_ page: Page) {
+        assert(runtime.holdsLock, "evictUnderRuntimeLock without the runtime lock")
         tree[page.index] = nil
         unread.remove(page)
         consumed.remove(page)
@@ -402,6 +420,7 @@ public final class PageCache: @unchecked Sendable {
     /// Resets a frame and returns it to the free list (or drops an overcommitted one). Runtime
     /// lock held.
     private func freeUnderRuntimeLock(_ page: Page) {
+        assert(runtime.holdsLock, "freeUnderRuntimeLock without the runtime lock")
         page.index = -1
         page.flags = []
         page.hasData = false
@@ -489,6 +508,7 @@ public final class PageCache: @unchecked Sendable {
     /// Records the evictions an allocation made, each with the flags the page had, and the new
     /// ``nrpages``. Runtime lock held.
     func recordReclaimsUnderRuntimeLock(_ reclaimed: [Reclaim], _ changes: inout StateChanges) {
+        assert(runtime.holdsLock, "recordReclaimsUnderRuntimeLock without the runtime lock")
         guard !reclaimed.isEmpty else { return }
         for reclaim in reclaimed {
             switch reclaim {

@@ -36,8 +36,11 @@ public final class CIFSMount: @unchecked Sendable {
     public static let defaultRsize = 60 * 1024
     /// The largest read size accepted (the NBSS length field is 24 bits).
     public static let maxRsize = 0xFF_0000
-    /// The page-cache read's default maximum readahead window: 256 pages = 1 MiB (the kernel's
-    /// 2013 default was 32 pages, 128 KiB). With the default 1 MiB reads the next window is
+    /// The page-cache read's default maximum readahead window: 256 pages = 1 MiB. (3.8's
+    /// `cifs_mount` set `bdi.ra_pages = rsize / PAGE_CACHE_SIZE`: 15 pages with the default
+    /// 61,440-byte rsize, so a large read's first window was 30 pages — `ondemand_readahead`
+    /// merges the first async window into it — and two READ_ANDX were in flight; see
+    /// ``FileReadaheadState/cifsMountPages(rsize:)``.) With the default 1 MiB reads the next window is
     /// always in flight while the reader copies out the current one, so smbd never waits for a
     /// request; measured against smbd 4.17 on two cores, larger windows (up to 4 MiB) read no
     /// faster and cost more CPU: their pages fall out of the CPU caches before the reader

@@ -12,6 +12,7 @@ extension ServerInfo {
     /// `mid` and advances by two (one for the request, one for its reply). Call with
     /// ``srvMutex`` held. Mirrors the kernel's `cifs_sign_smb`.
     func signSMB(_ packet: inout [UInt8], mid: Mid) throws {
+        assert(runtime.withLock { srvMutex.holder == runtime.currentThreadID }, "cifs_sign_smb without srv_mutex")
         try runtime.traced("cifs_sign_smb", "mid \(mid.mid) \(mid.command.name), \(packet.count) bytes") { call in
             guard packet.count >= SMBHeader.size else {
                 call.returning("not signed: \(packet.count) bytes cannot hold an SMB header")

@@ -1,6 +1,10 @@
-import KernelRuntime
-
 /// One queued piece of work: the model of the kernel's `struct work_struct`.
+///
+/// ```swift
+/// try cifsiod.queueWork(WorkItem(function: "cifs_readv_complete", detail: "mid 12") {
+///     try complete(rdata)
+/// })
+/// ```
 public struct WorkItem: Sendable {
     /// The kernel function the work runs, e.g. `cifs_readv_complete`.
     public var function: String
@@ -10,6 +14,10 @@ public struct WorkItem: Sendable {
     /// The work itself (the kernel's `work->func`).
     public var run: @Sendable () throws -> Void
 
+    /// - Parameters:
+    ///   - function: the kernel function the work runs, named in the trace.
+    ///   - detail: what it works on, for the trace.
+    ///   - run: the work.
     public init(function: String, detail: String, run: @escaping @Sendable () throws -> Void) {
         self.function = function
         self.detail = detail
@@ -17,15 +25,26 @@ public struct WorkItem: Sendable {
     }
 }
 
-/// A workqueue served by one kernel thread: the model of `cifsiod_wq`, where
-/// `cifs_readv_callback` (on cifsd) queues `cifs_readv_complete` so that the pages of a finished
-/// read are marked uptodate and unlocked off the demultiplex thread.
+/// A workqueue served by one simulated kernel thread: the model of the kernel's workqueues
+/// (`kernel/workqueue.c`). The cifs client's `cifsiod_wq` is one: `cifs_readv_callback` (on
+/// cifsd) queues `cifs_readv_complete` there, so that the pages of a finished read are marked
+/// uptodate and unlocked off the demultiplex thread.
 ///
 /// The worker takes every queued item at once (one lock round-trip for a batch) and runs them
-/// in queue order. Its thread is spawned by ``start()`` (the first page-cache read does it) and
-/// ends in ``stop()``, which first runs whatever is still queued — pages must never stay locked.
+/// in queue order, each in a `process_one_work` frame. Its thread is spawned by ``start()``
+/// and ends in ``stop()``, which first runs whatever is still queued (work must not be lost:
+/// for cifsiod, pages would stay locked). Queuing, starting and stopping go through the
+/// runtime like everything else, so the queue steps under ``SteppedRuntime``.
+///
+/// ```swift
+/// let cifsiod = WorkQueue(name: "cifsiod", runtime: runtime)
+/// try cifsiod.start()                       // alloc_workqueue
+/// try cifsiod.queueWork(item)               // queue_work, from any simulated thread
+/// try cifsiod.stop()                        // flush_workqueue + destroy_workqueue
+/// ```
 public final class WorkQueue: @unchecked Sendable, CustomStringConvertible {
-    /// The queue's name, also the worker thread's: `cifsiod`.
+    /// The queue's name, also the worker thread's, e.g. `cifsiod`; state diffs call its
+    /// length `<name>.pending`.
     public let name: String
     let runtime: any KernelRuntime
     /// The worker sleeps here while the queue is empty.
@@ -43,19 +62,21 @@ public final class WorkQueue: @unchecked Sendable, CustomStringConvertible {
     /// Times the worker woke and took a batch (runtime lock).
     public private(set) var batches = 0
 
+    /// A stopped queue named `name` on `runtime`; ``start()`` spawns its worker.
     public init(name: String, runtime: any KernelRuntime) {
         self.name = name
         self.runtime = runtime
         self.queue = WaitQueue("\(name) worklist")
     }
 
+    /// The queue's name.
     public var description: String { name }
 
     /// Whether the worker thread runs.
     public var isRunning: Bool { runtime.withLock { worker != nil && !stopped } }
 
-    /// Spawns the worker thread if it is not running. Mirrors `alloc_workqueue` (whose worker
-    /// pool the kernel starts at module load, `init_cifs`).
+    /// Spawns the worker thread if it is not running. Mirrors `alloc_workqueue` (for cifsiod,
+    /// the kernel allocates the queue at module load, in `init_cifs`).
     public func start() throws {
         try runtime.traced("alloc_workqueue", name) { call in
             let spawnNeeded = runtime.withLock { () -> Bool in
