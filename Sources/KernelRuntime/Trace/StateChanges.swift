@@ -27,7 +27,7 @@ public struct StateChanges {
 
     /// Writes `new` into `object[keyPath: keyPath]` and records the change when the value differs
     /// (an unchanged value records nothing). Call it under whatever lock guards the field.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func set<Root: AnyObject, Value: Equatable>(
         _ object: Root, _ keyPath: ReferenceWritableKeyPath<Root, Value>, _ new: Value,
         path: @autoclosure () -> String

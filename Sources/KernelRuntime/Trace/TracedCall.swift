@@ -80,7 +80,7 @@ extension KernelRuntime {
     /// always pair. A ``RuntimeAbort`` (the run is being torn down) records nothing more.
     ///
     /// With tracing off this is a plain call of `body`.
-    @inlinable
+    @inlinable @inline(__always)
     public func traced<T>(
         _ function: String, _ message: @autoclosure () -> String = "",
         buffers: @autoclosure () -> [TraceBuffer] = [], diff: @autoclosure () -> [StateDiff] = [],
