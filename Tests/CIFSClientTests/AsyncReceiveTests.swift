@@ -47,7 +47,7 @@ struct AsyncReceiveTests {
                     landing.done = true
                     runtime.wakeAll(landing.queue)
                 }
-                session.server.addCredits()
+                try session.server.addCredits()
             })
             try runtime.withLock { try runtime.wait(on: landing.queue) { landing.done } }
             try mount.close(file)

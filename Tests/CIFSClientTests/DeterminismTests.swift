@@ -53,7 +53,7 @@ struct DeterminismTests {
     @Test("sent packets carry their SMBWire field spans")
     func annotatedBuffers() throws {
         let result = try Self.run(seed: 1)
-        let sends = result.events.filter { $0.function == "smb_send" }
+        let sends = result.events.filter { $0.function == "smb_send" && $0.phase == .send }
         #expect(sends.count == 13)
         let negotiate = try #require(sends.first?.buffers.first)
         #expect(negotiate.name == "request")

@@ -30,7 +30,8 @@ struct SignatureFailureTests {
         let failures = Harness.events(runtime.recorder, "cifs_verify_signature").filter { $0.message.contains("-13") }
         #expect(failures.count == 1)
         #expect(failures.first?.message.contains("EACCES") == true)
-        #expect(failures.first?.diff == [StateDiff("server.signatureFailures", 0, 1)])
+        #expect(failures.first?.phase == .exit)
+        #expect(failures.first?.diff == [StateDiff(path: "server.signatureFailures", old: "0", new: "1")])
         #expect(runtime.withLock { mount.server.signatureFailures } == 1)
     }
 }

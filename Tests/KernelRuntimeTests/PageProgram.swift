@@ -78,7 +78,7 @@ final class PageProgram: @unchecked Sendable {
                 rt.wakeAll(workQueue)
                 return work.count
             }
-            try rt.tracepoint("queue_work", .wake, "cifsiod_wq", diff: [StateDiff("cifsiod_wq.pending", pending - 1, pending)])
+            try rt.tracepoint("queue_work", .wake, "cifsiod_wq", diff: [StateDiff(path: "cifsiod_wq.pending", old: "\(pending - 1)", new: "\(pending)")])
         }
         rt.withLock {
             shuttingDown = true
@@ -102,7 +102,7 @@ final class PageProgram: @unchecked Sendable {
                 page.locked = false
                 rt.wakeAll(page.queue)
             }
-            try rt.tracepoint("unlock_page", .wake, "page[\(page.index)]", diff: [StateDiff("page[\(page.index)].locked", true, false)])
+            try rt.tracepoint("unlock_page", .wake, "page[\(page.index)]", diff: [StateDiff(path: "page[\(page.index)].locked", old: "true", new: "false")])
         }
     }
 

@@ -32,7 +32,7 @@ struct RuntimeBenchmarks {
         let disabled = Box(0)
         measure("disabled tracepoint", operations: n) {
             for i in 0..<n {
-                try? rt.tracepoint("unlock_page", .wake, "page[\(i)]", diff: [StateDiff("page.locked", true, false)])
+                try? rt.tracepoint("unlock_page", .wake, "page[\(i)]", diff: [StateDiff(path: "page.locked", old: "true", new: "false")])
                 disabled.value &+= 1
             }
         }

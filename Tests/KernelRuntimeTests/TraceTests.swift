@@ -12,7 +12,7 @@ import Testing
                 FieldSpan(range: 0..<4, name: "header.protocol", value: "\\xFFSMB"),
                 FieldSpan(range: 4..<5, name: "header.command", value: "0x2e", meaning: "SMB_COM_READ_ANDX"),
             ])],
-            diff: [StateDiff("server.sequenceNumber", 2, 4), StateDiff(path: "mid[7]", old: "submitted", new: nil)])
+            diff: [StateDiff(path: "server.sequenceNumber", old: "2", new: "4"), StateDiff(path: "mid[7]", old: "submitted", new: nil)])
         let json = try JSONEncoder().encode(event)
         #expect(try JSONDecoder().decode(TraceEvent.self, from: json) == event)
         let text = String(decoding: json, as: UTF8.self)

@@ -16,44 +16,45 @@ extension ServerInfo {
     /// loop ends when the mount sets ``TCPStatus/exiting``. Mirrors the kernel's
     /// `cifs_demultiplex_thread`.
     func demultiplexThread() throws {
-        try runtime.tracepoint("cifs_demultiplex_thread", .enter, "cifsd reading replies from \(hostname)")
-        var reader: SocketReader?
-        while runtime.withLock({ tcpStatus }) != .exiting {
-            guard let transport = runtime.withLock({ self.transport }) else { break }
-            // Bytes read ahead belong to one socket: a reconnect starts a new reader.
-            let current = reader.flatMap { $0.transport === transport ? $0 : nil } ?? SocketReader(transport: transport)
-            reader = current
-            do {
-                try receiveOneFrame(from: current)
-            } catch is RuntimeAbort {
-                throw RuntimeAbort()
-            } catch {
-                if runtime.withLock({ tcpStatus }) == .exiting { break }
-                try reconnect(reason: String(describing: error))
+        try runtime.traced("cifs_demultiplex_thread", "cifsd reading replies from \(hostname)") { call in
+            var reader: SocketReader?
+            while runtime.withLock({ tcpStatus }) != .exiting {
+                guard let transport = runtime.withLock({ self.transport }) else { break }
+                // Bytes read ahead belong to one socket: a reconnect starts a new reader.
+                let current = reader.flatMap { $0.transport === transport ? $0 : nil }
+                    ?? SocketReader(transport: transport)
+                reader = current
+                do {
+                    try receiveOneFrame(from: current, call: call)
+                } catch is RuntimeAbort {
+                    throw RuntimeAbort()
+                } catch {
+                    if runtime.withLock({ tcpStatus }) == .exiting { break }
+                    try reconnect(reason: String(describing: error))
+                }
             }
+            try cleanDemultiplexInfo()
+            call.returning("cifsd exits")
         }
-        try cleanDemultiplexInfo()
-        try runtime.tracepoint("cifs_demultiplex_thread", .exit, "cifsd exits")
     }
 
     /// One trip round the loop: the 4-byte NBSS header, the SMB header down to the MID, then
-    /// the mid's `receive` and `callback`.
-    func receiveOneFrame(from reader: SocketReader) throws {
+    /// the mid's `receive` and `callback`. Events go to `call`, cifsd's frame.
+    func receiveOneFrame(from reader: SocketReader, call: TracedCall) throws {
         let nbss = try reader.read(NBSSFrame.headerSize)
         let (type, length) = NBSSFrame.parseHeader(nbss[0], nbss[1], nbss[2], nbss[3])
-        try runtime.tracepoint(
-            "cifs_demultiplex_thread", .receive,
-            "RFC1002 header: \(NBSSFrame.typeName(type)), length \(length)",
+        try call.event(
+            .receive, "RFC1002 header: \(NBSSFrame.typeName(type)), length \(length)",
             buffers: [TraceBuffer(name: "NBSS header", bytes: nbss, spans: SMBTrace.nbssSpans(nbss))])
-        guard try isSMBResponse(type: type, length: length, reader: reader) else { return }
+        guard try isSMBResponse(type: type, length: length, reader: reader, call: call) else { return }
         // Make sure there is enough to reach the MID.
         guard length >= SMBHeader.size else {
-            try countMalformed("SMB response too short (\(length) bytes)")
+            try countMalformed("SMB response too short (\(length) bytes)", call: call)
             throw CIFSError.malformedFrame("SMB response too short (\(length) bytes)")
         }
         let header = try reader.read(SMBHeader.size)
         let frame = ReceivedFrame(reader: reader, length: length, header: header)
-        let mid = findMid(header)
+        let mid = try findMid(header)
         if let mid, let receive = mid.receive {
             try receive(self, mid, frame)
         } else {
@@ -63,89 +64,96 @@ extension ServerInfo {
         if let mid {
             try mid.callback(mid)
         } else {
-            let count = runtime.withLock { () -> Int in
-                unknownFrames += 1
-                return unknownFrames
-            }
-            try runtime.tracepoint(
-                "cifs_demultiplex_thread", .note,
+            var changes = StateChanges(tracing: call.isTracing)
+            runtime.withLock { changes.set(self, \.unknownFrames, unknownFrames + 1, path: "server.unknownFrames") }
+            try call.note(
                 "No task to wake, unknown frame received! (mid \(SMBHeaderBits.mid(header)), "
                     + "\(SMBCommand(header[4]).name)); dropped",
-                diff: [StateDiff("server.unknownFrames", count - 1, count)])
+                diff: changes.diffs)
         }
     }
 
     /// Whether an NBSS frame carries an SMB message; keep-alives are skipped, any other type
-    /// puts the stream out of sync. Mirrors the kernel's `is_smb_response`.
-    func isSMBResponse(type: UInt8, length: Int, reader: SocketReader) throws -> Bool {
+    /// puts the stream out of sync. Mirrors the kernel's `is_smb_response` (its messages go to
+    /// `call`, cifsd's frame: the check is too small to be a step of its own).
+    func isSMBResponse(type: UInt8, length: Int, reader: SocketReader, call: TracedCall) throws -> Bool {
         switch type {
         case NBSSFrame.sessionMessage:
             return true
         case NBSSFrame.keepAlive:
             _ = try reader.read(length)
-            try runtime.tracepoint("is_smb_response", .note, "RFC 1002 session keep alive")
+            try call.note("RFC 1002 session keep alive")
             return false
         default:
             let reason = "RFC 1002 unknown response type 0x\(String(type, radix: 16)) (\(NBSSFrame.typeName(type)))"
-            try countMalformed(reason)
+            try countMalformed(reason, call: call)
             throw CIFSError.malformedFrame(reason)
         }
     }
 
     /// The pending mid a reply header answers: same MID, same command, still submitted.
-    /// Mirrors the kernel's `cifs_find_mid`.
-    func findMid(_ header: [UInt8]) -> Mid? {
+    /// Mirrors the kernel's `cifs_find_mid` (reached through `server->ops->find_mid`; the 2013
+    /// posts call it `find_mid`).
+    func findMid(_ header: [UInt8]) throws -> Mid? {
         let number = SMBHeaderBits.mid(header)
         let command = SMBCommand(header[4])
-        return runtime.withLock {
-            pendingMids.first { $0.mid == number && $0.state == .submitted && $0.command == command }
+        return try runtime.traced("find_mid", "mid \(number) \(command.name) reply") { call in
+            let (found, pending) = runtime.withLock { () -> (Mid?, Int) in
+                let found = pendingMids.first { $0.mid == number && $0.state == .submitted && $0.command == command }
+                return (found, pendingMids.count)
+            }
+            call.returning(
+                found.map { "\($0) on pending_mid_q" }
+                    ?? "no submitted mid \(number) for \(command.name) among \(pending) pending")
+            return found
         }
     }
 
     /// Reads the rest of the frame into one buffer, checks it with ``checkSMB(_:)`` and hands it
     /// to the mid. Mirrors the kernel's `standard_receive3` and `handle_mid`.
     func standardReceive(mid: Mid?, frame: ReceivedFrame) throws {
-        let limit = runtime.withLock { maxFrameLength }
-        guard frame.length <= limit else {
-            let reason = "SMB response too long (\(frame.length) bytes, at most \(limit))"
-            try countMalformed(reason)
-            throw CIFSError.malformedFrame(reason)
+        try runtime.traced("standard_receive3",
+            "\(frame.length)-byte frame" + (mid.map { " for mid \($0.mid)" } ?? ", no pending mid")
+        ) { call in
+            let limit = runtime.withLock { maxFrameLength }
+            guard frame.length <= limit else {
+                let reason = "SMB response too long (\(frame.length) bytes, at most \(limit))"
+                try countMalformed(reason, call: call)
+                throw CIFSError.malformedFrame(reason)
+            }
+            let message = frame.header + (try frame.read(frame.remaining))
+            let hint = mid?.trans2Request
+            try call.event(
+                .receive, "\(SMBTrace.summary(message, trans2Request: hint)), \(message.count) bytes",
+                buffers: [SMBTrace.buffer("reply", message, trans2Request: hint)])
+            let problem = Self.checkSMB(message)
+            if let problem { try countMalformed("Bad SMB: " + problem, call: call) }
+            if let mid { try dequeueMid(mid, response: message, malformed: problem) }
+            call.returning(problem.map { "checkSMB: \($0)" } ?? "checkSMB passed")
         }
-        let message = frame.header + (try frame.read(frame.remaining))
-        let hint = mid?.trans2Request
-        try runtime.tracepoint(
-            "standard_receive3", .receive,
-            "\(SMBTrace.summary(message, trans2Request: hint)), \(message.count) bytes"
-                + (mid == nil ? ", no pending mid" : " for mid \(SMBHeaderBits.mid(message))"),
-            buffers: [SMBTrace.buffer("reply", message, trans2Request: hint)])
-        let problem = Self.checkSMB(message)
-        if let problem { try countMalformed("Bad SMB: " + problem) }
-        guard let mid else { return }
-        try dequeueMid(mid, response: message, malformed: problem)
     }
 
     /// Stores the reply in the mid and takes it off ``pendingMids``. Mirrors the kernel's
     /// `dequeue_mid`.
     func dequeueMid(_ mid: Mid, response: [UInt8], malformed: String?) throws {
         let newState: MidState = malformed == nil ? .responseReceived : .responseMalformed
-        runtime.withLock {
-            mid.response = response
-            mid.malformedReason = malformed
-            mid.state = newState
-            pendingMids.removeAll { $0 === mid }
+        try runtime.traced("dequeue_mid", "mid \(mid.mid) \(mid.command.name)") { call in
+            var changes = StateChanges(tracing: call.isTracing)
+            runtime.withLock {
+                mid.response = response
+                mid.malformedReason = malformed
+                changes.set(mid, \.state, newState, path: "mid[\(mid.mid)].state")
+                pendingMids.removeAll { $0 === mid }
+            }
+            call.returning("mid \(mid.mid) \(newState), off pending_mid_q", diff: changes.diffs)
         }
-        try runtime.tracepoint(
-            "dequeue_mid", .note, "mid \(mid.mid) \(mid.command.name): \(newState)",
-            diff: [StateDiff("mid[\(mid.mid)].state", MidState.submitted, newState)])
     }
 
-    func countMalformed(_ reason: String) throws {
-        let count = runtime.withLock { () -> Int in
-            malformedFrames += 1
-            return malformedFrames
-        }
-        try runtime.tracepoint(
-            "cifs_demultiplex_thread", .note, reason, diff: [StateDiff("server.malformedFrames", count - 1, count)])
+    /// Counts a frame refused as malformed, as a note of `call` (the frame that refused it).
+    func countMalformed(_ reason: String, call: TracedCall) throws {
+        var changes = StateChanges(tracing: call.isTracing)
+        runtime.withLock { changes.set(self, \.malformedFrames, malformedFrames + 1, path: "server.malformedFrames") }
+        try call.note(reason, diff: changes.diffs)
     }
 
     /// The kernel's sanity check of a reply before it is handed to the waiter: big enough to
@@ -195,21 +203,26 @@ extension ServerInfo {
     /// Fails every mid still pending with `shutdown` and wakes everyone: cifsd is leaving.
     /// Mirrors the kernel's `clean_demultiplex_info`.
     func cleanDemultiplexInfo() throws {
-        let (orphans, socket) = runtime.withLock { () -> ([Mid], (any Transport)?) in
-            tcpStatus = .exiting
-            let mids = pendingMids
-            pendingMids = []
-            for mid in mids { mid.state = .shutdown }
-            let socket = transport
-            transport = nil
-            runtime.wakeAll(responseQueue)
-            runtime.wakeAll(requestQueue)
-            return (mids, socket)
-        }
-        socket?.close()
-        for mid in orphans {
-            try runtime.tracepoint("clean_demultiplex_info", .note, "mid \(mid.mid) \(mid.command.name): shutdown")
-            try mid.callback(mid)
+        try runtime.traced("clean_demultiplex_info", "cifsd is leaving: fail what is still pending") { call in
+            var changes = StateChanges(tracing: call.isTracing)
+            let (orphans, socket) = runtime.withLock { () -> ([Mid], (any Transport)?) in
+                changes.set(self, \.tcpStatus, .exiting, path: "server.tcpStatus")
+                let mids = pendingMids
+                pendingMids = []
+                for mid in mids { changes.set(mid, \.state, .shutdown, path: "mid[\(mid.mid)].state") }
+                let socket = transport
+                transport = nil
+                runtime.wakeAll(responseQueue)
+                runtime.wakeAll(requestQueue)
+                return (mids, socket)
+            }
+            socket?.close()
+            try call.note(
+                orphans.isEmpty ? "socket closed; no mid pending"
+                    : "socket closed; \(orphans.count) pending mids shut down, running their callbacks",
+                diff: changes.diffs)
+            for mid in orphans { try mid.callback(mid) }
+            call.returning(orphans.isEmpty ? "" : "\(orphans.count) callbacks run")
         }
     }
 }

@@ -10,98 +10,96 @@ extension ServerInfo {
     /// Mirrors the kernel's `cifs_reconnect`, except that it gives up after
     /// `reconnectAttempts` failed connects (the kernel retried forever) and then exits.
     func reconnect(reason: String) throws {
-        let proceed = runtime.withLock { () -> Bool in
-            if tcpStatus == .exiting { return false }
-            tcpStatus = .needReconnect
-            maxBuf = 0
-            return true
-        }
-        guard proceed else { return }
-        try runtime.tracepoint(
-            "cifs_reconnect", .enter, "reconnecting to \(hostname): \(reason)",
-            diff: [StateDiff("server.tcpStatus", "good", TCPStatus.needReconnect.rawValue)])
-
-        // Mark the session (uid) and the trees (tid) bad so they are not used until reconnected.
-        let marked = runtime.withLock { () -> [String] in
-            var names: [String] = []
-            for session in sessions {
-                session.needReconnect = true
-                names.append("session uid \(session.uid)")
-                for tree in session.trees {
-                    tree.needReconnect = true
-                    names.append("tree \(tree.treeName) tid \(tree.tid)")
-                }
-            }
-            return names
-        }
-        if !marked.isEmpty {
-            try runtime.tracepoint("cifs_reconnect", .note, "need_reconnect set on " + marked.joined(separator: ", "))
-        }
-
-        // Do not send on a socket being freed: drop it and the signing state under srv_mutex.
-        try runtime.withMutex(srvMutex) {
-            let old = runtime.withLock { () -> (any Transport)? in
-                let old = transport
-                transport = nil
-                sequenceNumber = 0
-                sessionEstablished = false
-                sessionKey = []
-                return old
-            }
-            old?.close()
-        }
-        try runtime.tracepoint(
-            "cifs_reconnect", .note, "socket closed; signing state cleared",
-            diff: [StateDiff("server.sessionEstablished", true, false), StateDiff("server.sequenceNumber", "n", "0")])
-
-        // Mark submitted mids for retry and run their callbacks.
-        let retryList = runtime.withLock { () -> [(Mid, MidState)] in
-            let mids = pendingMids
-            pendingMids = []
-            for mid in mids where mid.state == .submitted { mid.state = .retryNeeded }
-            return mids.map { ($0, $0.state) }
-        }
-        for (mid, state) in retryList {
-            try runtime.tracepoint(
-                "cifs_reconnect", .note, "mid \(mid.mid) \(mid.command.name): \(state)",
-                diff: [StateDiff("mid[\(mid.mid)].state", MidState.submitted, state)])
-            try mid.callback(mid)
-        }
-
-        var attempt = 0
-        while runtime.withLock({ tcpStatus }) == .needReconnect {
-            attempt += 1
-            do {
-                let socket = try connectTransport()
-                let kept = runtime.withLock { () -> Bool in
-                    guard tcpStatus != .exiting else { return false }
-                    transport = socket
-                    tcpStatus = .needNegotiate
-                    reconnectCount += 1
-                    runtime.wakeAll(responseQueue)
-                    return true
-                }
-                if !kept { socket.close() }
-                try runtime.tracepoint(
-                    "cifs_reconnect", .exit, kept ? "connected again (attempt \(attempt)); next request negotiates" : "mount exiting",
-                    diff: [StateDiff("server.tcpStatus", TCPStatus.needReconnect, kept ? .needNegotiate : .exiting)])
-            } catch is RuntimeAbort {
-                throw RuntimeAbort()
-            } catch {
-                try runtime.tracepoint("cifs_reconnect", .note, "reconnect error (attempt \(attempt)): \(error)")
-                if attempt >= reconnectAttempts {
-                    runtime.withLock {
-                        lastConnectError = "\(error)"
-                        tcpStatus = .exiting
-                        runtime.wakeAll(responseQueue)
-                        runtime.wakeAll(requestQueue)
+        try runtime.traced("cifs_reconnect", "reconnecting to \(hostname): \(reason)") { call in
+            var marked = StateChanges(tracing: call.isTracing)
+            let proceed = runtime.withLock { () -> Bool in
+                if tcpStatus == .exiting { return false }
+                marked.set(self, \.tcpStatus, .needReconnect, path: "server.tcpStatus")
+                marked.set(self, \.maxBuf, 0, path: "server.maxBuf")
+                // Mark the session (uid) and the trees (tid) bad so they are not used until
+                // reconnected.
+                for session in sessions {
+                    marked.set(session, \.needReconnect, true, path: "ses.needReconnect")
+                    for tree in session.trees {
+                        marked.set(tree, \.needReconnect, true, path: "tcon.needReconnect")
                     }
-                    try runtime.tracepoint(
-                        "cifs_reconnect", .exit, "giving up after \(attempt) attempts",
-                        diff: [StateDiff("server.tcpStatus", TCPStatus.needReconnect, TCPStatus.exiting)])
-                    return
                 }
-                try runtime.sleep(nanoseconds: reconnectDelay)
+                return true
+            }
+            guard proceed else {
+                call.returning("the mount is exiting: nothing to reconnect")
+                return
+            }
+            try call.note("connection marked for reconnect, with its session and trees", diff: marked.diffs)
+
+            // Do not send on a socket being freed: drop it and the signing state under srv_mutex.
+            var cleared = StateChanges(tracing: call.isTracing)
+            try runtime.withMutex(srvMutex) {
+                let old = runtime.withLock { () -> (any Transport)? in
+                    let old = transport
+                    transport = nil
+                    cleared.set(self, \.sequenceNumber, 0, path: "server.sequenceNumber")
+                    cleared.set(self, \.sessionEstablished, false, path: "server.sessionEstablished")
+                    cleared.set(self, \.sessionKey, [], path: "server.sessionKey")
+                    return old
+                }
+                old?.close()
+            }
+            try call.note("socket closed; signing state cleared", diff: cleared.diffs)
+
+            // Mark submitted mids for retry and run their callbacks.
+            var retried = StateChanges(tracing: call.isTracing)
+            let retryList = runtime.withLock { () -> [Mid] in
+                let mids = pendingMids
+                pendingMids = []
+                for mid in mids where mid.state == .submitted {
+                    retried.set(mid, \.state, .retryNeeded, path: "mid[\(mid.mid)].state")
+                }
+                return mids
+            }
+            if !retryList.isEmpty {
+                try call.note(
+                    "\(retryList.count) mids off pending_mid_q: " + retryList.map(\.description).joined(separator: ", "),
+                    diff: retried.diffs)
+            }
+            for mid in retryList { try mid.callback(mid) }
+
+            call.returning("the mount is exiting")
+            var attempt = 0
+            while runtime.withLock({ tcpStatus }) == .needReconnect {
+                attempt += 1
+                do {
+                    let socket = try connectTransport()
+                    var connected = StateChanges(tracing: call.isTracing)
+                    let kept = runtime.withLock { () -> Bool in
+                        guard tcpStatus != .exiting else { return false }
+                        transport = socket
+                        connected.set(self, \.tcpStatus, .needNegotiate, path: "server.tcpStatus")
+                        connected.set(self, \.reconnectCount, reconnectCount + 1, path: "server.reconnectCount")
+                        runtime.wakeAll(responseQueue)
+                        return true
+                    }
+                    if !kept { socket.close() }
+                    call.returning(
+                        kept ? "connected again (attempt \(attempt)); the next request negotiates" : "the mount is exiting",
+                        diff: connected.diffs)
+                } catch is RuntimeAbort {
+                    throw RuntimeAbort()
+                } catch {
+                    try call.note("reconnect error (attempt \(attempt)): \(error)")
+                    if attempt >= reconnectAttempts {
+                        var gaveUp = StateChanges(tracing: call.isTracing)
+                        runtime.withLock {
+                            lastConnectError = "\(error)"
+                            gaveUp.set(self, \.tcpStatus, .exiting, path: "server.tcpStatus")
+                            runtime.wakeAll(responseQueue)
+                            runtime.wakeAll(requestQueue)
+                        }
+                        call.returning("giving up after \(attempt) attempts", diff: gaveUp.diffs)
+                        return
+                    }
+                    try runtime.sleep(nanoseconds: reconnectDelay)
+                }
             }
         }
     }
@@ -112,54 +110,71 @@ extension Session {
     /// sets up the session and reconnects the tree if the connection was lost, marking the
     /// tree's open files invalid. For handle-based commands (READ_ANDX, CLOSE…) it then throws
     /// ``CIFSError/again(_:)`` so the caller reopens its handle first. Mirrors the kernel's
-    /// `cifs_reconnect_tcon`.
+    /// `cifs_reconnect_tcon`, called from `smb_init` before every request; its first test —
+    /// connection up, nothing marked for reconnect, the common case — runs before the frame, so
+    /// it costs one lock and records no step.
     func reconnectTcon(_ tree: TreeConnection?, command: SMBCommand) throws {
         guard let tree else { return }
         let server = self.server
         let runtime = server.runtime
-        // Give cifsd up to 10 seconds to reconnect the socket (a "soft" mount waits once).
-        let waitedOut = try runtime.withLock { () -> Bool in
-            guard server.tcpStatus == .needReconnect else { return false }
-            let done = try runtime.wait(on: server.responseQueue, timeout: 10_000_000_000) {
-                server.tcpStatus != .needReconnect
+        let nothingToDo = runtime.withLock {
+            server.tcpStatus != .needReconnect && server.tcpStatus != .exiting && !needReconnect && !tree.needReconnect
+        }
+        if nothingToDo { return }
+        try runtime.traced("cifs_reconnect_tcon", "before \(command.name) on \(tree.treeName)") { call in
+            // Give cifsd up to 10 seconds to reconnect the socket (a "soft" mount waits once).
+            let mustWait = runtime.withLock { server.tcpStatus == .needReconnect }
+            if mustWait { try call.event(.block, "cifsd is reconnecting the socket: waiting up to 10 s") }
+            let waitedOut = try runtime.withLock { () -> Bool in
+                guard server.tcpStatus == .needReconnect else { return false }
+                let done = try runtime.wait(on: server.responseQueue, timeout: 10_000_000_000) {
+                    server.tcpStatus != .needReconnect
+                }
+                return !done
             }
-            return !done
-        }
-        let status = runtime.withLock { server.tcpStatus }
-        if waitedOut { throw CIFSError.hostDown("gave up waiting on reconnect in smb_init") }
-        if status == .exiting {
-            if let reason = runtime.withLock({ server.lastConnectError }) { throw CIFSError.hostDown(reason) }
-            throw CIFSError.shuttingDown
-        }
-        let (sessionNeeds, treeNeeds) = runtime.withLock { (needReconnect, tree.needReconnect) }
-        guard sessionNeeds || treeNeeds else { return }
-
-        try runtime.tracepoint(
-            "cifs_reconnect_tcon", .enter,
-            "reconnecting \(sessionNeeds ? "session and " : "")tree \(tree.treeName) before \(command.name)")
-        try runtime.withMutex(sessionMutex) {
-            try negotiateProtocol()
-            if runtime.withLock({ needReconnect }) { try setupSession() }
-            if runtime.withLock({ tree.needReconnect }) {
-                markOpenFilesInvalid(tree)
-                try treeConnect(tree)
+            let status = runtime.withLock { server.tcpStatus }
+            if waitedOut { throw CIFSError.hostDown("gave up waiting on reconnect in smb_init") }
+            if status == .exiting {
+                if let reason = runtime.withLock({ server.lastConnectError }) { throw CIFSError.hostDown(reason) }
+                throw CIFSError.shuttingDown
             }
-        }
-        let tid = runtime.withLock { tree.tid }
-        try runtime.tracepoint("cifs_reconnect_tcon", .exit, "tree \(tree.treeName) reconnected, tid \(tid)")
-        switch command {
-        case .readAndX, .writeAndX, .close, .findClose2, .lockingAndX:
-            throw CIFSError.again("handle-based \(command.name) after reconnect: reopen the file first")
-        default:
-            return
+            let (sessionNeeds, treeNeeds) = runtime.withLock { (needReconnect, tree.needReconnect) }
+            guard sessionNeeds || treeNeeds else {
+                call.returning("the socket is back; session and tree were not lost")
+                return
+            }
+            try runtime.withMutex(sessionMutex) {
+                try negotiateProtocol()
+                if runtime.withLock({ needReconnect }) { try setupSession() }
+                if runtime.withLock({ tree.needReconnect }) {
+                    var invalidated = StateChanges(tracing: call.isTracing)
+                    let count = markOpenFilesInvalid(tree, &invalidated)
+                    if count > 0 {
+                        try call.note("\(count) open files of \(tree.treeName) need reopening", diff: invalidated.diffs)
+                    }
+                    try treeConnect(tree)
+                }
+            }
+            let tid = runtime.withLock { tree.tid }
+            switch command {
+            case .readAndX, .writeAndX, .close, .findClose2, .lockingAndX:
+                try call.note("tree \(tree.treeName) reconnected, tid \(tid)")
+                throw CIFSError.again("handle-based \(command.name) after reconnect: reopen the file first")
+            default:
+                call.returning("tree \(tree.treeName) reconnected, tid \(tid)")
+            }
         }
     }
 
     /// Marks every open file of `tree` invalid: the server forgot their handles with the
-    /// connection. Mirrors the kernel's `cifs_mark_open_files_invalid`.
-    func markOpenFilesInvalid(_ tree: TreeConnection) {
+    /// connection. Returns how many files were marked. Mirrors the kernel's
+    /// `cifs_mark_open_files_invalid`.
+    func markOpenFilesInvalid(_ tree: TreeConnection, _ changes: inout StateChanges) -> Int {
         server.runtime.withLock {
-            for file in tree.openFiles { file.invalidHandle = true }
+            for file in tree.openFiles {
+                changes.set(file, \.invalidHandle, true, path: "file.invalidHandle")
+            }
+            return tree.openFiles.count
         }
     }
 
@@ -168,19 +183,27 @@ extension Session {
     func negotiateProtocol() throws {
         let server = self.server
         let runtime = server.runtime
-        let needed = runtime.withLock { () -> Bool in
-            guard server.tcpStatus == .needNegotiate else { return false }
-            server.credits = 1
-            return true
+        try runtime.traced("cifs_negotiate_protocol") { call in
+            var reset = StateChanges(tracing: call.isTracing)
+            let needed = runtime.withLock { () -> Bool in
+                guard server.tcpStatus == .needNegotiate else { return false }
+                reset.set(server, \.credits, 1, path: "server.credits")
+                return true
+            }
+            guard needed else {
+                call.returning("nothing to do: tcpStatus \(runtime.withLock { server.tcpStatus })")
+                return
+            }
+            if !reset.diffs.isEmpty { try call.note("one credit until NEGOTIATE says more", diff: reset.diffs) }
+            try negotiate()
+            var changes = StateChanges(tracing: call.isTracing)
+            try runtime.withLock {
+                guard server.tcpStatus == .needNegotiate else {
+                    throw CIFSError.hostDown("connection lost during negotiate")
+                }
+                changes.set(server, \.tcpStatus, .good, path: "server.tcpStatus")
+            }
+            call.returning("negotiated", diff: changes.diffs)
         }
-        guard needed else { return }
-        try negotiate()
-        try runtime.withLock {
-            guard server.tcpStatus == .needNegotiate else { throw CIFSError.hostDown("connection lost during negotiate") }
-            server.tcpStatus = .good
-        }
-        try runtime.tracepoint(
-            "cifs_negotiate_protocol", .note, "negotiated",
-            diff: [StateDiff("server.tcpStatus", TCPStatus.needNegotiate, TCPStatus.good)])
     }
 }

@@ -8,8 +8,19 @@
 /// Only the reading thread changes it (the kernel does not lock `f_ra` either); an inspector may
 /// read it between steps.
 public final class FileReadaheadState: @unchecked Sendable, CustomStringConvertible {
-    /// The kernel's 2013 default maximum window: 128 KiB (`VM_MAX_READAHEAD`) in 4 KiB pages.
-    public static let kernelDefaultPages = 32
+    /// The VM's default maximum window, `VM_MAX_READAHEAD` (128 KiB) in 4 KiB pages: what a
+    /// file system on a block device got in 3.8. A cifs mount did not use it: see
+    /// ``cifsMountPages(rsize:)``.
+    public static let vmMaxReadaheadPages = 32
+
+    /// The maximum window a 3.8 cifs mount used: `cifs_mount` set `bdi.ra_pages = rsize /
+    /// PAGE_CACHE_SIZE`, so 15 pages with the default rsize of 61,440 bytes (no UNIX
+    /// extensions). A large read's first window is then twice that, 30 pages
+    /// (``PageCache/ondemandReadahead(_:operations:hitReadaheadMarker:index:requestPages:)``
+    /// merges the first asynchronous window into it): two READ_ANDX in flight.
+    public static func cifsMountPages(rsize: Int) -> Int {
+        max(rsize, 0) / Page.size
+    }
 
     /// First page of the current window.
     public var start = 0
@@ -25,7 +36,7 @@ public final class FileReadaheadState: @unchecked Sendable, CustomStringConverti
     public var prevPos: Int64 = -1
 
     /// Mirrors `file_ra_state_init`.
-    public init(raPages: Int = FileReadaheadState.kernelDefaultPages) {
+    public init(raPages: Int = FileReadaheadState.vmMaxReadaheadPages) {
         self.raPages = max(raPages, 0)
     }
 

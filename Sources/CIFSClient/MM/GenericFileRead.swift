@@ -33,129 +33,137 @@ extension PageCache {
         // generic_file_aio_read skips empty requests before calling do_generic_file_read.
         guard count > 0, position >= 0 else { return 0 }
         let start = position
-        try runtime.tracepoint("do_generic_file_read", .enter, "pos \(start) count \(count)")
+        return try runtime.traced("do_generic_file_read", "pos \(start) count \(count)") { call in
+            var index = Int(start >> Int64(Page.shift))
+            var offset = Int(start & Int64(Page.offsetMask))
+            var previousIndex = Int(ra.prevPos >> Int64(Page.shift))
+            var previousOffset = Int(ra.prevPos & Int64(Page.offsetMask))
+            // Clamped so that no request, however large, overflows the end position.
+            let end = start + min(Int64(count), Int64.max - start - Int64(Page.size))
+            let lastIndex = Int((end + Int64(Page.offsetMask)) >> Int64(Page.shift))
+            var remaining = count
+            var copied = 0
+            var failure: (any Error)?
 
-        var index = Int(start >> Int64(Page.shift))
-        var offset = Int(start & Int64(Page.offsetMask))
-        var previousIndex = Int(ra.prevPos >> Int64(Page.shift))
-        var previousOffset = Int(ra.prevPos & Int64(Page.offsetMask))
-        // Clamped so that no request, however large, overflows the end position.
-        let end = start + min(Int64(count), Int64.max - start - Int64(Page.size))
-        let lastIndex = Int((end + Int64(Page.offsetMask)) >> Int64(Page.shift))
-        var remaining = count
-        var copied = 0
-        var failure: (any Error)?
-
-        pages: while true {
-            // find_page:
-            let page: Page
-            var flags: PageFlags
-            if let found = try findGetPageAndFlags(index) {
-                (page, flags) = found
-            } else {
-                try pageCacheSyncReadahead(
-                    ra, operations: operations, index: index, requestPages: lastIndex - index)
+            pages: while true {
+                // find_page:
+                let page: Page
+                var flags: PageFlags
                 if let found = try findGetPageAndFlags(index) {
                     (page, flags) = found
                 } else {
-                    // no_cached_page: allocate the page ourselves and read it synchronously.
-                    guard let fresh = try addReaderPage(at: index) else { continue pages }
-                    page = fresh
-                    flags = .uptodate
-                    let outcome: PageOutcome
-                    do {
-                        outcome = try readpageAndWait(page, ra: ra, operations: operations)
-                    } catch {
-                        pageCacheRelease(page)
-                        throw error
-                    }
-                    switch outcome {
-                    case .uptodate: break
-                    case .retry:
-                        pageCacheRelease(page)
-                        continue pages
-                    case let .failed(error):
-                        pageCacheRelease(page)
-                        failure = error
-                        break pages
+                    try pageCacheSyncReadahead(
+                        ra, operations: operations, index: index, requestPages: lastIndex - index)
+                    if let found = try findGetPageAndFlags(index) {
+                        (page, flags) = found
+                    } else {
+                        // no_cached_page: allocate the page ourselves and read it synchronously.
+                        guard let fresh = try addReaderPage(at: index, call: call) else { continue pages }
+                        page = fresh
+                        flags = .uptodate
+                        let outcome: PageOutcome
+                        do {
+                            outcome = try readpageAndWait(page, ra: ra, operations: operations)
+                        } catch {
+                            pageCacheRelease(page)
+                            throw error
+                        }
+                        switch outcome {
+                        case .uptodate: break
+                        case .retry:
+                            pageCacheRelease(page)
+                            continue pages
+                        case let .failed(error):
+                            pageCacheRelease(page)
+                            failure = error
+                            break pages
+                        }
                     }
                 }
-            }
 
-            do {
-                if flags.contains(.readahead) {
-                    try pageCacheAsyncReadahead(
-                        ra, operations: operations, page: page, index: index, requestPages: lastIndex - index)
-                }
-                if !flags.contains(.uptodate) {
-                    switch try waitForPage(page, ra: ra, operations: operations) {
-                    case .uptodate: break
-                    case .retry:
-                        pageCacheRelease(page)
-                        continue pages
-                    case let .failed(error):
-                        pageCacheRelease(page)
-                        failure = error
-                        break pages
+                do {
+                    if flags.contains(.readahead) {
+                        try pageCacheAsyncReadahead(
+                            ra, operations: operations, page: page, index: index, requestPages: lastIndex - index)
                     }
+                    if !flags.contains(.uptodate) {
+                        switch try waitForPage(page, ra: ra, operations: operations) {
+                        case .uptodate: break
+                        case .retry:
+                            pageCacheRelease(page)
+                            continue pages
+                        case let .failed(error):
+                            pageCacheRelease(page)
+                            failure = error
+                            break pages
+                        }
+                    }
+                } catch {
+                    pageCacheRelease(page)
+                    throw error
                 }
-            } catch {
-                pageCacheRelease(page)
-                throw error
-            }
 
-            // page_ok: the page is uptodate; check i_size only now.
-            let fileSize = self.fileSize
-            let endIndex = Int((fileSize - 1) >> Int64(Page.shift))
-            if fileSize == 0 || index > endIndex {
-                pageCacheRelease(page)
-                break pages
-            }
-            var available = Page.size
-            if index == endIndex {
-                available = Int((fileSize - 1) & Int64(Page.offsetMask)) + 1
-                if available <= offset {
+                // page_ok: the page is uptodate; check i_size only now.
+                let fileSize = self.fileSize
+                let endIndex = Int((fileSize - 1) >> Int64(Page.shift))
+                if fileSize == 0 || index > endIndex {
                     pageCacheRelease(page)
                     break pages
                 }
-            }
-            available -= offset
-            previousIndex = index
-
-            // actor = file_read_actor: copy out as much of the page as the reader still wants.
-            let taken = min(available, remaining)
-            do {
-                try runtime.tracepoint(
-                    "file_read_actor", .note, "copy \(taken) bytes from page[\(index)] + \(offset)")
-                try page.withUnsafeBytes { bytes in
-                    try sink(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + taken)]))
+                var available = Page.size
+                if index == endIndex {
+                    available = Int((fileSize - 1) & Int64(Page.offsetMask)) + 1
+                    if available <= offset {
+                        pageCacheRelease(page)
+                        break pages
+                    }
                 }
-            } catch {
-                pageCacheRelease(page)
-                throw error
+                available -= offset
+                previousIndex = index
+
+                // actor = file_read_actor: copy out as much of the page as the reader still wants.
+                let taken = min(available, remaining)
+                do {
+                    try fileReadActor(page, index: index, offset: offset, count: taken, sink: sink)
+                } catch {
+                    pageCacheRelease(page)
+                    throw error
+                }
+                releaseAfterCopy(page, consumedToEnd: taken == available)
+                copied += taken
+                remaining -= taken
+                offset += taken
+                index += offset >> Page.shift
+                offset &= Page.offsetMask
+                previousOffset = offset
+
+                if taken == available && remaining > 0 { continue pages }
+                break pages
             }
-            releaseAfterCopy(page, consumedToEnd: taken == available)
-            copied += taken
-            remaining -= taken
-            offset += taken
-            index += offset >> Page.shift
-            offset &= Page.offsetMask
-            previousOffset = offset
 
-            if taken == available && remaining > 0 { continue pages }
-            break pages
+            // out:
+            var changes = StateChanges(tracing: call.isTracing)
+            changes.set(ra, \.prevPos, (Int64(previousIndex) << Int64(Page.shift)) | Int64(previousOffset), path: "ra.prev_pos")
+            position = (Int64(index) << Int64(Page.shift)) + Int64(offset)
+            let newPosition = position
+            call.returning(
+                "\(copied) bytes, pos \(start) → \(newPosition)" + (failure.map { ", stopped by \($0)" } ?? ""),
+                diff: changes.diffs)
+            if let failure, copied == 0 { throw failure }
+            return copied
         }
+    }
 
-        // out:
-        let oldPrevPos = ra.prevPos
-        ra.prevPos = (Int64(previousIndex) << Int64(Page.shift)) | Int64(previousOffset)
-        position = (Int64(index) << Int64(Page.shift)) + Int64(offset)
-        try runtime.tracepoint(
-            "do_generic_file_read", .exit,
-            "\(copied) bytes" + (failure.map { ", stopped by \($0)" } ?? ""),
-            diff: [StateDiff("ra.prev_pos", oldPrevPos, ra.prevPos), StateDiff("f_pos", start, position)])
-        if let failure, copied == 0 { throw failure }
-        return copied
+    /// Copies `count` bytes of `page` from `offset` to the reader (`sink`). Mirrors
+    /// `file_read_actor` (its `__copy_to_user`).
+    private func fileReadActor(
+        _ page: Page, index: Int, offset: Int, count: Int, sink: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        try runtime.traced("file_read_actor", "copy \(count) bytes from page[\(index)] + \(offset)") { _ in
+            try page.withUnsafeBytes { bytes in
+                try sink(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)]))
+            }
+        }
     }
 
     /// How a wait for a page's I/O ended.
@@ -173,7 +181,7 @@ extension PageCache {
     ) throws -> PageOutcome {
         try lockPageKillable(page)
         // page_not_up_to_date_locked:
-        let (inCache, uptodate) = runtime.withLock { (page.residency == .cached, page.flags.contains(.uptodate)) }
+        let (inCache, uptodate) = runtime.withLock { (page.residency == .cached, page.isUptodate) }
         if !inCache {
             try unlockPage(page)
             return .retry
@@ -186,66 +194,74 @@ extension PageCache {
     }
 
     /// `readpage:` the page is locked and not uptodate: ask the file system to read it (it
-    /// unlocks the page), then wait for it to be unlocked and check the result.
+    /// unlocks the page), then wait for it to be unlocked and check the result. The step of
+    /// `do_generic_file_read` at its `readpage:` label.
     private func readpageAndWait(
         _ page: Page, ra: FileReadaheadState, operations: any AddressSpaceOperations
     ) throws -> PageOutcome {
         let index = page.index
         clearPageError(page)
         runtime.withLock { stats.readpageCalls += 1 }
-        try runtime.tracepoint(
-            "readpage", .enter, "page[\(index)] not uptodate: synchronous a_ops->readpage (cifs_readpage)")
-        do {
-            try operations.readpage(self, page)
-        } catch let error where !(error is RuntimeAbort) {
-            try runtime.tracepoint("readpage", .exit, "page[\(index)] failed: \(error)")
-            return .failed(error)
-        }
-        if !flags(of: page).contains(.uptodate) {
-            // The read may still be in flight: wait for its unlock, then look again.
-            try lockPageKillable(page)
-            let (inCache, uptodate) = runtime.withLock { (page.residency == .cached, page.flags.contains(.uptodate)) }
-            try unlockPage(page)
-            if !uptodate {
-                if !inCache { return .retry }
-                let old = ra.raPages
-                shrinkReadaheadSizeEIO(ra)
-                try runtime.tracepoint(
-                    "readpage", .exit, "page[\(index)] still not uptodate: -EIO",
-                    diff: [StateDiff("ra.ra_pages", old, ra.raPages)])
-                return .failed(PageCacheError.io(index: index))
+        return try runtime.traced("readpage",
+            "page[\(index)] not uptodate: synchronous a_ops->readpage (cifs_readpage)"
+        ) { call in
+            do {
+                try operations.readpage(self, page)
+            } catch let error where !(error is RuntimeAbort) {
+                call.returning("page[\(index)] failed: \(error)")
+                return .failed(error)
             }
+            if !flags(of: page).contains(.uptodate) {
+                // The read may still be in flight: wait for its unlock, then look again.
+                try lockPageKillable(page)
+                let (inCache, uptodate) = runtime.withLock { (page.residency == .cached, page.isUptodate) }
+                try unlockPage(page)
+                if !uptodate {
+                    if !inCache {
+                        call.returning("page[\(index)] left the cache meanwhile: look it up again")
+                        return .retry
+                    }
+                    var changes = StateChanges(tracing: call.isTracing)
+                    shrinkReadaheadSizeEIO(ra, &changes)
+                    call.returning("page[\(index)] still not uptodate: -EIO", diff: changes.diffs)
+                    return .failed(PageCacheError.io(index: index))
+                }
+            }
+            call.returning("page[\(index)] uptodate")
+            return .uptodate
         }
-        try runtime.tracepoint("readpage", .exit, "page[\(index)] uptodate")
-        return .uptodate
     }
 
     /// After an I/O error, read ahead less. Mirrors `shrink_readahead_size_eio`.
-    func shrinkReadaheadSizeEIO(_ ra: FileReadaheadState) {
-        ra.raPages /= 4
+    func shrinkReadaheadSizeEIO(_ ra: FileReadaheadState, _ changes: inout StateChanges) {
+        changes.set(ra, \.raPages, ra.raPages / 4, path: "ra.ra_pages")
     }
 
-    /// `no_cached_page`: a frame for `index`, locked, inserted and pinned by the reader; `nil`
-    /// when someone inserted the index first (look it up again). Mirrors
-    /// `page_cache_alloc_cold` + `add_to_page_cache_lru`.
-    private func addReaderPage(at index: Int) throws -> Page? {
+    /// `no_cached_page`: a frame for `index` (the reader's own allocation, `page_cache_alloc_cold`,
+    /// which may evict — noted on `call`, `do_generic_file_read`'s frame), then
+    /// `add_to_page_cache_lru`: locked, inserted and pinned by the reader. `nil` when someone
+    /// inserted the index first (look it up again).
+    private func addReaderPage(at index: Int, call: TracedCall) throws -> Page? {
         var reclaimed: [Reclaim] = []
-        let page: Page? = runtime.withLock {
-            let page = allocateForReaderLocked(reclaimed: &reclaimed)
-            guard tree[index] == nil else {
-                freeUnusedLocked(page)
-                return nil
-            }
-            page.flags.insert(.locked)
-            insertLocked(page, at: index)
+        var changes = StateChanges(tracing: call.isTracing)
+        let page: Page = runtime.withLock {
+            let page = allocateForReaderUnderRuntimeLock(reclaimed: &reclaimed)
+            recordReclaimsUnderRuntimeLock(reclaimed, &changes)
+            // page_cache_alloc_cold hands the page out with the reader's reference.
             page.pins = 1
             return page
         }
-        try traceReclaims(reclaimed)
-        if let page {
-            try runtime.tracepoint(
-                "add_to_page_cache_lru", .note, "page[\(index)] (frame \(page.frame)) allocated for the reader, locked",
-                diff: [StateDiff("page[\(index)].locked", false, true)])
+        if !reclaimed.isEmpty {
+            try call.note("page_cache_alloc_cold for page[\(index)]: \(Self.describe(reclaimed))", diff: changes.diffs)
+        }
+        do {
+            try addToPageCacheLRU(page, index: index)
+        } catch PageCacheError.exists {
+            pageCacheRelease(page)
+            return nil
+        } catch {
+            pageCacheRelease(page)
+            throw error
         }
         return page
     }
@@ -253,7 +269,7 @@ extension PageCache {
     /// Drops the reader's reference after copying; a page copied out to its end is consumed.
     private func releaseAfterCopy(_ page: Page, consumedToEnd: Bool) {
         runtime.withLock {
-            if consumedToEnd { markConsumedLocked(page) }
+            if consumedToEnd { markConsumedUnderRuntimeLock(page) }
             if page.pins > 0 { page.pins -= 1 }
         }
     }

@@ -16,6 +16,11 @@ public struct PageFlags: OptionSet, Equatable, Hashable, Sendable, CustomStringC
     public static let uptodate = PageFlags(rawValue: 1 << 2)
     /// `PG_readahead`: reaching this page starts the next asynchronous readahead batch.
     public static let readahead = PageFlags(rawValue: 1 << 3)
+    /// Not a kernel bit: the page holds data — bytes arrived in it from the I/O path (possibly
+    /// before `PG_uptodate` is set), or it is uptodate. Only ``PageCache/pageFlags(at:)``
+    /// reports it, so an inspector can tell a page whose data came in but whose read has not
+    /// completed yet; ``PageCache/flags(of:)`` and the page's own flags never carry it.
+    public static let hasData = PageFlags(rawValue: 1 << 4)
 
     /// e.g. `locked|readahead`, or `-` when no flag is set.
     public var description: String {
@@ -24,6 +29,7 @@ public struct PageFlags: OptionSet, Equatable, Hashable, Sendable, CustomStringC
         if contains(.error) { names.append("error") }
         if contains(.uptodate) { names.append("uptodate") }
         if contains(.readahead) { names.append("readahead") }
+        if contains(.hasData) { names.append("data") }
         return names.isEmpty ? "-" : names.joined(separator: "|")
     }
 }
@@ -87,14 +93,29 @@ public final class Page: @unchecked Sendable, CustomStringConvertible {
         storage.deallocate()
     }
 
-    /// `PG_locked`. Read under the runtime lock.
-    public var isLocked: Bool { flags.contains(.locked) }
-    /// `PG_uptodate`. Read under the runtime lock.
-    public var isUptodate: Bool { flags.contains(.uptodate) }
-    /// `PG_readahead`. Read under the runtime lock.
-    public var isReadahead: Bool { flags.contains(.readahead) }
-    /// `PG_error`. Read under the runtime lock.
-    public var hasError: Bool { flags.contains(.error) }
+    /// Bytes arrived in the page since its frame was allocated (see ``PageFlags/hasData``).
+    @exclusivity(unchecked) var hasData = false
+
+    /// `PG_locked`. Read under the runtime lock; set through ``PageCache``.
+    public internal(set) var isLocked: Bool {
+        get { flags.contains(.locked) }
+        set { if newValue { flags.insert(.locked) } else { flags.remove(.locked) } }
+    }
+    /// `PG_uptodate`. Read under the runtime lock; set through ``PageCache``.
+    public internal(set) var isUptodate: Bool {
+        get { flags.contains(.uptodate) }
+        set { if newValue { flags.insert(.uptodate) } else { flags.remove(.uptodate) } }
+    }
+    /// `PG_readahead`. Read under the runtime lock; set through ``PageCache``.
+    public internal(set) var isReadahead: Bool {
+        get { flags.contains(.readahead) }
+        set { if newValue { flags.insert(.readahead) } else { flags.remove(.readahead) } }
+    }
+    /// `PG_error`. Read under the runtime lock; set through ``PageCache``.
+    public internal(set) var hasError: Bool {
+        get { flags.contains(.error) }
+        set { if newValue { flags.insert(.error) } else { flags.remove(.error) } }
+    }
 
     /// The page's 4096 bytes, for writing. Only the holder of the page lock may write, and only
     /// while the page is not uptodate: this is where `cifs_readv_receive` puts READ_ANDX data,

@@ -9,7 +9,8 @@ import KernelRuntime
 ///
 /// ## Rules
 /// - All state lives under the runtime lock (`runtime.withLock`); every function here takes it
-///   itself and records its tracepoints **outside** it. Call them outside `withLock`.
+///   itself and records its tracepoints **outside** it. Call the ones that trace outside
+///   `withLock` (asserted: a tracepoint is where a stepped thread hands the baton back).
 /// - A page in the cache belongs to the cache. Whoever holds its ``PageFlags/locked`` bit owns it
 ///   for I/O: `cifs_readpages` locks new pages (``addToPageCacheLRU(_:index:)``), fills them, marks
 ///   them uptodate (``markUptodate(_:)``) and unlocks them (``unlockPage(_:)``); after the unlock
@@ -23,6 +24,9 @@ import KernelRuntime
 ///   unpinned page that was read ahead but never copied out — that data can be read again —
 ///   and as a last resort takes a frame beyond capacity (counted in
 ///   ``PageCacheStatistics/overcommittedFrames``, returned when freed) rather than deadlock.
+/// - An **inspector** (a stepper's state view) reads the cache by index only —
+///   ``cachedPageIndices``, ``pageFlags(at:)``, ``isConsumed(at:)``, ``nrpages`` — under the
+///   runtime lock, and never keeps a ``Page``: frames are reused for other indices.
 public final class PageCache: @unchecked Sendable {
     /// The runtime whose lock guards this cache and whose threads block on its pages.
     public let runtime: any KernelRuntime
@@ -48,6 +52,9 @@ public final class PageCache: @unchecked Sendable {
     @exclusivity(unchecked) private var consumed = PageList(.consumed)
     @exclusivity(unchecked) var inodeSize: Int64
     @exclusivity(unchecked) var stats = PageCacheStatistics()
+    /// Pages in the cache (the kernel's `mapping->nrpages`), brought up to date at the end of
+    /// every locked section that inserts or evicts. Runtime lock.
+    @exclusivity(unchecked) public internal(set) var nrpages = 0
 
     /// - Parameters:
     ///   - runtime: the runtime whose lock guards the cache.
@@ -65,6 +72,12 @@ public final class PageCache: @unchecked Sendable {
         consumed.removeAll()
     }
 
+    /// The rule of every function here that traces: called outside `withLock`.
+    @inline(__always)
+    func assertOutsideRuntimeLock(_ function: StaticString = #function) {
+        assert(!runtime.holdsLock, "PageCache.\(function) inside withLock")
+    }
+
     // MARK: Inode size
 
     /// The file size in bytes (`i_size_read`).
@@ -72,20 +85,44 @@ public final class PageCache: @unchecked Sendable {
         runtime.withLock { inodeSize }
     }
 
-    /// Sets the file size in bytes (`i_size_write`), e.g. from the open reply's EndOfFile.
+    /// Sets the file size in bytes, e.g. from the open reply's EndOfFile. Mirrors `i_size_write`.
     public func setFileSize(_ newSize: Int64) throws {
-        let old = runtime.withLock {
-            let old = inodeSize
-            inodeSize = max(newSize, 0)
-            return old
+        assertOutsideRuntimeLock()
+        try runtime.traced("i_size_write", "\(newSize) bytes") { call in
+            var changes = StateChanges(tracing: call.isTracing)
+            runtime.withLock { changes.set(self, \.inodeSize, max(newSize, 0), path: "inode.i_size") }
+            call.returning("", diff: changes.diffs)
         }
-        try runtime.tracepoint(
-            "i_size_write", .note, "file size \(newSize) bytes", diff: [StateDiff("inode.i_size", old, newSize)])
     }
 
     /// Counters for tests, the REPL and `cifstep get`'s summary.
     public var statistics: PageCacheStatistics {
         runtime.withLock { stats }
+    }
+
+    // MARK: Inspection by index
+
+    /// The flags of the page cached at `index`, or `nil` when nothing is cached there: the
+    /// kernel's `PG_locked`, `PG_uptodate`, `PG_readahead`, `PG_error`, plus ``PageFlags/hasData``
+    /// (bytes arrived in the page, or it is uptodate). Takes the runtime lock (re-entrant: call
+    /// it inside `withLock` to read several pages at one instant). Never hands out a ``Page``,
+    /// so an inspector cannot keep a frame the cache reuses.
+    public func pageFlags(at index: Int) -> PageFlags? {
+        runtime.withLock {
+            guard let page = tree[index] else { return nil }
+            return page.flags.union(page.hasData || page.isUptodate ? .hasData : [])
+        }
+    }
+
+    /// The indices of every cached page, ascending. Takes the runtime lock (re-entrant).
+    public var cachedPageIndices: [Int] {
+        runtime.withLock { tree.keys.sorted() }
+    }
+
+    /// Whether the page at `index` was copied out to a reader (on the consumed LRU list, so
+    /// the first to be evicted), or `nil` when nothing is cached there. Runtime lock (re-entrant).
+    public func isConsumed(at index: Int) -> Bool? {
+        runtime.withLock { tree[index].map { $0.list == .consumed } }
     }
 
     // MARK: Lookup
@@ -98,15 +135,16 @@ public final class PageCache: @unchecked Sendable {
 
     /// ``findGetPage(_:)`` that also returns the flags seen at lookup (one lock for both).
     func findGetPageAndFlags(_ index: Int) throws -> (page: Page, flags: PageFlags)? {
-        let found: (page: Page, flags: PageFlags)? = runtime.withLock {
-            guard let page = tree[index] else { return nil }
-            page.pins += 1
-            return (page, page.flags)
+        assertOutsideRuntimeLock()
+        return try runtime.traced("find_get_page", "page[\(index)]") { call in
+            let found: (page: Page, flags: PageFlags)? = runtime.withLock {
+                guard let page = tree[index] else { return nil }
+                page.pins += 1
+                return (page, page.flags)
+            }
+            call.returning(found.map { "cached (\($0.flags))" } ?? "not cached")
+            return found
         }
-        try runtime.tracepoint(
-            "find_get_page", .note,
-            found.map { "page[\(index)] cached (\($0.flags))" } ?? "page[\(index)] not cached")
-        return found
     }
 
     /// Drops a reference taken by ``findGetPage(_:)``. A page that was allocated but never
@@ -114,11 +152,11 @@ public final class PageCache: @unchecked Sendable {
     public func pageCacheRelease(_ page: Page) {
         runtime.withLock {
             if page.pins > 0 { page.pins -= 1 }
-            if page.residency == .allocated && page.pins == 0 { freeLocked(page) }
+            if page.residency == .allocated && page.pins == 0 { freeUnderRuntimeLock(page) }
         }
     }
 
-    /// The flags of `page`, read under the lock.
+    /// The flags of `page`, read under the lock (the kernel's bits only).
     public func flags(of page: Page) -> PageFlags {
         runtime.withLock { page.flags }
     }
@@ -128,13 +166,14 @@ public final class PageCache: @unchecked Sendable {
         runtime.withLock { tree[index] != nil }
     }
 
-    /// Every cached page, by ascending index (for inspection: the REPL, tests).
+    /// Every cached page, by ascending index (for inspection: the REPL, tests), read at one
+    /// instant through ``cachedPageIndices`` and ``pageFlags(at:)``.
     public func snapshot() -> [PageSnapshot] {
         runtime.withLock {
-            tree.values.map {
-                PageSnapshot(index: $0.index, frame: $0.frame, flags: $0.flags, consumed: $0.list == .consumed)
+            cachedPageIndices.compactMap { index in
+                guard let page = tree[index] else { return nil }
+                return PageSnapshot(index: index, frame: page.frame, flags: page.flags, consumed: page.list == .consumed)
             }
-            .sorted { $0.index < $1.index }
         }
     }
 
@@ -143,13 +182,13 @@ public final class PageCache: @unchecked Sendable {
     /// Sets `PG_locked` on a page that is not in the cache yet, so no one can be waiting on it.
     /// Mirrors `__set_page_locked` (what `cifs_readpages` does before adding a page).
     public func setPageLocked(_ page: Page) {
-        runtime.withLock { _ = page.flags.insert(.locked) }
+        runtime.withLock { page.isLocked = true }
     }
 
     /// Clears `PG_locked` on a page that did not make it into the cache. Mirrors
     /// `__clear_page_locked`.
     public func clearPageLocked(_ page: Page) {
-        runtime.withLock { _ = page.flags.remove(.locked) }
+        runtime.withLock { page.isLocked = false }
     }
 
     /// Inserts a locked page (from readahead's pool or a reader's allocation) at `index`.
@@ -157,16 +196,18 @@ public final class PageCache: @unchecked Sendable {
     /// - Throws: ``PageCacheError/exists(index:)`` when `index` is already cached (-EEXIST);
     ///   ``PageCacheError/notLocked(index:)`` or ``PageCacheError/notInsertable(index:)`` on misuse.
     public func addToPageCacheLocked(_ page: Page, index: Int) throws {
-        let nrpages = try runtime.withLock { () throws -> Int in
-            guard page.residency == .allocated else { throw PageCacheError.notInsertable(index: index) }
-            guard page.flags.contains(.locked) else { throw PageCacheError.notLocked(index: index) }
-            guard tree[index] == nil else { throw PageCacheError.exists(index: index) }
-            insertLocked(page, at: index)
-            return tree.count
+        assertOutsideRuntimeLock()
+        try runtime.traced("add_to_page_cache_locked", "page[\(index)] (frame \(page.frame))") { call in
+            var changes = StateChanges(tracing: call.isTracing)
+            try runtime.withLock {
+                guard page.residency == .allocated else { throw PageCacheError.notInsertable(index: index) }
+                guard page.isLocked else { throw PageCacheError.notLocked(index: index) }
+                guard tree[index] == nil else { throw PageCacheError.exists(index: index) }
+                insertUnderRuntimeLock(page, at: index)
+                syncNrpagesUnderRuntimeLock(&changes)
+            }
+            call.returning("inserted locked", diff: changes.diffs)
         }
-        try runtime.tracepoint(
-            "add_to_page_cache_locked", .note, "page[\(index)] (frame \(page.frame)) inserted locked",
-            diff: [StateDiff("mapping.nrpages", nrpages - 1, nrpages)])
     }
 
     /// Locks a new page and inserts it at `index`; on failure the page is left unlocked and
@@ -174,21 +215,25 @@ public final class PageCache: @unchecked Sendable {
     /// `add_to_page_cache_locked` + the LRU add), which is what `cifs_readpages` does per page.
     /// - Throws: ``PageCacheError/exists(index:)`` when `index` is already cached.
     public func addToPageCacheLRU(_ page: Page, index: Int) throws {
-        let nrpages = try runtime.withLock { () throws -> Int in
-            guard page.residency == .allocated else { throw PageCacheError.notInsertable(index: index) }
-            guard !page.flags.contains(.locked) else { throw PageCacheError.notInsertable(index: index) }
-            guard tree[index] == nil else { throw PageCacheError.exists(index: index) }
-            page.flags.insert(.locked)
-            insertLocked(page, at: index)
-            return tree.count
+        assertOutsideRuntimeLock()
+        try runtime.traced("add_to_page_cache_lru", "page[\(index)] (frame \(page.frame))") { call in
+            var changes = StateChanges(tracing: call.isTracing)
+            try runtime.withLock {
+                guard page.residency == .allocated else { throw PageCacheError.notInsertable(index: index) }
+                guard !page.isLocked else { throw PageCacheError.notInsertable(index: index) }
+                guard tree[index] == nil else { throw PageCacheError.exists(index: index) }
+                changes.set(page, \.isLocked, true, path: "page[\(index)].locked")
+                insertUnderRuntimeLock(page, at: index)
+                syncNrpagesUnderRuntimeLock(&changes)
+            }
+            call.returning("locked and inserted", diff: changes.diffs)
         }
-        try runtime.tracepoint(
-            "add_to_page_cache_locked", .note, "page[\(index)] (frame \(page.frame)) locked and inserted",
-            diff: [StateDiff("page[\(index)].locked", false, true), StateDiff("mapping.nrpages", nrpages - 1, nrpages)])
     }
 
-    /// Puts an allocated page into the index and the unread list. Lock held.
-    func insertLocked(_ page: Page, at index: Int) {
+    /// Puts an allocated page into the index and the unread list; the caller then calls
+    /// ``syncNrpagesUnderRuntimeLock(_:)``. Runtime lock held.
+    func insertUnderRuntimeLock(_ page: Page, at index: Int) {
+        assert(runtime.holdsLock, "insertUnderRuntimeLock without the runtime lock")
         page.index = index
         page.residency = .cached
         tree[index] = page
@@ -197,84 +242,105 @@ public final class PageCache: @unchecked Sendable {
         stats.peakCachedPages = max(stats.peakCachedPages, tree.count)
     }
 
+    /// Brings ``nrpages`` up to the index's size, recording the change: every public entry
+    /// point that inserts or evicts calls it before it releases the lock, so one locked section
+    /// shows as one change. Runtime lock held.
+    func syncNrpagesUnderRuntimeLock(_ changes: inout StateChanges) {
+        assert(runtime.holdsLock, "syncNrpagesUnderRuntimeLock without the runtime lock")
+        changes.set(self, \.nrpages, tree.count, path: "mapping.nrpages")
+    }
+
     // MARK: Page lock and flags
 
     /// Takes `PG_locked`, sleeping (through the runtime) while someone else holds it — in the
     /// read path, until the I/O completion unlocks the page. Mirrors `lock_page_killable`.
     /// - Throws: ``KernelRuntime/RuntimeAbort`` when the run is aborted (the "killable" part).
     public func lockPageKillable(_ page: Page) throws {
+        assertOutsideRuntimeLock()
         let index = page.index
-        let taken = runtime.withLock { () -> Bool in
-            guard !page.flags.contains(.locked) else { return false }
-            page.flags.insert(.locked)
-            return true
+        try runtime.traced("lock_page_killable", "page[\(index)]") { call in
+            var changes = StateChanges(tracing: call.isTracing)
+            let taken = runtime.withLock { () -> Bool in
+                guard !page.isLocked else { return false }
+                changes.set(page, \.isLocked, true, path: "page[\(index)].locked")
+                return true
+            }
+            if taken {
+                call.returning("page[\(index)] was unlocked: taken", diff: changes.diffs)
+                return
+            }
+            try call.event(.block, "page[\(index)] is locked: sleep until unlock_page")
+            try runtime.withLock {
+                try runtime.wait(on: page.queue) { !page.isLocked }
+                changes.set(page, \.isLocked, true, path: "page[\(index)].locked")
+            }
+            call.returning("woken: page[\(index)] unlocked, taken", diff: changes.diffs)
         }
-        if taken {
-            try runtime.tracepoint(
-                "lock_page_killable", .note, "page[\(index)] was unlocked: taken",
-                diff: [StateDiff("page[\(index)].locked", false, true)])
-            return
-        }
-        try runtime.tracepoint("lock_page_killable", .block, "page[\(index)] is locked: sleep until unlock_page")
-        try runtime.withLock {
-            try runtime.wait(on: page.queue) { !page.flags.contains(.locked) }
-            page.flags.insert(.locked)
-        }
-        try runtime.tracepoint(
-            "lock_page_killable", .wake, "page[\(index)] unlocked: taken",
-            diff: [StateDiff("page[\(index)].locked", false, true)])
     }
 
     /// Takes `PG_locked` if it is free. Mirrors `trylock_page`.
     public func trylockPage(_ page: Page) -> Bool {
         runtime.withLock {
-            guard !page.flags.contains(.locked) else { return false }
-            page.flags.insert(.locked)
+            guard !page.isLocked else { return false }
+            page.isLocked = true
             return true
         }
     }
 
     /// Clears `PG_locked` and wakes the page's waiters. Mirrors `unlock_page`.
     public func unlockPage(_ page: Page) throws {
-        let index = runtime.withLock { () -> Int in
-            page.flags.remove(.locked)
-            runtime.wakeAll(page.queue)
-            return page.index
+        assertOutsideRuntimeLock()
+        // The caller holds PG_locked, so the frame cannot be reused under us: its index is stable.
+        try runtime.traced("unlock_page", "page[\(page.index)]") { call in
+            var changes = StateChanges(tracing: call.isTracing)
+            runtime.withLock {
+                changes.set(page, \.isLocked, false, path: "page[\(page.index)].locked")
+                runtime.wakeAll(page.queue)
+            }
+            call.returning("its waiters woken", diff: changes.diffs)
         }
-        try runtime.tracepoint(
-            "unlock_page", .wake, "page[\(index)]", diff: [StateDiff("page[\(index)].locked", true, false)])
     }
 
     /// Sets `PG_uptodate`: the page now holds the file's bytes. Mirrors `SetPageUptodate`.
     public func markUptodate(_ page: Page) throws {
-        let index = runtime.withLock { () -> Int in
-            page.flags.insert(.uptodate)
-            return page.index
+        assertOutsideRuntimeLock()
+        try runtime.traced("SetPageUptodate", "page[\(page.index)]") { call in
+            var changes = StateChanges(tracing: call.isTracing)
+            runtime.withLock { changes.set(page, \.isUptodate, true, path: "page[\(page.index)].uptodate") }
+            call.returning("", diff: changes.diffs)
         }
-        try runtime.tracepoint(
-            "SetPageUptodate", .note, "page[\(index)]", diff: [StateDiff("page[\(index)].uptodate", false, true)])
     }
 
     /// Sets `PG_error`. Mirrors `SetPageError`.
     public func setPageError(_ page: Page) throws {
-        let index = runtime.withLock { () -> Int in
-            page.flags.insert(.error)
-            return page.index
+        assertOutsideRuntimeLock()
+        try runtime.traced("SetPageError", "page[\(page.index)]") { call in
+            var changes = StateChanges(tracing: call.isTracing)
+            runtime.withLock { changes.set(page, \.hasError, true, path: "page[\(page.index)].error") }
+            call.returning("", diff: changes.diffs)
         }
-        try runtime.tracepoint(
-            "SetPageError", .note, "page[\(index)]", diff: [StateDiff("page[\(index)].error", false, true)])
     }
 
     /// Clears `PG_error` (before a retried `readpage`). Mirrors `ClearPageError`.
     public func clearPageError(_ page: Page) {
-        runtime.withLock { _ = page.flags.remove(.error) }
+        runtime.withLock { page.hasError = false }
+    }
+
+    /// Records that bytes arrived in `pages` (the I/O path wrote their buffers, before any is
+    /// marked uptodate): what ``pageFlags(at:)`` reports as ``PageFlags/hasData``. Not a kernel
+    /// operation; one lock for the batch.
+    public func setDataArrived<Pages: Sequence<Page>>(_ pages: Pages) {
+        runtime.withLock {
+            for page in pages { page.hasData = true }
+        }
     }
 
     /// Finishes a read of `pages`: marks each uptodate if `uptodate`, then unlocks it, waking its
     /// readers. Mirrors the page loop of `cifs_readv_complete`. Without tracing the whole batch
     /// takes the lock once; with tracing, each page gets its own `SetPageUptodate` and
-    /// `unlock_page` events (each a step in the stepper).
+    /// `unlock_page` frames (each a step in the stepper).
     public func completeRead(_ pages: [Page], uptodate: Bool) throws {
+        assertOutsideRuntimeLock()
         if runtime.isTracing {
             for page in pages {
                 if uptodate { try markUptodate(page) }
@@ -284,16 +350,21 @@ public final class PageCache: @unchecked Sendable {
         }
         runtime.withLock {
             for page in pages {
-                if uptodate { page.flags.insert(.uptodate) }
-                page.flags.remove(.locked)
+                if uptodate { page.isUptodate = true }
+                page.isLocked = false
                 runtime.wakeAll(page.queue)
             }
         }
     }
 
-    /// Clears `PG_readahead` and reports whether it was set. Mirrors `TestClearPageReadahead`.
-    func testClearPageReadahead(_ page: Page) -> Bool {
-        runtime.withLock { page.flags.remove(.readahead) != nil }
+    /// Clears `PG_readahead`, recording the change, and reports whether it was set. Mirrors
+    /// `TestClearPageReadahead`.
+    func testClearPageReadahead(_ page: Page, _ changes: inout StateChanges) -> Bool {
+        runtime.withLock {
+            let wasSet = page.isReadahead
+            changes.set(page, \.isReadahead, false, path: "page[\(page.index)].readahead")
+            return wasSet
+        }
     }
 
     // MARK: Consumption and eviction
@@ -302,10 +373,11 @@ public final class PageCache: @unchecked Sendable {
     /// and evictable once unlocked and unpinned. Mirrors `mark_page_accessed` (in this model,
     /// consumption is what makes a page reclaimable).
     public func markPageConsumed(_ page: Page) {
-        runtime.withLock { markConsumedLocked(page) }
+        runtime.withLock { markConsumedUnderRuntimeLock(page) }
     }
 
-    func markConsumedLocked(_ page: Page) {
+    func markConsumedUnderRuntimeLock(_ page: Page) {
+        assert(runtime.holdsLock, "markConsumedUnderRuntimeLock without the runtime lock")
         guard page.residency == .cached else { return }
         unread.remove(page)
         consumed.remove(page)
@@ -317,32 +389,41 @@ public final class PageCache: @unchecked Sendable {
     /// - Returns: whether the page was removed.
     @discardableResult
     public func deleteFromPageCache(_ page: Page) throws -> Bool {
-        let removed: (index: Int, nrpages: Int)? = runtime.withLock {
-            guard page.residency == .cached, !page.flags.contains(.locked), page.pins == 0 else { return nil }
-            let index = page.index
-            evictLocked(page)
-            return (index, tree.count)
+        assertOutsideRuntimeLock()
+        return try runtime.traced("delete_from_page_cache", "frame \(page.frame)") { call in
+            var changes = StateChanges(tracing: call.isTracing)
+            let removed: Int? = runtime.withLock {
+                guard page.residency == .cached, !page.isLocked, page.pins == 0 else { return nil }
+                let index = page.index
+                changes.removed(page.flags, path: "page[\(index)]")
+                evictUnderRuntimeLock(page)
+                syncNrpagesUnderRuntimeLock(&changes)
+                return index
+            }
+            call.returning(
+                removed.map { "page[\($0)] removed" } ?? "not removed: locked, pinned or not cached", diff: changes.diffs)
+            return removed != nil
         }
-        guard let removed else { return false }
-        try runtime.tracepoint(
-            "delete_from_page_cache", .note, "page[\(removed.index)] removed",
-            diff: [StateDiff("mapping.nrpages", removed.nrpages + 1, removed.nrpages)])
-        return true
     }
 
-    /// Takes a cached page out of the index and frees its frame. Lock held.
-    private func evictLocked(_ page: Page) {
+    /// Takes a cached page out of the index and frees its frame; the caller then calls
+    /// ``syncNrpagesUnderRuntimeLock(_:)``. Runtime lock held.
+    private func evictUnderRuntimeLock(_ page: Page) {
+        assert(runtime.holdsLock, "evictUnderRuntimeLock without the runtime lock")
         tree[page.index] = nil
         unread.remove(page)
         consumed.remove(page)
         stats.cachedPages = tree.count
-        freeLocked(page)
+        freeUnderRuntimeLock(page)
     }
 
-    /// Resets a frame and returns it to the free list (or drops an overcommitted one). Lock held.
-    private func freeLocked(_ page: Page) {
+    /// Resets a frame and returns it to the free list (or drops an overcommitted one). Runtime
+    /// lock held.
+    private func freeUnderRuntimeLock(_ page: Page) {
+        assert(runtime.holdsLock, "freeUnderRuntimeLock without the runtime lock")
         page.index = -1
         page.flags = []
+        page.hasData = false
         page.pins = 0
         page.residency = .free
         if stats.frames > capacity {
@@ -354,56 +435,60 @@ public final class PageCache: @unchecked Sendable {
 
     // MARK: Allocation
 
-    /// Why a frame was taken from the cache to satisfy an allocation.
+    /// A page an allocation evicted, with the flags it had (for the trace).
     enum Reclaim {
-        case consumed(index: Int)
-        case unread(index: Int)
+        /// The least recently consumed page.
+        case consumed(index: Int, flags: PageFlags)
+        /// A page read ahead but never copied out (only a reader's allocation takes one).
+        case unread(index: Int, flags: PageFlags)
     }
 
     /// A frame for a readahead page: free, new (below capacity) or reclaimed from a consumed
     /// page; `nil` when the cache is full of pages still in use. Mirrors
-    /// `page_cache_alloc_readahead` (an allocation allowed to fail). Lock held.
-    func allocateForReadaheadLocked(reclaimed: inout [Reclaim]) -> Page? {
-        if let page = takeFrameLocked(reclaimed: &reclaimed) { return page }
+    /// `page_cache_alloc_readahead` (an allocation allowed to fail). Runtime lock held.
+    func allocateForReadaheadUnderRuntimeLock(reclaimed: inout [Reclaim]) -> Page? {
+        assert(runtime.holdsLock, "allocateForReadaheadUnderRuntimeLock without the runtime lock")
+        if let page = takeFrameUnderRuntimeLock(reclaimed: &reclaimed) { return page }
         stats.readaheadAllocationFailures += 1
         return nil
     }
 
     /// A frame for the page a reader is about to read: as for readahead, then reclaiming an
-    /// unread page, then beyond capacity. Mirrors `page_cache_alloc_cold`. Lock held.
-    func allocateForReaderLocked(reclaimed: inout [Reclaim]) -> Page {
-        if let page = takeFrameLocked(reclaimed: &reclaimed) { return page }
+    /// unread page, then beyond capacity. Mirrors `page_cache_alloc_cold`. Runtime lock held.
+    func allocateForReaderUnderRuntimeLock(reclaimed: inout [Reclaim]) -> Page {
+        assert(runtime.holdsLock, "allocateForReaderUnderRuntimeLock without the runtime lock")
+        if let page = takeFrameUnderRuntimeLock(reclaimed: &reclaimed) { return page }
         if let victim = unread.first(where: isReclaimable) {
-            reclaimed.append(.unread(index: victim.index))
+            reclaimed.append(.unread(index: victim.index, flags: victim.flags))
             stats.evictions += 1
-            evictLocked(victim)
-            if let page = popFreeLocked() { return page }
+            evictUnderRuntimeLock(victim)
+            if let page = popFreeUnderRuntimeLock() { return page }
         }
         stats.overcommittedFrames += 1
-        return newFrameLocked()
+        return newFrameUnderRuntimeLock()
     }
 
-    private func takeFrameLocked(reclaimed: inout [Reclaim]) -> Page? {
-        if let page = popFreeLocked() { return page }
-        if stats.frames < capacity { return newFrameLocked() }
+    private func takeFrameUnderRuntimeLock(reclaimed: inout [Reclaim]) -> Page? {
+        if let page = popFreeUnderRuntimeLock() { return page }
+        if stats.frames < capacity { return newFrameUnderRuntimeLock() }
         guard let victim = consumed.first(where: isReclaimable) else { return nil }
-        reclaimed.append(.consumed(index: victim.index))
+        reclaimed.append(.consumed(index: victim.index, flags: victim.flags))
         stats.evictions += 1
-        evictLocked(victim)
-        return popFreeLocked()
+        evictUnderRuntimeLock(victim)
+        return popFreeUnderRuntimeLock()
     }
 
     private func isReclaimable(_ page: Page) -> Bool {
-        page.pins == 0 && !page.flags.contains(.locked)
+        page.pins == 0 && !page.isLocked
     }
 
-    private func popFreeLocked() -> Page? {
+    private func popFreeUnderRuntimeLock() -> Page? {
         guard let page = freeFrames.popLast() else { return nil }
         page.residency = .allocated
         return page
     }
 
-    private func newFrameLocked() -> Page {
+    private func newFrameUnderRuntimeLock() -> Page {
         let page = Page(frame: nextFrame)
         nextFrame += 1
         stats.frames += 1
@@ -413,27 +498,35 @@ public final class PageCache: @unchecked Sendable {
     }
 
     /// Returns a page that was allocated but not inserted (readahead's leftovers: the kernel's
-    /// `put_pages_list`). Lock held.
-    func freeUnusedLocked(_ page: Page) {
+    /// `put_pages_list`). Runtime lock held.
+    func freeUnusedUnderRuntimeLock(_ page: Page) {
+        assert(runtime.holdsLock, "freeUnusedUnderRuntimeLock without the runtime lock")
         guard page.residency == .allocated, page.pins == 0 else { return }
-        freeLocked(page)
+        freeUnderRuntimeLock(page)
     }
 
-    /// Records the evictions an allocation made (outside the lock).
-    func traceReclaims(_ reclaimed: [Reclaim]) throws {
-        guard runtime.isTracing else { return }
+    /// Records the evictions an allocation made, each with the flags the page had, and the new
+    /// ``nrpages``. Runtime lock held.
+    func recordReclaimsUnderRuntimeLock(_ reclaimed: [Reclaim], _ changes: inout StateChanges) {
+        assert(runtime.holdsLock, "recordReclaimsUnderRuntimeLock without the runtime lock")
+        guard !reclaimed.isEmpty else { return }
         for reclaim in reclaimed {
             switch reclaim {
-            case let .consumed(index):
-                try runtime.tracepoint(
-                    "shrink_page_list", .note, "page[\(index)] evicted: least recently consumed",
-                    diff: [StateDiff(path: "page[\(index)]", old: "cached", new: nil)])
-            case let .unread(index):
-                try runtime.tracepoint(
-                    "shrink_page_list", .note, "page[\(index)] evicted: read ahead but never copied out",
-                    diff: [StateDiff(path: "page[\(index)]", old: "cached", new: nil)])
+            case let .consumed(index, flags), let .unread(index, flags):
+                changes.removed(flags, path: "page[\(index)]")
             }
         }
+        syncNrpagesUnderRuntimeLock(&changes)
+    }
+
+    /// `3 evicted (2 consumed, 1 never copied out)`, for a trace message.
+    static func describe(_ reclaimed: [Reclaim]) -> String {
+        let unread = reclaimed.filter { if case .unread = $0 { return true } else { return false } }.count
+        let consumed = reclaimed.count - unread
+        var parts: [String] = []
+        if consumed > 0 { parts.append("\(consumed) least recently consumed") }
+        if unread > 0 { parts.append("\(unread) read ahead but never copied out") }
+        return "\(reclaimed.count) evicted (" + parts.joined(separator: ", ") + ")"
     }
 }
 

@@ -17,31 +17,39 @@ extension PageCache {
     public func pageCacheSyncReadahead(
         _ ra: FileReadaheadState, operations: any AddressSpaceOperations, index: Int, requestPages: Int
     ) throws {
-        try runtime.tracepoint(
-            "page_cache_sync_readahead", .enter, "miss at page[\(index)], read wants \(requestPages) pages")
-        guard ra.raPages > 0 else {
-            try runtime.tracepoint("page_cache_sync_readahead", .exit, "readahead is off (ra_pages 0)")
-            return
+        try runtime.traced("page_cache_sync_readahead",
+            "miss at page[\(index)], the read wants \(requestPages) pages"
+        ) { call in
+            guard ra.raPages > 0 else {
+                call.returning("readahead is off (ra_pages 0)")
+                return
+            }
+            runtime.withLock { stats.syncReadaheads += 1 }
+            let submitted = try ondemandReadahead(
+                ra, operations: operations, hitReadaheadMarker: false, index: index, requestPages: requestPages)
+            call.returning("\(submitted) pages submitted")
         }
-        runtime.withLock { stats.syncReadaheads += 1 }
-        try ondemandReadahead(
-            ra, operations: operations, hitReadaheadMarker: false, index: index, requestPages: requestPages)
     }
 
     /// Readahead because the reader reached `page`, which carries `PG_readahead`: clears the mark
-    /// and starts the next window. Mirrors `page_cache_async_readahead`.
+    /// and starts the next window. With readahead off (`ra_pages` 0) it returns at once, before
+    /// its frame. Mirrors `page_cache_async_readahead`.
     public func pageCacheAsyncReadahead(
         _ ra: FileReadaheadState, operations: any AddressSpaceOperations, page: Page, index: Int,
         requestPages: Int
     ) throws {
         guard ra.raPages > 0 else { return }
-        _ = testClearPageReadahead(page)
-        try runtime.tracepoint(
-            "page_cache_async_readahead", .enter, "page[\(index)] has PG_readahead: start the next window",
-            diff: [StateDiff("page[\(index)].readahead", true, false)])
-        runtime.withLock { stats.asyncReadaheads += 1 }
-        try ondemandReadahead(
-            ra, operations: operations, hitReadaheadMarker: true, index: index, requestPages: requestPages)
+        try runtime.traced("page_cache_async_readahead",
+            "page[\(index)] has PG_readahead: start the next window"
+        ) { call in
+            var cleared = StateChanges(tracing: call.isTracing)
+            _ = testClearPageReadahead(page, &cleared)
+            runtime.withLock { stats.asyncReadaheads += 1 }
+            try call.note("PG_readahead cleared", diff: cleared.diffs)
+            let submitted = try ondemandReadahead(
+                ra, operations: operations, hitReadaheadMarker: true, index: index, requestPages: requestPages)
+            call.returning("\(submitted) pages submitted")
+        }
     }
 
     /// Decides the readahead window for an access at `index` and submits it.
@@ -52,91 +60,95 @@ extension PageCache {
         _ ra: FileReadaheadState, operations: any AddressSpaceOperations, hitReadaheadMarker: Bool, index: Int,
         requestPages: Int
     ) throws -> Int {
-        let max = maxSaneReadahead(ra.raPages)
-        let before = (ra.start, ra.size, ra.asyncSize)
-        let reason: String
+        try runtime.traced("ondemand_readahead",
+            "page[\(index)], \(requestPages) pages wanted\(hitReadaheadMarker ? ", PG_readahead hit" : "")"
+        ) { call in
+            let max = maxSaneReadahead(ra.raPages)
+            var window = StateChanges(tracing: call.isTracing)
+            let reason: String
 
-        decide: do {
-            if index == 0 {
-                reason = "start of file: initial window"
-                setInitialWindow(ra, index: index, requestPages: requestPages, max: max)
-                break decide
-            }
-            // Wrapping arithmetic: the state is public, and nonsense in it must not trap.
-            if index == ra.start &+ ra.size &- ra.asyncSize || index == ra.start &+ ra.size {
-                // The expected access: assume a sequential stream, push the window forward and grow it.
-                reason = "sequential: window moves forward and grows"
-                ra.start &+= ra.size
-                ra.size = FileReadaheadState.nextWindowSize(currentSize: ra.size, max: max)
-                ra.asyncSize = ra.size
-                break decide
-            }
-            if hitReadaheadMarker {
-                // A marked page without matching state (e.g. interleaved readers): find where the
-                // cached run ahead of us ends, and grow from the old async size.
-                let start = nextHole(after: index, maxScan: max)
-                if start - index > max {
-                    try runtime.tracepoint(
-                        "ondemand_readahead", .exit, "PG_readahead hit at page[\(index)], next \(max) pages cached: nothing to do")
-                    return 0
+            decide: do {
+                if index == 0 {
+                    reason = "start of file: initial window"
+                    setInitialWindow(ra, index: index, requestPages: requestPages, max: max, &window)
+                    break decide
                 }
-                reason = "PG_readahead hit without matching state: resume after the cached run"
-                ra.start = start
-                ra.size = start - index + requestPages
-                ra.size = FileReadaheadState.nextWindowSize(currentSize: ra.size, max: max)
-                ra.asyncSize = ra.size
-                break decide
+                // Wrapping arithmetic: the state is public, and nonsense in it must not trap.
+                if index == ra.start &+ ra.size &- ra.asyncSize || index == ra.start &+ ra.size {
+                    // The expected access: assume a sequential stream, push the window forward and grow it.
+                    reason = "sequential: window moves forward and grows"
+                    window.set(ra, \.start, ra.start &+ ra.size, path: "ra.start")
+                    window.set(ra, \.size, FileReadaheadState.nextWindowSize(currentSize: ra.size, max: max), path: "ra.size")
+                    window.set(ra, \.asyncSize, ra.size, path: "ra.async_size")
+                    break decide
+                }
+                if hitReadaheadMarker {
+                    // A marked page without matching state (e.g. interleaved readers): find where the
+                    // cached run ahead of us ends, and grow from the old async size.
+                    let start = nextHole(after: index, maxScan: max)
+                    if start - index > max {
+                        call.returning("next \(max) pages after page[\(index)] cached: nothing to do")
+                        return 0
+                    }
+                    reason = "PG_readahead hit without matching state: resume after the cached run"
+                    window.set(ra, \.start, start, path: "ra.start")
+                    let size = FileReadaheadState.nextWindowSize(currentSize: start - index + requestPages, max: max)
+                    window.set(ra, \.size, size, path: "ra.size")
+                    window.set(ra, \.asyncSize, size, path: "ra.async_size")
+                    break decide
+                }
+                if requestPages > max {
+                    reason = "read larger than the maximum window: initial window"
+                    setInitialWindow(ra, index: index, requestPages: requestPages, max: max, &window)
+                    break decide
+                }
+                let previousIndex = Int(ra.prevPos >> Int64(Page.shift))
+                let distance = index &- previousIndex
+                if distance == 0 || distance == 1 {
+                    reason = "sequential cache miss: initial window"
+                    setInitialWindow(ra, index: index, requestPages: requestPages, max: max, &window)
+                    break decide
+                }
+                if tryContextReadahead(ra, index: index, requestPages: requestPages, max: max, &window) {
+                    reason = "cached history before page[\(index)]: context readahead"
+                    break decide
+                }
+                // A small random read: read just what was asked, leave the state alone.
+                try call.note("random read at page[\(index)]: read \(requestPages) pages, state unchanged")
+                let submitted = try doPageCacheReadahead(
+                    operations: operations, index: index, pagesToRead: requestPages, lookaheadPages: 0)
+                call.returning("\(submitted) pages submitted")
+                return submitted
             }
-            if requestPages > max {
-                reason = "read larger than the maximum window: initial window"
-                setInitialWindow(ra, index: index, requestPages: requestPages, max: max)
-                break decide
-            }
-            let previousIndex = Int(ra.prevPos >> Int64(Page.shift))
-            let distance = index &- previousIndex
-            if distance == 0 || distance == 1 {
-                reason = "sequential cache miss: initial window"
-                setInitialWindow(ra, index: index, requestPages: requestPages, max: max)
-                break decide
-            }
-            if tryContextReadahead(ra, index: index, requestPages: requestPages, max: max) {
-                reason = "cached history before page[\(index)]: context readahead"
-                break decide
-            }
-            // A small random read: read just what was asked, leave the state alone.
-            try runtime.tracepoint(
-                "ondemand_readahead", .note, "random read at page[\(index)]: read \(requestPages) pages, state unchanged")
-            return try doPageCacheReadahead(
-                operations: operations, index: index, pagesToRead: requestPages, lookaheadPages: 0)
-        }
 
-        // Would this read reach the PG_readahead mark of its own window at once? Then trigger that
-        // hit now, merging the next window into this one.
-        if index == ra.start && ra.size == ra.asyncSize {
-            ra.asyncSize = FileReadaheadState.nextWindowSize(currentSize: ra.size, max: max)
-            ra.size &+= ra.asyncSize
-        }
+            // Would this read reach the PG_readahead mark of its own window at once? Then trigger that
+            // hit now, merging the next window into this one.
+            if index == ra.start && ra.size == ra.asyncSize {
+                window.set(
+                    ra, \.asyncSize, FileReadaheadState.nextWindowSize(currentSize: ra.size, max: max),
+                    path: "ra.async_size")
+                window.set(ra, \.size, ra.size &+ ra.asyncSize, path: "ra.size")
+            }
 
-        try runtime.tracepoint(
-            "ondemand_readahead", .note, "page[\(index)]: \(reason) (max \(max))",
-            diff: runtime.isTracing ? windowDiff(before, ra) : [])
-        // ra_submit
-        return try doPageCacheReadahead(
-            operations: operations, index: ra.start, pagesToRead: ra.size, lookaheadPages: ra.asyncSize)
+            try call.note(
+                "page[\(index)]: \(reason) (max \(max)): pages \(ra.start)..<\(ra.start &+ ra.size), "
+                    + "async \(ra.asyncSize)",
+                diff: window.diffs)
+            // ra_submit
+            let submitted = try doPageCacheReadahead(
+                operations: operations, index: ra.start, pagesToRead: ra.size, lookaheadPages: ra.asyncSize)
+            call.returning("\(submitted) pages submitted")
+            return submitted
+        }
     }
 
-    private func setInitialWindow(_ ra: FileReadaheadState, index: Int, requestPages: Int, max: Int) {
-        ra.start = index
-        ra.size = FileReadaheadState.initialWindowSize(requestPages: requestPages, max: max)
-        ra.asyncSize = ra.size > requestPages ? ra.size - requestPages : ra.size
-    }
-
-    private func windowDiff(_ before: (Int, Int, Int), _ ra: FileReadaheadState) -> [StateDiff] {
-        var diff: [StateDiff] = []
-        if before.0 != ra.start { diff.append(StateDiff("ra.start", before.0, ra.start)) }
-        if before.1 != ra.size { diff.append(StateDiff("ra.size", before.1, ra.size)) }
-        if before.2 != ra.asyncSize { diff.append(StateDiff("ra.async_size", before.2, ra.asyncSize)) }
-        return diff
+    private func setInitialWindow(
+        _ ra: FileReadaheadState, index: Int, requestPages: Int, max: Int, _ window: inout StateChanges
+    ) {
+        let size = FileReadaheadState.initialWindowSize(requestPages: requestPages, max: max)
+        window.set(ra, \.start, index, path: "ra.start")
+        window.set(ra, \.size, size, path: "ra.size")
+        window.set(ra, \.asyncSize, size > requestPages ? size - requestPages : size, path: "ra.async_size")
     }
 
     /// The first index after `index` that is not cached, scanning at most `maxScan` pages
@@ -168,15 +180,18 @@ extension PageCache {
 
     /// Starts a window from cached history when the readahead state says nothing (e.g. several
     /// readers of one file). Mirrors `try_context_readahead`.
-    private func tryContextReadahead(_ ra: FileReadaheadState, index: Int, requestPages: Int, max: Int) -> Bool {
+    private func tryContextReadahead(
+        _ ra: FileReadaheadState, index: Int, requestPages: Int, max: Int, _ window: inout StateChanges
+    ) -> Bool {
         var history = countHistoryPages(before: index, max: max)
         // No history: probably a random read.
         guard history > 0 else { return false }
         // History reaching the start of the file: a long sequential stream, read ahead harder.
         if history >= index { history *= 2 }
-        ra.start = index
-        ra.size = FileReadaheadState.initialWindowSize(requestPages: history + requestPages, max: max)
-        ra.asyncSize = ra.size
+        let size = FileReadaheadState.initialWindowSize(requestPages: history + requestPages, max: max)
+        window.set(ra, \.start, index, path: "ra.start")
+        window.set(ra, \.size, size, path: "ra.size")
+        window.set(ra, \.asyncSize, size, path: "ra.async_size")
         return true
     }
 
@@ -189,66 +204,77 @@ extension PageCache {
     public func doPageCacheReadahead(
         operations: any AddressSpaceOperations, index: Int, pagesToRead: Int, lookaheadPages: Int
     ) throws -> Int {
-        var reclaimed: [Reclaim] = []
         let pagesToRead = min(max(pagesToRead, 0), Int.max - max(index, 0))
-        let markIndex = index &+ pagesToRead &- lookaheadPages
-        let (pool, endIndex, cacheFull, skipped) = runtime.withLock {
-            () -> ([Page], Int, Bool, Int) in
-            var pool: [Page] = []
-            guard inodeSize > 0, index >= 0 else { return (pool, -1, false, 0) }
-            let endIndex = Int((inodeSize - 1) >> Int64(Page.shift))
-            var cacheFull = false
-            var skipped = 0
-            for pageIndex in index..<(index + pagesToRead) {
-                if pageIndex > endIndex { break }
-                if tree[pageIndex] != nil {
-                    skipped += 1
-                    continue
+        return try runtime.traced("__do_page_cache_readahead",
+            "window pages \(index)..<\(index &+ pagesToRead), lookahead \(lookaheadPages)"
+        ) { call in
+            var reclaimed: [Reclaim] = []
+            var changes = StateChanges(tracing: call.isTracing)
+            let markIndex = index &+ pagesToRead &- lookaheadPages
+            let (pool, endIndex, cacheFull, skipped) = runtime.withLock {
+                () -> ([Page], Int, Bool, Int) in
+                var pool: [Page] = []
+                guard inodeSize > 0, index >= 0 else { return (pool, -1, false, 0) }
+                let endIndex = Int((inodeSize - 1) >> Int64(Page.shift))
+                var cacheFull = false
+                var skipped = 0
+                for pageIndex in index..<(index + pagesToRead) {
+                    if pageIndex > endIndex { break }
+                    if tree[pageIndex] != nil {
+                        skipped += 1
+                        continue
+                    }
+                    guard let page = allocateForReadaheadUnderRuntimeLock(reclaimed: &reclaimed) else {
+                        cacheFull = true
+                        break
+                    }
+                    page.index = pageIndex
+                    if pageIndex == markIndex {
+                        changes.set(page, \.isReadahead, true, path: "page[\(pageIndex)].readahead")
+                    }
+                    pool.append(page)
                 }
-                guard let page = allocateForReadaheadLocked(reclaimed: &reclaimed) else {
-                    cacheFull = true
-                    break
-                }
-                page.index = pageIndex
-                if pageIndex == markIndex { page.flags.insert(.readahead) }
-                pool.append(page)
+                recordReclaimsUnderRuntimeLock(reclaimed, &changes)
+                stats.readaheadPages += pool.count
+                return (pool, endIndex, cacheFull, skipped)
             }
-            stats.readaheadPages += pool.count
-            return (pool, endIndex, cacheFull, skipped)
+            if call.isTracing {
+                var notes: [String] = []
+                if skipped > 0 { notes.append("\(skipped) already cached") }
+                if index &+ pagesToRead &- 1 > endIndex { notes.append("clamped at end of file (page \(endIndex))") }
+                if cacheFull { notes.append("cache full: window cut short") }
+                if !reclaimed.isEmpty { notes.append(Self.describe(reclaimed)) }
+                try call.note(
+                    "\(pool.count) new pages" + (notes.isEmpty ? "" : " (" + notes.joined(separator: ", ") + ")"),
+                    diff: changes.diffs)
+            }
+            guard !pool.isEmpty else {
+                call.returning("nothing to read")
+                return 0
+            }
+            try readPages(operations: operations, pool)
+            call.returning("\(pool.count) pages handed to readpages")
+            return pool.count
         }
-        try traceReclaims(reclaimed)
-        if runtime.isTracing {
-            var notes: [String] = []
-            if skipped > 0 { notes.append("\(skipped) already cached") }
-            if index &+ pagesToRead &- 1 > endIndex { notes.append("clamped at end of file (page \(endIndex))") }
-            if cacheFull { notes.append("cache full: window cut short") }
-            let marked = pool.first { $0.index == markIndex }
-            try runtime.tracepoint(
-                "__do_page_cache_readahead", .note,
-                "window pages \(index)..<\(index + pagesToRead), lookahead \(lookaheadPages): \(pool.count) new pages"
-                    + (notes.isEmpty ? "" : " (" + notes.joined(separator: ", ") + ")"),
-                diff: marked.map { [StateDiff("page[\($0.index)].readahead", false, true)] } ?? [])
-        }
-        guard !pool.isEmpty else { return 0 }
-        try readPages(operations: operations, pool)
-        return pool.count
     }
 
     /// Hands readahead's pages to the file system and frees the ones it did not insert.
     /// Mirrors `read_pages` (`a_ops->readpages`, then `put_pages_list`).
     func readPages(operations: any AddressSpaceOperations, _ pool: [Page]) throws {
-        try runtime.tracepoint(
-            "read_pages", .enter, "a_ops->readpages: \(pool.count) pages from page[\(pool.first?.index ?? -1)]")
-        defer {
-            runtime.withLock {
-                for page in pool { freeUnusedLocked(page) }
+        try runtime.traced("read_pages",
+            "a_ops->readpages: \(pool.count) pages from page[\(pool.first?.index ?? -1)]"
+        ) { call in
+            defer {
+                runtime.withLock {
+                    for page in pool { freeUnusedUnderRuntimeLock(page) }
+                }
             }
-        }
-        do {
-            try operations.readpages(self, pool)
-        } catch let error where !(error is RuntimeAbort) {
-            // The kernel ignores readpages' result: pages left not uptodate get a readpage later.
-            try runtime.tracepoint("read_pages", .note, "readpages failed (ignored, the reader falls back): \(error)")
+            do {
+                try operations.readpages(self, pool)
+            } catch let error where !(error is RuntimeAbort) {
+                // The kernel ignores readpages' result: pages left not uptodate get a readpage later.
+                try call.note("readpages failed (ignored, the reader falls back): \(error)")
+            }
         }
     }
 }

@@ -20,6 +20,14 @@ import SMBWire
 ///     try mount.unmount()
 /// }
 /// ```
+///
+/// ## Inspecting the state
+/// Everything a state view shows is reachable from a mount and read under the runtime lock
+/// (`runtime.withLock { … }`; under ``KernelRuntime/SteppedRuntime`` between steps):
+/// ``server`` (`server.*`, with its ``ServerInfo/pendingMids``: `mid[N].*`), ``session``
+/// (`ses.*`), ``tree`` (`tcon.*`) and its ``TreeConnection/openFiles`` (`file.*`), each open
+/// file's ``OpenFile/mapping`` (`page[N].*`, `mapping.nrpages`, `inode.i_size`, read by index)
+/// and ``OpenFile/readahead`` (`ra.*`), and ``cifsiod`` (`cifsiod.pending`).
 public final class CIFSMount: @unchecked Sendable {
     /// How often an operation is retried after -EAGAIN (the kernel retried without limit).
     public static let maxRetries = 5
@@ -28,8 +36,11 @@ public final class CIFSMount: @unchecked Sendable {
     public static let defaultRsize = 60 * 1024
     /// The largest read size accepted (the NBSS length field is 24 bits).
     public static let maxRsize = 0xFF_0000
-    /// The page-cache read's default maximum readahead window: 256 pages = 1 MiB (the kernel's
-    /// 2013 default was 32 pages, 128 KiB). With the default 1 MiB reads the next window is
+    /// The page-cache read's default maximum readahead window: 256 pages = 1 MiB. (3.8's
+    /// `cifs_mount` set `bdi.ra_pages = rsize / PAGE_CACHE_SIZE`: 15 pages with the default
+    /// 61,440-byte rsize, so a large read's first window was 30 pages — `ondemand_readahead`
+    /// merges the first async window into it — and two READ_ANDX were in flight; see
+    /// ``FileReadaheadState/cifsMountPages(rsize:)``.) With the default 1 MiB reads the next window is
     /// always in flight while the reader copies out the current one, so smbd never waits for a
     /// request; measured against smbd 4.17 on two cores, larger windows (up to 4 MiB) read no
     /// faster and cost more CPU: their pages fall out of the CPU caches before the reader
@@ -79,23 +90,26 @@ public final class CIFSMount: @unchecked Sendable {
     /// the kernel's `cifs_mount` (`cifs_get_tcp_session`, `cifs_get_smb_ses`, `cifs_get_tcon`).
     public func mount() throws {
         guard !isMounted else { return }
-        try runtime.tracepoint("cifs_mount", .enter, "mounting \(options.unc) as \(options.user), sec=\(options.auth)\(options.sign ? ", sign" : "")")
-        do {
-            try getTCPSession()
-            try runtime.withMutex(session.sessionMutex) {
-                try session.negotiateProtocol()
-                try session.setupSession()
+        try runtime.traced("cifs_mount",
+            "mounting \(options.unc) as \(options.user), sec=\(options.auth)\(options.sign ? ", sign" : "")"
+        ) { call in
+            do {
+                try getTCPSession()
+                try runtime.withMutex(session.sessionMutex) {
+                    try session.negotiateProtocol()
+                    try session.setupSession()
+                }
+                try session.treeConnect(tree)
+                rsize = negotiateRsize()
+                isMounted = true
+            } catch let error as RuntimeAbort {
+                throw error
+            } catch {
+                try? shutdownConnection()
+                throw error
             }
-            try session.treeConnect(tree)
-            rsize = negotiateRsize()
-            isMounted = true
-        } catch let error as RuntimeAbort {
-            throw error
-        } catch {
-            try? shutdownConnection()
-            throw error
+            call.returning("mounted \(options.unc), rsize \(rsize)")
         }
-        try runtime.tracepoint("cifs_mount", .exit, "mounted \(options.unc), rsize \(rsize)")
     }
 
     /// Opens `path` (relative to the share, `/` or `\` separated) for reading and queries its
@@ -165,23 +179,24 @@ public final class CIFSMount: @unchecked Sendable {
     /// the farewell requests are traced and ignored, as at a kernel umount. Mirrors the
     /// kernel's `cifs_umount` (`cifs_put_tcon`, `cifs_put_smb_ses`, `cifs_put_tcp_session`).
     public func unmount() throws {
-        try runtime.tracepoint("cifs_umount", .enter, "unmounting \(options.unc)")
-        if isMounted {
-            for file in runtime.withLock({ tree.openFiles }) {
-                do { try close(file) } catch let error as RuntimeAbort { throw error } catch {
-                    try runtime.tracepoint("cifs_umount", .note, "close \(file.path): \(error)")
+        try runtime.traced("cifs_umount", "unmounting \(options.unc)") { call in
+            if isMounted {
+                for file in runtime.withLock({ tree.openFiles }) {
+                    do { try close(file) } catch let error as RuntimeAbort { throw error } catch {
+                        try call.note("close \(file.path): \(error)")
+                    }
                 }
+                do { try session.treeDisconnect(tree) } catch let error as RuntimeAbort { throw error } catch {
+                    try call.note("tree disconnect: \(error)")
+                }
+                do { try session.logoff() } catch let error as RuntimeAbort { throw error } catch {
+                    try call.note("logoff: \(error)")
+                }
+                isMounted = false
             }
-            do { try session.treeDisconnect(tree) } catch let error as RuntimeAbort { throw error } catch {
-                try runtime.tracepoint("cifs_umount", .note, "tree disconnect: \(error)")
-            }
-            do { try session.logoff() } catch let error as RuntimeAbort { throw error } catch {
-                try runtime.tracepoint("cifs_umount", .note, "logoff: \(error)")
-            }
-            isMounted = false
+            try shutdownConnection()
+            call.returning("unmounted")
         }
-        try shutdownConnection()
-        try runtime.tracepoint("cifs_umount", .exit, "unmounted")
     }
 
     /// The counters so far.
@@ -212,24 +227,25 @@ public final class CIFSMount: @unchecked Sendable {
 
     /// Connects the socket and starts cifsd. Mirrors the kernel's `cifs_get_tcp_session`.
     func getTCPSession() throws {
-        let pid = UInt32(truncatingIfNeeded: 1000 + runtime.randomUInt64() % 30_000)
-        let socket: any Transport
-        do {
-            socket = try server.connectTransport()
-        } catch let error as TransportError {
-            throw CIFSError.transport(error)
+        try runtime.traced("cifs_get_tcp_session", "connecting to \(options.host)") { call in
+            let pid = UInt32(truncatingIfNeeded: 1000 + runtime.randomUInt64() % 30_000)
+            let socket: any Transport
+            do {
+                socket = try server.connectTransport()
+            } catch let error as TransportError {
+                throw CIFSError.transport(error)
+            }
+            var changes = StateChanges(tracing: call.isTracing)
+            runtime.withLock {
+                server.transport = socket
+                changes.set(server, \.tcpStatus, .needNegotiate, path: "server.tcpStatus")
+                changes.set(server, \.credits, 1, path: "server.credits")
+                changes.set(server, \.processID, pid, path: "server.processID")
+                server.sessions = [session]
+            }
+            server.startDemultiplexThread()
+            call.returning("connected to \(options.host); cifsd started", diff: changes.diffs)
         }
-        runtime.withLock {
-            server.transport = socket
-            server.tcpStatus = .needNegotiate
-            server.credits = 1
-            server.processID = pid
-            server.sessions = [session]
-        }
-        try runtime.tracepoint(
-            "cifs_get_tcp_session", .note, "connected to \(options.host); starting cifsd",
-            diff: [StateDiff("server.tcpStatus", TCPStatus.new, TCPStatus.needNegotiate)])
-        server.startDemultiplexThread()
     }
 
     /// The read size: the mount's, or 61,440 with CAP_LARGE_READX, else what fits the server's
@@ -249,17 +265,22 @@ public final class CIFSMount: @unchecked Sendable {
     /// Marks the connection exiting, closes the socket and waits for cifsd to leave. Mirrors
     /// the kernel's `cifs_put_tcp_session`.
     func shutdownConnection() throws {
-        let (socket, thread) = runtime.withLock { () -> ((any Transport)?, KernelThread?) in
-            server.tcpStatus = .exiting
-            runtime.wakeAll(server.responseQueue)
-            runtime.wakeAll(server.requestQueue)
-            return (server.transport, server.cifsd)
+        try runtime.traced("cifs_put_tcp_session", "tearing down the connection to \(options.host)") { call in
+            var changes = StateChanges(tracing: call.isTracing)
+            let (socket, thread) = runtime.withLock { () -> ((any Transport)?, KernelThread?) in
+                changes.set(server, \.tcpStatus, .exiting, path: "server.tcpStatus")
+                runtime.wakeAll(server.responseQueue)
+                runtime.wakeAll(server.requestQueue)
+                return (server.transport, server.cifsd)
+            }
+            try call.note("socket closed; waiting for cifsd to exit", diff: changes.diffs)
+            socket?.close()
+            if let thread {
+                try runtime.join(thread)
+            }
+            // cifsd has failed every pending read; let cifsiod unlock their pages, then stop it.
+            try cifsiod.stop()
+            call.returning("cifsd and \(cifsiod.name) stopped")
         }
-        socket?.close()
-        if let thread {
-            try runtime.join(thread)
-        }
-        // cifsd has failed every pending read; let cifsiod unlock their pages, then stop it.
-        try cifsiod.stop()
     }
 }

@@ -23,54 +23,61 @@ extension Session {
     }
 
     /// NT_CREATE_ANDX for reading: GENERIC_READ, share all, FILE_OPEN, not a directory; no
-    /// oplock is requested (this client has no page cache that a break would flush). Returns
-    /// the FID and the end of file. Mirrors the kernel's `CIFSSMBOpen`.
+    /// oplock is requested (no oplock break handling here). Returns the FID and the end of
+    /// file. Mirrors the kernel's `CIFSSMBOpen`.
     func openFile(_ path: String, tree: TreeConnection, function: String = "cifs_open") throws -> (fid: UInt16, endOfFile: UInt64, allocation: UInt64) {
         let runtime = server.runtime
-        try runtime.tracepoint("CIFSSMBOpen", .enter, "opening \(path) for reading (for \(function))")
-        try reconnectTcon(tree, command: .ntCreateAndX)
-        let header = headerAssemble(.ntCreateAndX, tree: tree)
-        let body = NTCreateAndXRequest(
-            flags: 0, rootDirectoryFID: 0, desiredAccess: OpenConstants.genericRead, allocationSize: 0,
-            extFileAttributes: OpenConstants.attributeNormal, shareAccess: OpenConstants.fileShareAll,
-            createDisposition: OpenConstants.fileOpen, createOptions: OpenConstants.createNotDirectory,
-            impersonationLevel: OpenConstants.securityImpersonation, securityFlags: OpenConstants.securityFlags,
-            fileName: path)
-        let reply = try sendReceive(try encodeRequest(header, body), function: "CIFSSMBOpen")
-        let packet = try decodeReply(NTCreateAndXResponse.self, reply)
-        if packet.body.directory != 0 {
-            throw CIFSError.status(.fileIsADirectory, command: .ntCreateAndX)
+        return try runtime.traced("CIFSSMBOpen", "opening \(path) for reading (for \(function))") { call in
+            try reconnectTcon(tree, command: .ntCreateAndX)
+            let header = headerAssemble(.ntCreateAndX, tree: tree)
+            let body = NTCreateAndXRequest(
+                flags: 0, rootDirectoryFID: 0, desiredAccess: OpenConstants.genericRead, allocationSize: 0,
+                extFileAttributes: OpenConstants.attributeNormal, shareAccess: OpenConstants.fileShareAll,
+                createDisposition: OpenConstants.fileOpen, createOptions: OpenConstants.createNotDirectory,
+                impersonationLevel: OpenConstants.securityImpersonation, securityFlags: OpenConstants.securityFlags,
+                fileName: path)
+            let reply = try sendReceive(try encodeRequest(header, body), function: "CIFSSMBOpen")
+            let packet = try decodeReply(NTCreateAndXResponse.self, reply)
+            if packet.body.directory != 0 {
+                throw CIFSError.status(.fileIsADirectory, command: .ntCreateAndX)
+            }
+            call.returning(
+                "fid \(packet.body.fid), end of file \(packet.body.endOfFile), oplock level \(packet.body.oplockLevel)")
+            return (packet.body.fid, packet.body.endOfFile, packet.body.allocationSize)
         }
-        try runtime.tracepoint(
-            "CIFSSMBOpen", .exit,
-            "fid \(packet.body.fid), end of file \(packet.body.endOfFile), oplock level \(packet.body.oplockLevel)")
-        return (packet.body.fid, packet.body.endOfFile, packet.body.allocationSize)
     }
 
-    /// TRANS2 QUERY_FILE_INFORMATION at SMB_QUERY_FILE_ALL_INFO; retried after a reconnect.
-    /// Mirrors the kernel's `CIFSSMBQFileInfo`.
+    /// TRANS2 QUERY_FILE_INFORMATION at SMB_QUERY_FILE_ALL_INFO, updating the file's size;
+    /// retried after a reconnect (the kernel's `QFileInfoRetry`). Mirrors the kernel's
+    /// `CIFSSMBQFileInfo`.
     func queryFileInfo(_ file: OpenFile) throws -> FileAllInfo {
         let runtime = server.runtime
-        var attempts = 0
-        while true {
-            attempts += 1
-            do {
-                if runtime.withLock({ file.invalidHandle }) { try reopenFile(file) }
-                return try queryFileInfoOnce(file)
-            } catch CIFSError.again(let reason) {
-                // QFileInfoRetry: go round again once the tree is reconnected and the handle reopened.
-                guard attempts < CIFSMount.maxRetries else { throw CIFSError.again(reason) }
-                try runtime.tracepoint("CIFSSMBQFileInfo", .note, "-EAGAIN (\(reason)); retrying")
+        return try runtime.traced("CIFSSMBQFileInfo", "\(file.path): SMB_QUERY_FILE_ALL_INFO") { call in
+            var attempts = 0
+            while true {
+                attempts += 1
+                do {
+                    if runtime.withLock({ file.invalidHandle }) { try reopenFile(file) }
+                    var changes = StateChanges(tracing: call.isTracing)
+                    let all = try queryFileInfoOnce(file, &changes)
+                    call.returning(
+                        "end of file \(all.endOfFile), allocation \(all.allocationSize)", diff: changes.diffs)
+                    return all
+                } catch CIFSError.again(let reason) {
+                    // QFileInfoRetry: go round again once the tree is reconnected and the handle reopened.
+                    guard attempts < CIFSMount.maxRetries else { throw CIFSError.again(reason) }
+                    try call.note("-EAGAIN (\(reason)); retrying")
+                }
             }
         }
     }
 
-    private func queryFileInfoOnce(_ file: OpenFile) throws -> FileAllInfo {
+    /// One attempt of ``queryFileInfo(_:)``; the size it stores is recorded in `changes`.
+    private func queryFileInfoOnce(_ file: OpenFile, _ changes: inout StateChanges) throws -> FileAllInfo {
         let runtime = server.runtime
         let tree = file.tree
         try reconnectTcon(tree, command: .transaction2)
         let fid = runtime.withLock { file.fid }
-        try runtime.tracepoint("CIFSSMBQFileInfo", .enter, "fid \(fid): SMB_QUERY_FILE_ALL_INFO")
         let header = headerAssemble(.transaction2, tree: tree)
         let query = Trans2QueryFileInformationRequest(fid: fid, informationLevel: .queryFileAllInfo)
         // The kernel's layout: one pad byte before the parameters (ParameterOffset 66), no
@@ -92,15 +99,10 @@ extension Session {
         guard case let .all(all) = decoded else {
             throw CIFSError.malformedReply(command: .transaction2, reason: "not FILE_ALL_INFO")
         }
-        let before = runtime.withLock { () -> UInt64 in
-            let old = file.size
-            file.size = all.endOfFile
+        runtime.withLock {
+            changes.set(file, \.size, all.endOfFile, path: "file.size")
             file.allocationSize = all.allocationSize
-            return old
         }
-        try runtime.tracepoint(
-            "CIFSSMBQFileInfo", .exit, "end of file \(all.endOfFile), allocation \(all.allocationSize)",
-            diff: [StateDiff("file.size", before, all.endOfFile)])
         return all
     }
 
@@ -110,49 +112,58 @@ extension Session {
         let runtime = server.runtime
         let tree = file.tree
         let (fid, invalid) = runtime.withLock { (file.fid, file.invalidHandle) }
-        try runtime.tracepoint("CIFSSMBClose", .enter, "closing fid \(fid)\(invalid ? " (handle already invalid)" : "")")
-        defer {
-            runtime.withLock {
-                file.closed = true
-                tree.openFiles.removeAll { $0 === file }
+        try runtime.traced("CIFSSMBClose", "closing fid \(fid)\(invalid ? " (handle already invalid)" : "")") { call in
+            // Closed whatever the outcome, as the kernel drops its cifsFileInfo.
+            defer {
+                runtime.withLock {
+                    file.closed = true
+                    tree.openFiles.removeAll { $0 === file }
+                }
             }
-        }
-        guard !invalid else { return }
-        do {
-            // Do not retry on a dead session: the server closed the file with it.
-            try reconnectTcon(tree, command: .close)
-            let header = headerAssemble(.close, tree: tree)
-            _ = try sendReceive(try encodeRequest(header, CloseRequest(fid: fid)), function: "CIFSSMBClose")
-        } catch let error as CIFSError {
-            switch error {
-            case .again, .hostDown, .shuttingDown:
-                // Since the session is dead, the file is closed on the server already.
-                break
-            default:
-                throw error
+            var outcome = "fid \(fid) closed"
+            if invalid {
+                outcome = "nothing sent: the handle died with the connection"
+            } else {
+                do {
+                    // Do not retry on a dead session: the server closed the file with it.
+                    try reconnectTcon(tree, command: .close)
+                    let header = headerAssemble(.close, tree: tree)
+                    _ = try sendReceive(try encodeRequest(header, CloseRequest(fid: fid)), function: "CIFSSMBClose")
+                } catch let error as CIFSError {
+                    switch error {
+                    case .again, .hostDown, .shuttingDown:
+                        // Since the session is dead, the file is closed on the server already.
+                        outcome = "the session is gone, and the file with it (\(error))"
+                    default:
+                        throw error
+                    }
+                }
             }
+            var changes = StateChanges(tracing: call.isTracing)
+            runtime.withLock { changes.set(file, \.closed, true, path: "file.closed") }
+            call.returning(outcome, diff: changes.diffs)
         }
-        try runtime.tracepoint("CIFSSMBClose", .exit, "fid \(fid) closed")
     }
 
     /// Opens `file`'s path again after a reconnect and takes the new FID. Mirrors the kernel's
     /// `cifs_reopen_file`.
     func reopenFile(_ file: OpenFile) throws {
         let runtime = server.runtime
-        try runtime.withMutex(file.fhMutex) {
-            guard runtime.withLock({ file.invalidHandle }) else { return }
-            try runtime.tracepoint("cifs_reopen_file", .enter, "reopening \(file.path)")
-            let result = try openFile(file.path, tree: file.tree, function: "cifs_reopen_file")
-            let old = runtime.withLock { () -> UInt16 in
-                let old = file.fid
-                file.fid = result.fid
-                file.invalidHandle = false
-                file.reopenCount += 1
-                return old
+        try runtime.traced("cifs_reopen_file", "reopening \(file.path)") { call in
+            try runtime.withMutex(file.fhMutex) {
+                guard runtime.withLock({ file.invalidHandle }) else {
+                    call.returning("another thread reopened it already")
+                    return
+                }
+                let result = try openFile(file.path, tree: file.tree, function: "cifs_reopen_file")
+                var changes = StateChanges(tracing: call.isTracing)
+                runtime.withLock {
+                    changes.set(file, \.fid, result.fid, path: "file.fid")
+                    changes.set(file, \.invalidHandle, false, path: "file.invalidHandle")
+                    file.reopenCount += 1
+                }
+                call.returning("\(file.path) reopened as fid \(result.fid)", diff: changes.diffs)
             }
-            try runtime.tracepoint(
-                "cifs_reopen_file", .exit, "\(file.path) reopened as fid \(result.fid)",
-                diff: [StateDiff("file.fid", old, result.fid), StateDiff("file.invalidHandle", true, false)])
         }
     }
 }

@@ -23,16 +23,17 @@ extension Session {
             fid: fid, offset: offset, maxCountOfBytesToReturn: UInt16(truncatingIfNeeded: requested),
             minCountOfBytesToReturn: 0, timeoutOrMaxCountHigh: requested >> 16, remaining: 0,
             hasOffsetHigh: largeFiles)
-        try runtime.tracepoint("CIFSSMBRead", .enter, "fid \(fid): \(count) bytes at offset \(offset)")
-        let reply = try sendReceive(try encodeRequest(header, body), function: "CIFSSMBRead")
-        runtime.withLock { tree.numReads += 1 }
-        let packet = try decodeReply(ReadAndXResponse.self, reply)
-        let data = packet.body.data
-        guard data.count <= count else {
-            throw CIFSError.malformedReply(command: .readAndX, reason: "bad length \(data.count) for count \(count)")
+        return try runtime.traced("CIFSSMBRead", "fid \(fid): \(count) bytes at offset \(offset)") { call in
+            let reply = try sendReceive(try encodeRequest(header, body), function: "CIFSSMBRead")
+            runtime.withLock { tree.numReads += 1 }
+            let packet = try decodeReply(ReadAndXResponse.self, reply)
+            let data = packet.body.data
+            guard data.count <= count else {
+                throw CIFSError.malformedReply(command: .readAndX, reason: "bad length \(data.count) for count \(count)")
+            }
+            call.returning("\(data.count) bytes at offset \(offset)")
+            return data
         }
-        try runtime.tracepoint("CIFSSMBRead", .exit, "\(data.count) bytes at offset \(offset)")
-        return data
     }
 
     /// Reads up to `count` bytes at `offset` with READ_ANDX requests of at most `rsize` bytes,
@@ -43,14 +44,16 @@ extension Session {
     func cifsRead(_ file: OpenFile, offset: UInt64, count: Int, rsize: Int,
                   deliver: (ArraySlice<UInt8>) throws -> Void) throws -> Int {
         let runtime = server.runtime
-        try runtime.tracepoint("cifs_read", .enter, "\(file.path): \(count) bytes at offset \(offset), rsize \(rsize)")
-        let total = try readPieces(file, offset: offset, count: count, rsize: rsize, deliver: deliver)
-        try runtime.tracepoint("cifs_read", .exit, "\(total) bytes read")
-        return total
+        return try runtime.traced("cifs_read", "\(file.path): \(count) bytes at offset \(offset), rsize \(rsize)") {
+            call in
+            let total = try readPieces(file, offset: offset, count: count, rsize: rsize, call: call, deliver: deliver)
+            call.returning("\(total) bytes read")
+            return total
+        }
     }
 
-    /// The loop of ``cifsRead(_:offset:count:rsize:deliver:)``.
-    private func readPieces(_ file: OpenFile, offset: UInt64, count: Int, rsize: Int,
+    /// The loop of ``cifsRead(_:offset:count:rsize:deliver:)``; its notes go to `call`, `cifs_read`'s frame.
+    private func readPieces(_ file: OpenFile, offset: UInt64, count: Int, rsize: Int, call: TracedCall,
                             deliver: (ArraySlice<UInt8>) throws -> Void) throws -> Int {
         let runtime = server.runtime
         var total = 0
@@ -66,7 +69,7 @@ extension Session {
                     break
                 } catch CIFSError.again(let reason) {
                     attempts += 1
-                    try runtime.tracepoint("cifs_read", .note, "-EAGAIN: \(reason)")
+                    try call.note("-EAGAIN: \(reason)")
                     if attempts >= CIFSMount.maxRetries {
                         if total > 0 { return total }
                         throw CIFSError.again(reason)

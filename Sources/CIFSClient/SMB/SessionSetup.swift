@@ -18,79 +18,79 @@ extension Session {
     func setupSession() throws {
         let server = self.server
         let runtime = server.runtime
-        runtime.withLock {
-            // As with the `nounix` mount option: no CIFS UNIX extensions.
-            capabilities = server.capabilities.subtracting(.unix)
-        }
-        let lastReply = try sessSetup()
-        try runtime.withMutex(server.srvMutex) {
-            let seeded = runtime.withLock { () -> Bool in
-                guard !server.sessionEstablished else { return false }
-                server.sessionKey = authKey
-                server.sequenceNumber = 2
-                server.sessionEstablished = true
-                return true
+        try runtime.traced("cifs_setup_session", "\(domainName.map { "\($0)\\" } ?? "")\(user), sec=\(auth)") { call in
+            runtime.withLock {
+                // As with the `nounix` mount option: no CIFS UNIX extensions.
+                capabilities = server.capabilities.subtracting(.unix)
             }
-            if seeded {
-                try runtime.tracepoint(
-                    "cifs_setup_session", .note,
-                    "first session: MAC key (\(authKey.count) bytes) = "
-                        + (auth == .ntlmssp ? "the exported session key" : "session key ‖ response as sent")
-                        + "; next request signs with sequence 2",
-                    buffers: [TraceBuffer(name: "MAC key", bytes: authKey)],
-                    diff: [StateDiff("server.sessionEstablished", false, true),
-                           StateDiff("server.sequenceNumber", 0, 2),
-                           StateDiff(path: "server.sessionKey", old: "", new: Hex.encode(authKey))])
+            let lastReply = try sessSetup()
+            try runtime.withMutex(server.srvMutex) {
+                var seeded = StateChanges(tracing: call.isTracing)
+                let macKey = runtime.withLock { () -> [UInt8]? in
+                    guard !server.sessionEstablished else { return nil }
+                    seeded.set(server, \.sessionKey, authKey, path: "server.sessionKey")
+                    seeded.set(server, \.sequenceNumber, 2, path: "server.sequenceNumber")
+                    seeded.set(server, \.sessionEstablished, true, path: "server.sessionEstablished")
+                    return authKey
+                }
+                if let macKey {
+                    try call.note(
+                        "first session: MAC key (\(macKey.count) bytes) = "
+                            + (auth == .ntlmssp ? "the exported session key" : "session key ‖ response as sent")
+                            + "; next request signs with sequence 2",
+                        buffers: [TraceBuffer(name: "MAC key", bytes: macKey)], diff: seeded.diffs)
+                }
             }
+            if server.signingEnabled, let lastReply {
+                // 3.8 checks nothing before session_estab, so this reply was not verified; say
+                // whether it would have verified with sequence 1 (what the server signs it with).
+                let key = runtime.withLock { server.sessionKey }
+                let would = SMB1Signing.verify(packet: lastReply, macKey: key, sequence: 1)
+                let placeholder = Array(lastReply[SMBHeader.signatureRange]) == Array("BSRSPYL ".utf8)
+                try call.note(
+                    "SESSION_SETUP reply signature (not checked by 3.8): "
+                        + (would ? "verifies with sequence 1" : placeholder ? "placeholder \"BSRSPYL \" (server not signing)"
+                            : "does not verify with sequence 1"))
+            }
+            var changes = StateChanges(tracing: call.isTracing)
+            let sessionUID = runtime.withLock { () -> UInt16 in
+                changes.set(self, \.status, .good, path: "ses.status")
+                changes.set(self, \.needReconnect, false, path: "ses.needReconnect")
+                changes.set(self, \.authKey, [], path: "ses.authKey")
+                ntlmssp = nil
+                return uid
+            }
+            call.returning("CIFS Session Established successfully, uid \(sessionUID)", diff: changes.diffs)
         }
-        if server.signingEnabled, let lastReply {
-            // 3.8 checks nothing before session_estab, so this reply was not verified; say
-            // whether it would have verified with sequence 1 (what the server signs it with).
-            let key = runtime.withLock { server.sessionKey }
-            let would = SMB1Signing.verify(packet: lastReply, macKey: key, sequence: 1)
-            let placeholder = Array(lastReply[SMBHeader.signatureRange]) == Array("BSRSPYL ".utf8)
-            try runtime.tracepoint(
-                "cifs_setup_session", .note,
-                "SESSION_SETUP reply signature (not checked by 3.8): "
-                    + (would ? "verifies with sequence 1" : placeholder ? "placeholder \"BSRSPYL \" (server not signing)"
-                        : "does not verify with sequence 1"))
-        }
-        let sessionUID = runtime.withLock { () -> UInt16 in
-            status = .good
-            needReconnect = false
-            authKey = []
-            ntlmssp = nil
-            return uid
-        }
-        try runtime.tracepoint(
-            "cifs_setup_session", .exit, "CIFS Session Established successfully, uid \(sessionUID)",
-            diff: [StateDiff("ses.status", SessionStatus.new, SessionStatus.good)])
     }
 
     /// SESSION_SETUP_ANDX for the session's ``auth`` mode; returns the last reply (for the
     /// signing note). Mirrors the kernel's `CIFS_SessSetup`.
     func sessSetup() throws -> [UInt8]? {
         let runtime = server.runtime
-        try runtime.tracepoint("CIFS_SessSetup", .enter, "sec=\(auth) as \(domainName.map { "\($0)\\" } ?? "")\(user)")
-        var phase = NTLMSSPPhase.negotiate
-        var last: [UInt8]?
-        repeat {
-            if phase == .challenge { phase = .authenticate }
-            let (request, wordCount) = try buildSessionSetupRequest(phase: phase)
-            let reply = try sendReceive(request, function: "CIFS_SessSetup",
-                                        allowing: auth == .ntlmssp ? [.moreProcessingRequired] : [])
-            last = reply.bytes
-            if reply.header.status == .moreProcessingRequired {
-                guard phase == .negotiate else {
-                    throw CIFSError.malformedReply(command: .sessionSetupAndX, reason: "Unexpected more processing error")
+        return try runtime.traced("CIFS_SessSetup",
+            "sec=\(auth) as \(domainName.map { "\($0)\\" } ?? "")\(user)"
+        ) { call in
+            var phase = NTLMSSPPhase.negotiate
+            var last: [UInt8]?
+            repeat {
+                if phase == .challenge { phase = .authenticate }
+                let (request, wordCount) = try buildSessionSetupRequest(phase: phase)
+                let reply = try sendReceive(request, function: "CIFS_SessSetup",
+                                            allowing: auth == .ntlmssp ? [.moreProcessingRequired] : [])
+                last = reply.bytes
+                if reply.header.status == .moreProcessingRequired {
+                    guard phase == .negotiate else {
+                        throw CIFSError.malformedReply(command: .sessionSetupAndX, reason: "Unexpected more processing error")
+                    }
+                    phase = .challenge
                 }
-                phase = .challenge
-            }
-            try parseSessionSetupReply(reply, phase: phase, requestWordCount: wordCount)
-        } while phase == .challenge
-        let (sessionUID, guest) = runtime.withLock { (uid, isGuest) }
-        try runtime.tracepoint("CIFS_SessSetup", .exit, "logged in, uid \(sessionUID)" + (guest ? " (as guest)" : ""))
-        return last
+                try parseSessionSetupReply(reply, phase: phase, requestWordCount: wordCount, call: call)
+            } while phase == .challenge
+            let (sessionUID, guest) = runtime.withLock { (uid, isGuest) }
+            call.returning("logged in, uid \(sessionUID)" + (guest ? " (as guest)" : ""))
+            return last
+        }
     }
 
     /// The capabilities and flags of a SESSION_SETUP_ANDX request. Mirrors the kernel's
@@ -152,8 +152,9 @@ extension Session {
     }
 
     /// Reads a SESSION_SETUP_ANDX reply: the UID, guest flag, the CHALLENGE in the first
-    /// NTLMSSP leg, and the server's OS strings.
-    func parseSessionSetupReply(_ reply: ReplyBuffer, phase: NTLMSSPPhase, requestWordCount: Int) throws {
+    /// NTLMSSP leg, and the server's OS strings; its note goes to `call`, `CIFS_SessSetup`'s frame.
+    func parseSessionSetupReply(_ reply: ReplyBuffer, phase: NTLMSSPPhase, requestWordCount: Int,
+                                call: TracedCall) throws {
         let runtime = server.runtime
         let packet = try decodeReply(SessionSetupAndXResponse.self, reply)
         let guest = packet.body.action & SessionSetupAndXResponse.actionGuest != 0
@@ -168,19 +169,18 @@ extension Session {
         if phase == .challenge, case .oldStyle = packet.body {
             throw CIFSError.malformedReply(command: .sessionSetupAndX, reason: "MORE_PROCESSING_REQUIRED without a security blob")
         }
-        let before = runtime.withLock { uid }
+        var changes = StateChanges(tracing: call.isTracing)
         runtime.withLock {
-            uid = reply.header.uid
+            changes.set(self, \.uid, reply.header.uid, path: "ses.uid")
             isGuest = guest
             serverOS = strings.0
             serverNOS = strings.1
             serverDomain = strings.2
         }
-        try runtime.tracepoint(
-            "CIFS_SessSetup", .note,
+        try call.note(
             "UID = \(reply.header.uid)\(guest ? ", Guest login" : "")"
                 + (strings.0.map { ", server OS \"\($0)\"" } ?? ""),
-            diff: [StateDiff("ses.uid", before, reply.header.uid)])
+            diff: changes.diffs)
     }
 
     // MARK: - Old-style responses
@@ -190,23 +190,28 @@ extension Session {
     /// `mdfour`).
     func setupNTLMResponse() throws -> [UInt8] {
         let runtime = server.runtime
-        let challenge = runtime.withLock { server.cryptKey }
-        runtime.withLock { cryptKey = challenge }
-        let ntHash = NTLM.ntHash(password: password, encoding: passwordEncoding)
-        let response: [UInt8]
-        let key: [UInt8]
-        do {
-            response = try NTLM.ntlmv1Response(ntHash: ntHash, challenge: challenge)
-            key = try NTLM.macKeyV1(sessionKey: try NTLM.sessionKeyV1(ntHash: ntHash), ntResponse: response)
-        } catch {
-            throw CIFSError.authentication("NTLM response: \(error)")
+        return try runtime.traced("setup_ntlm_response", "NTLMv1 response for \(user)") { call in
+            var changes = StateChanges(tracing: call.isTracing)
+            let challenge = runtime.withLock { () -> [UInt8] in
+                changes.set(self, \.cryptKey, server.cryptKey, path: "ses.cryptKey")
+                return cryptKey
+            }
+            let ntHash = NTLM.ntHash(password: password, encoding: passwordEncoding)
+            let response: [UInt8]
+            let key: [UInt8]
+            do {
+                response = try NTLM.ntlmv1Response(ntHash: ntHash, challenge: challenge)
+                key = try NTLM.macKeyV1(sessionKey: try NTLM.sessionKeyV1(ntHash: ntHash), ntResponse: response)
+            } catch {
+                throw CIFSError.authentication("NTLM response: \(error)")
+            }
+            runtime.withLock { changes.set(self, \.authKey, key, path: "ses.authKey") }
+            call.returning(
+                "NTLMv1 response to challenge \(Hex.encode(challenge)); auth key = MD4(NT hash) ‖ response",
+                buffers: [TraceBuffer(name: "NT response", bytes: response), TraceBuffer(name: "auth key", bytes: key)],
+                diff: changes.diffs)
+            return response
         }
-        runtime.withLock { authKey = key }
-        try runtime.tracepoint(
-            "setup_ntlm_response", .note,
-            "NTLMv1 response to challenge \(Hex.encode(challenge)); auth key = MD4(NT hash) ‖ response",
-            buffers: [TraceBuffer(name: "NT response", bytes: response), TraceBuffer(name: "auth key", bytes: key)])
-        return response
     }
 
     /// The target info an old-style NTLMv2 blob carries: the domain as one MsvAvNbDomainName AV
@@ -250,37 +255,41 @@ extension Session {
     /// `CalcNTLMv2_response`).
     func setupNTLMv2Response(targetInfo: [UInt8]) throws -> [UInt8] {
         let runtime = server.runtime
-        // Old style answers the NEGOTIATE challenge; NTLMSSP the CHALLENGE message's.
-        let (challenge, domain) = runtime.withLock { () -> ([UInt8], String) in
-            if auth != .ntlmssp { cryptKey = server.cryptKey }
-            return (cryptKey, domainName ?? "")
+        return try runtime.traced("setup_ntlmv2_rsp", "NTLMv2 response for \(user), \(targetInfo.count) bytes of target info") {
+            call in
+            var changes = StateChanges(tracing: call.isTracing)
+            // Old style answers the NEGOTIATE challenge; NTLMSSP the CHALLENGE message's.
+            let (challenge, domain) = runtime.withLock { () -> ([UInt8], String) in
+                if auth != .ntlmssp { changes.set(self, \.cryptKey, server.cryptKey, path: "ses.cryptKey") }
+                return (cryptKey, domainName ?? "")
+            }
+            // cifs_UnixTimeToNT(CURRENT_TIME): 100 ns units since 1601.
+            let fileTime = runtime.unixNanoseconds / 100 + 116_444_736_000_000_000
+            let clientChallenge = runtime.randomBytes(8)
+            let blob = NTLMv2Blob(timestamp: NTLMv2Blob.timestampBytes(fileTime: fileTime), clientChallenge: clientChallenge,
+                                  targetInfo: targetInfo, trailingZeros: false)
+            let ntHash = NTLM.ntHash(password: password, encoding: passwordEncoding)
+            let response: [UInt8]
+            let sessionKey: [UInt8]
+            do {
+                let owf = try NTLM.ntowfv2(ntHash: ntHash, user: user, domain: domain)
+                let encoded = try blob.encode()
+                let proof = try NTLM.ntProofStr(ntowfv2: owf, serverChallenge: challenge, blob: encoded)
+                response = proof + encoded
+                sessionKey = try NTLM.sessionKeyV2(ntowfv2: owf, ntProofStr: proof)
+            } catch {
+                throw CIFSError.authentication("NTLMv2 response: \(error)")
+            }
+            let key = sessionKey + response
+            runtime.withLock { changes.set(self, \.authKey, key, path: "ses.authKey") }
+            call.returning(
+                "NTLMv2 response for \(user.uppercased()) in domain \"\(domain)\", client challenge "
+                    + "\(Hex.encode(clientChallenge)); auth key = session key ‖ response (\(key.count) bytes)",
+                buffers: [TraceBuffer(name: "NTLMv2 response", bytes: response),
+                          TraceBuffer(name: "session key", bytes: sessionKey)],
+                diff: changes.diffs)
+            return response
         }
-        // cifs_UnixTimeToNT(CURRENT_TIME): 100 ns units since 1601.
-        let fileTime = runtime.unixNanoseconds / 100 + 116_444_736_000_000_000
-        let clientChallenge = runtime.randomBytes(8)
-        let blob = NTLMv2Blob(timestamp: NTLMv2Blob.timestampBytes(fileTime: fileTime), clientChallenge: clientChallenge,
-                              targetInfo: targetInfo, trailingZeros: false)
-        let ntHash = NTLM.ntHash(password: password, encoding: passwordEncoding)
-        let response: [UInt8]
-        let sessionKey: [UInt8]
-        do {
-            let owf = try NTLM.ntowfv2(ntHash: ntHash, user: user, domain: domain)
-            let encoded = try blob.encode()
-            let proof = try NTLM.ntProofStr(ntowfv2: owf, serverChallenge: challenge, blob: encoded)
-            response = proof + encoded
-            sessionKey = try NTLM.sessionKeyV2(ntowfv2: owf, ntProofStr: proof)
-        } catch {
-            throw CIFSError.authentication("NTLMv2 response: \(error)")
-        }
-        let key = sessionKey + response
-        runtime.withLock { authKey = key }
-        try runtime.tracepoint(
-            "setup_ntlmv2_rsp", .note,
-            "NTLMv2 response for \(user.uppercased()) in domain \"\(domain)\", client challenge "
-                + "\(Hex.encode(clientChallenge)); auth key = session key ‖ response (\(key.count) bytes)",
-            buffers: [TraceBuffer(name: "NTLMv2 response", bytes: response),
-                      TraceBuffer(name: "session key", bytes: sessionKey)])
-        return response
     }
 
     // MARK: - NTLMSSP
@@ -301,12 +310,14 @@ extension Session {
     /// The 32-byte NTLMSSP NEGOTIATE message, empty names with offset 0. Mirrors the kernel's
     /// `build_ntlmssp_negotiate_blob`.
     func buildNTLMSSPNegotiateBlob() throws -> [UInt8] {
-        let message = NTLMSSPNegotiateMessage(flags: ntlmsspFlags(authenticate: false))
-        let blob = try message.encode(style: .linuxCIFS)
-        try server.runtime.tracepoint(
-            "build_ntlmssp_negotiate_blob", .note, "NTLMSSP NEGOTIATE, flags \(message.flags)",
-            buffers: [TraceBuffer(name: "NTLMSSP NEGOTIATE", bytes: blob, spans: SMBTrace.ntlmsspSpans(blob))])
-        return blob
+        try server.runtime.traced("build_ntlmssp_negotiate_blob") { call in
+            let message = NTLMSSPNegotiateMessage(flags: ntlmsspFlags(authenticate: false))
+            let blob = try message.encode(style: .linuxCIFS)
+            call.returning(
+                "NTLMSSP NEGOTIATE, flags \(message.flags)",
+                buffers: [TraceBuffer(name: "NTLMSSP NEGOTIATE", bytes: blob, spans: SMBTrace.ntlmsspSpans(blob))])
+            return blob
+        }
     }
 
     /// Reads the CHALLENGE: the server challenge (kept as ``cryptKey``), the server's flags
@@ -314,44 +325,49 @@ extension Session {
     /// does). Mirrors the kernel's `decode_ntlmssp_challenge`.
     func decodeNTLMSSPChallenge(_ blob: [UInt8]) throws {
         let runtime = server.runtime
-        let minimum = 48  // sizeof(CHALLENGE_MESSAGE)
-        guard blob.count >= minimum else {
-            throw CIFSError.malformedReply(command: .sessionSetupAndX, reason: "challenge blob len \(blob.count) too small")
-        }
-        guard NTLMSSP.hasSignature(blob) else {
-            throw CIFSError.malformedReply(command: .sessionSetupAndX, reason: "blob signature incorrect")
-        }
-        var reader = WireReader(blob, recordsSpans: false)
-        do {
-            try reader.skip("Signature", count: 8)
-            let type = try reader.u32("MessageType")
-            guard type == NTLMSSPMessageType.challenge.rawValue else {
-                throw CIFSError.malformedReply(command: .sessionSetupAndX, reason: "Incorrect message type \(type)")
+        try runtime.traced("decode_ntlmssp_challenge",
+            "\(blob.count)-byte security blob",
+            buffers: [TraceBuffer(name: "NTLMSSP CHALLENGE", bytes: blob, spans: SMBTrace.ntlmsspSpans(blob))]
+        ) { call in
+            let minimum = 48  // sizeof(CHALLENGE_MESSAGE)
+            guard blob.count >= minimum else {
+                throw CIFSError.malformedReply(command: .sessionSetupAndX, reason: "challenge blob len \(blob.count) too small")
             }
-            try reader.skip("TargetNameFields", count: 8)
-            let flags = NTLMSSPNegotiateFlags(rawValue: try reader.u32("NegotiateFlags"))
-            let challenge = try reader.bytes("ServerChallenge", count: 8)
-            try reader.skip("Reserved", count: 8)
-            let tiLength = Int(try reader.u16("TargetInfoLen"))
-            _ = try reader.u16("TargetInfoMaxLen")
-            let tiOffset = Int(try reader.u32("TargetInfoBufferOffset"))
-            guard tiOffset <= blob.count, tiLength <= blob.count - tiOffset else {
-                throw CIFSError.malformedReply(
-                    command: .sessionSetupAndX, reason: "tioffset + tilen too high \(tiOffset) + \(tiLength)")
+            guard NTLMSSP.hasSignature(blob) else {
+                throw CIFSError.malformedReply(command: .sessionSetupAndX, reason: "blob signature incorrect")
             }
-            let targetInfo = Array(blob[tiOffset..<(tiOffset + tiLength)])
-            runtime.withLock {
-                cryptKey = challenge
-                authKey = targetInfo
-                ntlmssp = NTLMSSPAuthState(serverFlags: flags)
+            var reader = WireReader(blob, recordsSpans: false)
+            do {
+                try reader.skip("Signature", count: 8)
+                let type = try reader.u32("MessageType")
+                guard type == NTLMSSPMessageType.challenge.rawValue else {
+                    throw CIFSError.malformedReply(command: .sessionSetupAndX, reason: "Incorrect message type \(type)")
+                }
+                try reader.skip("TargetNameFields", count: 8)
+                let flags = NTLMSSPNegotiateFlags(rawValue: try reader.u32("NegotiateFlags"))
+                let challenge = try reader.bytes("ServerChallenge", count: 8)
+                try reader.skip("Reserved", count: 8)
+                let tiLength = Int(try reader.u16("TargetInfoLen"))
+                _ = try reader.u16("TargetInfoMaxLen")
+                let tiOffset = Int(try reader.u32("TargetInfoBufferOffset"))
+                guard tiOffset <= blob.count, tiLength <= blob.count - tiOffset else {
+                    throw CIFSError.malformedReply(
+                        command: .sessionSetupAndX, reason: "tioffset + tilen too high \(tiOffset) + \(tiLength)")
+                }
+                let targetInfo = Array(blob[tiOffset..<(tiOffset + tiLength)])
+                var changes = StateChanges(tracing: call.isTracing)
+                runtime.withLock {
+                    changes.set(self, \.cryptKey, challenge, path: "ses.cryptKey")
+                    // The kernel keeps the target info in auth_key until the response is built.
+                    changes.set(self, \.authKey, targetInfo, path: "ses.authKey")
+                    ntlmssp = NTLMSSPAuthState(serverFlags: flags)
+                }
+                call.returning(
+                    "server challenge \(Hex.encode(challenge)), flags \(flags), target info \(tiLength) bytes",
+                    diff: changes.diffs)
+            } catch let error as WireError {
+                throw CIFSError.malformedReply(command: .sessionSetupAndX, reason: "NTLMSSP CHALLENGE: \(error)")
             }
-            try runtime.tracepoint(
-                "decode_ntlmssp_challenge", .note,
-                "server challenge \(Hex.encode(challenge)), flags \(flags), target info \(tiLength) bytes",
-                buffers: [TraceBuffer(name: "NTLMSSP CHALLENGE", bytes: blob, spans: SMBTrace.ntlmsspSpans(blob))],
-                diff: [StateDiff(path: "ses.cryptKey", old: "", new: Hex.encode(challenge))])
-        } catch let error as WireError {
-            throw CIFSError.malformedReply(command: .sessionSetupAndX, reason: "NTLMSSP CHALLENGE: \(error)")
         }
     }
 
@@ -360,23 +376,27 @@ extension Session {
     /// exported key becomes ``authKey``, the MAC key. Mirrors the kernel's `calc_seckey`.
     func calcSeckey() throws {
         let runtime = server.runtime
-        let baseKey = runtime.withLock { Array(authKey.prefix(16)) }
-        let exported = runtime.randomBytes(16)
-        let ciphertext: [UInt8]
-        do {
-            ciphertext = try NTLMSSPKeys.encryptSessionKey(
-                exported, keyExchangeKey: try NTLMSSPKeys.keyExchangeKey(sessionBaseKey: baseKey))
-        } catch {
-            throw CIFSError.authentication("key exchange: \(error)")
+        try runtime.traced("calc_seckey", "key exchange: a random exported session key") { call in
+            let baseKey = runtime.withLock { Array(authKey.prefix(16)) }
+            let exported = runtime.randomBytes(16)
+            let ciphertext: [UInt8]
+            do {
+                ciphertext = try NTLMSSPKeys.encryptSessionKey(
+                    exported, keyExchangeKey: try NTLMSSPKeys.keyExchangeKey(sessionBaseKey: baseKey))
+            } catch {
+                throw CIFSError.authentication("key exchange: \(error)")
+            }
+            var changes = StateChanges(tracing: call.isTracing)
+            runtime.withLock {
+                ntlmssp?.ciphertext = ciphertext
+                changes.set(self, \.authKey, exported, path: "ses.authKey")
+            }
+            call.returning(
+                "random exported session key, RC4-encrypted under the session base key",
+                buffers: [TraceBuffer(name: "exported session key", bytes: exported),
+                          TraceBuffer(name: "EncryptedRandomSessionKey", bytes: ciphertext)],
+                diff: changes.diffs)
         }
-        runtime.withLock {
-            ntlmssp?.ciphertext = ciphertext
-            authKey = exported
-        }
-        try runtime.tracepoint(
-            "calc_seckey", .note, "random exported session key, RC4-encrypted under the session base key",
-            buffers: [TraceBuffer(name: "exported session key", bytes: exported),
-                      TraceBuffer(name: "EncryptedRandomSessionKey", bytes: ciphertext)])
     }
 
     /// The NTLMSSP AUTHENTICATE message: no LM response, the NTLMv2 response over the server's
@@ -385,25 +405,29 @@ extension Session {
     /// the encrypted exported session key. Mirrors the kernel's `build_ntlmssp_auth_blob`.
     func buildNTLMSSPAuthBlob() throws -> [UInt8] {
         let runtime = server.runtime
-        let (targetInfo, serverFlags) = runtime.withLock { (authKey, ntlmssp?.serverFlags ?? []) }
-        if runtime.withLock({ domainName }) == nil, let learnt = Self.findDomainName(targetInfo) {
-            runtime.withLock { domainName = learnt }
+        return try runtime.traced("build_ntlmssp_auth_blob") { call in
+            let (targetInfo, serverFlags) = runtime.withLock { (authKey, ntlmssp?.serverFlags ?? []) }
+            var changes = StateChanges(tracing: call.isTracing)
+            if runtime.withLock({ domainName }) == nil, let learnt = Self.findDomainName(targetInfo) {
+                runtime.withLock { changes.set(self, \.domainName, learnt, path: "ses.domainName") }
+            }
+            let response = try setupNTLMv2Response(targetInfo: targetInfo)
+            var ciphertext: [UInt8] = []
+            if !serverFlags.isDisjoint(with: [.negotiateKeyExchange, .negotiateExtendedSessionSecurity]) {
+                try calcSeckey()
+                ciphertext = runtime.withLock { ntlmssp?.ciphertext ?? [] }
+            }
+            let domain = runtime.withLock { domainName }
+            let message = NTLMSSPAuthenticateMessage(
+                lmChallengeResponse: [], ntChallengeResponse: response,
+                domainName: domain.map { NTLM.utf16LE($0) } ?? [], userName: NTLM.utf16LE(user), workstation: [],
+                encryptedRandomSessionKey: ciphertext, flags: ntlmsspFlags(authenticate: true))
+            let blob = try message.encode(style: .linuxCIFS)
+            call.returning(
+                "NTLMSSP AUTHENTICATE for \(domain.map { "\($0)\\" } ?? "")\(user)",
+                buffers: [TraceBuffer(name: "NTLMSSP AUTHENTICATE", bytes: blob, spans: SMBTrace.ntlmsspSpans(blob))],
+                diff: changes.diffs)
+            return blob
         }
-        let response = try setupNTLMv2Response(targetInfo: targetInfo)
-        var ciphertext: [UInt8] = []
-        if !serverFlags.isDisjoint(with: [.negotiateKeyExchange, .negotiateExtendedSessionSecurity]) {
-            try calcSeckey()
-            ciphertext = runtime.withLock { ntlmssp?.ciphertext ?? [] }
-        }
-        let domain = runtime.withLock { domainName }
-        let message = NTLMSSPAuthenticateMessage(
-            lmChallengeResponse: [], ntChallengeResponse: response,
-            domainName: domain.map { NTLM.utf16LE($0) } ?? [], userName: NTLM.utf16LE(user), workstation: [],
-            encryptedRandomSessionKey: ciphertext, flags: ntlmsspFlags(authenticate: true))
-        let blob = try message.encode(style: .linuxCIFS)
-        try runtime.tracepoint(
-            "build_ntlmssp_auth_blob", .note, "NTLMSSP AUTHENTICATE for \(domain.map { "\($0)\\" } ?? "")\(user)",
-            buffers: [TraceBuffer(name: "NTLMSSP AUTHENTICATE", bytes: blob, spans: SMBTrace.ntlmsspSpans(blob))])
-        return blob
     }
 }

@@ -12,43 +12,130 @@ extension ServerInfo {
     /// `mid` and advances by two (one for the request, one for its reply). Call with
     /// ``srvMutex`` held. Mirrors the kernel's `cifs_sign_smb`.
     func signSMB(_ packet: inout [UInt8], mid: Mid) throws {
-        guard packet.count >= SMBHeader.size else { return }
-        let flags2 = UInt16(packet[10]) | UInt16(packet[11]) << 8
-        let (status, established, key, sequence) = runtime.withLock {
-            (tcpStatus, sessionEstablished, sessionKey, sequenceNumber)
+        assert(runtime.withLock { srvMutex.holder == runtime.currentThreadID }, "cifs_sign_smb without srv_mutex")
+        try runtime.traced("cifs_sign_smb", "mid \(mid.mid) \(mid.command.name), \(packet.count) bytes") { call in
+            guard packet.count >= SMBHeader.size else {
+                call.returning("not signed: \(packet.count) bytes cannot hold an SMB header")
+                return
+            }
+            let flags2 = UInt16(packet[10]) | UInt16(packet[11]) << 8
+            let (status, established, key, sequence) = runtime.withLock {
+                (tcpStatus, sessionEstablished, sessionKey, sequenceNumber)
+            }
+            guard flags2 & SMBFlags2.securitySignature.rawValue != 0 else {
+                call.returning("not signed: FLAGS2_SMB_SECURITY_SIGNATURE is clear")
+                return
+            }
+            guard status != .needNegotiate else {
+                call.returning("not signed: the connection has not negotiated yet")
+                return
+            }
+            guard established else {
+                packet.replaceSubrange(SMBHeader.signatureRange, with: Self.placeholderSignature)
+                call.returning(
+                    "mid \(mid.mid): no session established yet, placeholder signature \"BSRSPYL\\0\"",
+                    buffers: [TraceBuffer(name: "signature", bytes: Self.placeholderSignature)])
+                return
+            }
+            let signature = try calculateSignature(
+                of: "mid \(mid.mid) \(mid.command.name) request", sequence: sequence, keyLength: key.count
+            ) {
+                try SMB1Signing.signature(packet: packet, macKey: key, sequence: sequence)
+            }
+            packet.replaceSubrange(SMBHeader.signatureRange, with: signature)
+            var changes = StateChanges(tracing: call.isTracing)
+            runtime.withLock {
+                changes.set(mid, \.sequenceNumber, sequence, path: "mid[\(mid.mid)].sequenceNumber")
+                mid.signingKey = key
+                changes.set(self, \.sequenceNumber, sequence &+ 2, path: "server.sequenceNumber")
+            }
+            call.returning(
+                "mid \(mid.mid) signed with sequence \(sequence); its reply must verify with \(sequence &+ 1)",
+                buffers: [TraceBuffer(name: "signature", bytes: signature)], diff: changes.diffs)
         }
-        guard flags2 & SMBFlags2.securitySignature.rawValue != 0, status != .needNegotiate else { return }
-        guard established else {
-            packet.replaceSubrange(SMBHeader.signatureRange, with: Self.placeholderSignature)
-            try runtime.tracepoint(
-                "cifs_sign_smb", .note,
-                "mid \(mid.mid): no session established yet, placeholder signature \"BSRSPYL\\0\"")
-            return
-        }
-        try SMB1Signing.sign(&packet, macKey: key, sequence: sequence)
-        runtime.withLock {
-            mid.sequenceNumber = sequence
-            mid.signingKey = key
-            sequenceNumber = sequence &+ 2
-        }
-        try runtime.tracepoint(
-            "cifs_sign_smb", .note,
-            "mid \(mid.mid) signed with sequence \(sequence); its reply must verify with \(sequence &+ 1)",
-            buffers: [TraceBuffer(name: "signature", bytes: Array(packet[SMBHeader.signatureRange]))],
-            diff: [StateDiff("server.sequenceNumber", sequence, sequence &+ 2),
-                   StateDiff("mid[\(mid.mid)].sequenceNumber", 0, sequence)])
     }
 
-    /// Checks a reply's signature against `expectedSequence` (the request's sequence + 1) with
-    /// the key its request was signed with. Returns nil when there is nothing to check (the
-    /// request went out before a session established signing, a NEGOTIATE reply, an oplock
-    /// break), else whether it verified. Mirrors the kernel's `cifs_verify_signature`.
-    func verifySignature(_ packet: [UInt8], key: [UInt8], expectedSequence: UInt32) -> Bool? {
-        guard !key.isEmpty, packet.count >= SMBHeader.size else { return nil }
+    /// The 8-byte signature of a message: the first 8 bytes of MD5(MAC key ‖ message), with the
+    /// sequence number and four zero bytes in place of the signature field while hashing.
+    /// `compute` does the hashing (over a contiguous packet, or the stream a READ_ANDX reply was
+    /// fed through as it arrived). Mirrors the kernel's `cifs_calculate_signature` (renamed
+    /// `cifs_calc_signature` in 3.7; the 2013 posts use the old name).
+    func calculateSignature(
+        of what: @autoclosure () -> String, sequence: UInt32, keyLength: Int, _ compute: () throws -> [UInt8]
+    ) throws -> [UInt8] {
+        try runtime.traced("cifs_calculate_signature",
+            "MD5(MAC key (\(keyLength) bytes) ‖ \(what()) with sequence \(sequence) in the signature field)"
+        ) { call in
+            let signature = try compute()
+            call.returning(
+                "first 8 bytes of the MD5: \(Hex.encode(signature))",
+                buffers: [TraceBuffer(name: "signature", bytes: signature)])
+            return signature
+        }
+    }
+
+    /// Whether a reply has a signature to check with `key`: not when its request went out
+    /// before a session established signing (no key), nor for a NEGOTIATE reply or an oplock
+    /// break (a LOCKING_ANDX request from the server) — the tests at the top of the kernel's
+    /// `cifs_verify_signature`.
+    static func hasSignatureToCheck(_ packet: [UInt8], key: [UInt8]) -> Bool {
+        guard !key.isEmpty, packet.count >= SMBHeader.size else { return false }
         let command = SMBCommand(packet[4])
-        if command == .negotiate { return nil }
-        if command == .lockingAndX, !SMBHeaderBits.isReply(packet) { return nil }
-        return SMB1Signing.verify(packet: packet, macKey: key, sequence: expectedSequence)
+        if command == .negotiate { return false }
+        if command == .lockingAndX, !SMBHeaderBits.isReply(packet) { return false }
+        return true
+    }
+
+    /// Checks a reply's signature: computes what it should be for `expectedSequence` (the
+    /// request's sequence + 1) with `compute`, compares it with `received` (the reply's
+    /// SecuritySignature field) in constant time, and counts the outcome. A mismatch is the
+    /// kernel's -EACCES, which 3.8 logged and otherwise ignored (the data was used).
+    /// `how` says what was hashed, for the trace. Mirrors the kernel's `cifs_verify_signature`.
+    /// - Returns: whether the signature verified.
+    func verifySignature(
+        mid: Mid, received: [UInt8], expectedSequence: UInt32, keyLength: Int,
+        how: @autoclosure () -> String = "", _ compute: () throws -> [UInt8]
+    ) throws -> Bool {
+        try runtime.traced("cifs_verify_signature",
+            "mid \(mid.mid) \(mid.command.name) reply, expected sequence \(expectedSequence)",
+            buffers: [TraceBuffer(name: "received signature", bytes: received)]
+        ) { call in
+            let computed = try calculateSignature(
+                of: "mid \(mid.mid) \(mid.command.name) reply", sequence: expectedSequence, keyLength: keyLength,
+                compute)
+            let verified = Self.sameSignature(computed, received)
+            var changes = StateChanges(tracing: call.isTracing)
+            runtime.withLock {
+                if verified {
+                    changes.set(self, \.signaturesVerified, signaturesVerified + 1, path: "server.signaturesVerified")
+                } else {
+                    changes.set(self, \.signatureFailures, signatureFailures + 1, path: "server.signatureFailures")
+                }
+            }
+            let detail = how()
+            let suffix = detail.isEmpty ? "" : " (\(detail))"
+            if verified {
+                call.returning(
+                    "mid \(mid.mid) \(mid.command.name) reply verified with sequence \(expectedSequence)\(suffix)",
+                    diff: changes.diffs)
+            } else {
+                call.returning(
+                    "SMB signature verification returned error = -13 (EACCES) for mid \(mid.mid) "
+                        + "\(mid.command.name), sequence \(expectedSequence)\(suffix): expected "
+                        + "\(Hex.encode(computed)); the data is used anyway",
+                    buffers: [TraceBuffer(name: "expected signature", bytes: computed)], diff: changes.diffs)
+            }
+            return verified
+        }
+    }
+
+    /// Compares two signatures in constant time (the kernel's `memcmp` was not, but nothing
+    /// here should teach that).
+    static func sameSignature(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == SMB1Signing.signatureLength, b.count == SMB1Signing.signatureLength else { return false }
+        var difference: UInt8 = 0
+        for i in 0..<SMB1Signing.signatureLength { difference |= a[i] ^ b[i] }
+        return difference == 0
     }
 
     /// Verifies `reply` to `mid` when signing is on, counting the outcome. A mismatch is
@@ -57,29 +144,12 @@ extension ServerInfo {
     func checkReceiveSignature(_ reply: [UInt8], mid: Mid) throws {
         guard signingEnabled else { return }
         let (expected, key) = runtime.withLock { (mid.sequenceNumber &+ 1, mid.signingKey) }
-        guard let verified = verifySignature(reply, key: key, expectedSequence: expected) else { return }
-        let received = Array(reply[SMBHeader.signatureRange])
-        if verified {
-            let count = runtime.withLock { () -> Int in
-                signaturesVerified += 1
-                return signaturesVerified
-            }
-            try runtime.tracepoint(
-                "cifs_verify_signature", .note,
-                "mid \(mid.mid) \(mid.command.name) reply verified with sequence \(expected)",
-                buffers: [TraceBuffer(name: "signature", bytes: received)],
-                diff: [StateDiff("server.signaturesVerified", count - 1, count)])
-        } else {
-            let count = runtime.withLock { () -> Int in
-                signatureFailures += 1
-                return signatureFailures
-            }
-            try runtime.tracepoint(
-                "cifs_verify_signature", .note,
-                "SMB signature verification returned error = -13 (EACCES) for mid \(mid.mid) "
-                    + "\(mid.command.name), sequence \(expected); the data is used anyway",
-                buffers: [TraceBuffer(name: "signature", bytes: received)],
-                diff: [StateDiff("server.signatureFailures", count - 1, count)])
+        guard Self.hasSignatureToCheck(reply, key: key) else { return }
+        _ = try verifySignature(
+            mid: mid, received: Array(reply[SMBHeader.signatureRange]), expectedSequence: expected,
+            keyLength: key.count
+        ) {
+            try SMB1Signing.signature(packet: reply, macKey: key, sequence: expected)
         }
     }
 }

@@ -138,5 +138,8 @@ public final class ServerInfo: @unchecked Sendable {
     }
 
     /// ``signingEnabled`` for callers already holding the runtime lock.
-    var signingEnabledLocked: Bool { !secMode.isDisjoint(with: [.signaturesEnabled, .signaturesRequired]) }
+    var signingEnabledUnderRuntimeLock: Bool {
+        assert(runtime.holdsLock, "signingEnabledUnderRuntimeLock without the runtime lock")
+        return !secMode.isDisjoint(with: [.signaturesEnabled, .signaturesRequired])
+    }
 }

@@ -214,7 +214,7 @@ public struct StateSnapshot: Sendable, Equatable {
             if c.wants(section: "tcon.") {
                 c.add("tcon.treeName", .text(tree.treeName))
                 c.add("tcon.tid", .integer(Int(tree.tid)))
-                c.add("tcon.tidStatus", .text(tree.status.rawValue))
+                c.add("tcon.tidStatus", .text(tree.tidStatus.rawValue))
                 c.add("tcon.needReconnect", .bool(tree.needReconnect))
                 c.add("tcon.numReads", .integer(tree.numReads))
                 c.add("tcon.bytesRead", .integer(Int(clamping: tree.bytesRead)))
@@ -241,12 +241,12 @@ public struct StateSnapshot: Sendable, Equatable {
                 }
             }
             if let mapping = open?.mapping {
-                if c.wants(section: "inode.") { c.add("inode.i_size", .integer(Int(clamping: mapping.inspectedFileSize))) }
-                if c.wants(section: "mapping.") { c.add("mapping.nrpages", .integer(mapping.inspectedPageCount)) }
+                if c.wants(section: "inode.") { c.add("inode.i_size", .integer(Int(clamping: mapping.fileSize))) }
+                if c.wants(section: "mapping.") { c.add("mapping.nrpages", .integer(mapping.nrpages)) }
                 if c.wants(section: "page[") {
-                    let indices = c.wantedIndex(section: "page").map { [$0] } ?? mapping.inspectedPageIndices()
+                    let indices = c.wantedIndex(section: "page").map { [$0] } ?? mapping.cachedPageIndices
                     for index in indices {
-                        guard let flags = mapping.inspectedPageFlags(at: index) else { continue }
+                        guard let flags = mapping.pageFlags(at: index) else { continue }
                         let root = "page[\(index)]."
                         guard c.wants(section: root) else { continue }
                         c.add(root + "flags", .flags(flags.names))
@@ -324,17 +324,4 @@ extension PageFlags {
             .filter { contains($0.0) }
             .map(\.1)
     }
-}
-
-// The index-based page-cache reads the snapshot needs, in one place. (A later page cache may
-// keep its pages as a struct of arrays; only these four need to follow.) Runtime lock held.
-extension PageCache {
-    var inspectedFileSize: Int64 { inodeSize }
-    var inspectedPageCount: Int { tree.count }
-
-    /// Cached page indices, ascending.
-    func inspectedPageIndices() -> [Int] { tree.keys.sorted() }
-
-    /// The flags of the page cached at `index`, if any.
-    func inspectedPageFlags(at index: Int) -> PageFlags? { tree[index]?.flags }
 }

@@ -13,8 +13,10 @@ public final class TreeConnection: @unchecked Sendable {
     public let session: Session
     /// `\\host\share` (the kernel's `treeName`).
     public let treeName: String
+    /// The tree id the server assigned (the kernel's `tid`).
     public internal(set) var tid: UInt16 = 0
-    public internal(set) var status: TreeStatus = .new
+    /// The tree's state (the kernel's `tidStatus`).
+    public internal(set) var tidStatus: TreeStatus = .new
     /// The connection was lost; the tree must be connected again (the kernel's `need_reconnect`).
     public internal(set) var needReconnect = false
     /// The share is in DFS (OptionalSupport bit); requests then carry FLAGS2_DFS.
@@ -56,13 +58,16 @@ public final class OpenFile: @unchecked Sendable, CustomStringConvertible {
     public internal(set) var closed = false
     /// Times the handle was reopened after a reconnect.
     public internal(set) var reopenCount = 0
-    /// The page cache of this file's page-cache read (the inode's `i_mapping`), kept for
-    /// inspectors (the stepper's `page[N]`, `mapping`, `inode` paths). Runtime lock.
-    public internal(set) var mapping: PageCache?
-    /// The readahead state of that read (the kernel's `file->f_ra`). Changed only by the reader.
-    public internal(set) var readahead: FileReadaheadState?
     /// Serialises reopening (the kernel's `fh_mutex`).
     let fhMutex = KernelMutex("fh_mutex")
+    /// The page cache of the last page-cache read of this file (the model of the inode's
+    /// `i_mapping`), once ``CIFSMount/readThroughPageCache(_:chunkSize:into:progress:)`` started
+    /// one. Runtime lock; read the cache itself through its index-based functions
+    /// (``PageCache/pageFlags(at:)``, ``PageCache/cachedPageIndices``).
+    public internal(set) var mapping: PageCache?
+    /// The readahead state of that read (the kernel's `file->f_ra`). Runtime lock for the
+    /// reference; its fields change only on the reading thread, so read them between steps.
+    public internal(set) var readahead: FileReadaheadState?
 
     init(tree: TreeConnection, path: String, fid: UInt16, size: UInt64) {
         self.tree = tree

@@ -29,50 +29,66 @@ extension ServerInfo {
 
     /// Blocks until a credit is free, then takes it. Mirrors the kernel's `wait_for_free_request`.
     func waitForFreeRequest() throws {
-        let (mustWait, limit) = runtime.withLock { (credits <= 0 && tcpStatus != .exiting, maxReq) }
-        if mustWait {
-            try runtime.tracepoint(
-                "wait_for_free_request", .block, "all \(limit) credits in flight (MaxMpxCount); waiting for one")
-        }
-        try runtime.withLock {
-            try runtime.wait(on: requestQueue) { credits > 0 || tcpStatus == .exiting }
-            if tcpStatus == .exiting { throw CIFSError.shuttingDown }
-            credits -= 1
-            inFlight += 1
-            maxInFlight = max(maxInFlight, inFlight)
+        try runtime.traced("wait_for_free_request", "a request needs a credit") { call in
+            let (mustWait, limit) = runtime.withLock { (credits <= 0 && tcpStatus != .exiting, maxReq) }
+            if mustWait {
+                try call.event(.block, "all \(limit) credits in flight (MaxMpxCount); sleeping until one comes back")
+            }
+            var changes = StateChanges(tracing: call.isTracing)
+            let (left, inFlightNow) = try runtime.withLock { () -> (Int, Int) in
+                try runtime.wait(on: requestQueue) { credits > 0 || tcpStatus == .exiting }
+                if tcpStatus == .exiting { throw CIFSError.shuttingDown }
+                changes.set(self, \.credits, credits - 1, path: "server.credits")
+                changes.set(self, \.inFlight, inFlight + 1, path: "server.inFlight")
+                maxInFlight = max(maxInFlight, inFlight)
+                return (credits, inFlight)
+            }
+            call.returning("credit taken: \(left) left, \(inFlightNow) in flight", diff: changes.diffs)
         }
     }
 
-    /// Returns a credit and wakes a waiter. Mirrors the kernel's `add_credits`.
-    func addCredits(_ count: Int = 1) {
-        runtime.withLock {
-            credits += count
-            inFlight = max(0, inFlight - count)
-            runtime.wakeAll(requestQueue)
+    /// Returns `count` credits and wakes the senders waiting for one. Mirrors the kernel's
+    /// `add_credits`.
+    func addCredits(_ count: Int = 1) throws {
+        try runtime.traced("add_credits", "\(count) credit\(count == 1 ? "" : "s") back") { call in
+            var changes = StateChanges(tracing: call.isTracing)
+            let available = runtime.withLock { () -> Int in
+                changes.set(self, \.credits, credits + count, path: "server.credits")
+                changes.set(self, \.inFlight, max(0, inFlight - count), path: "server.inFlight")
+                runtime.wakeAll(requestQueue)
+                return credits
+            }
+            call.returning("\(available) credits available; senders in wait_for_free_request woken", diff: changes.diffs)
         }
     }
 
     /// Frames `packet` with the 4-byte NBSS header and writes it to the socket. Call with
     /// ``srvMutex`` held. Mirrors the kernel's `smb_send`.
     func smbSend(_ packet: [UInt8], function: String) throws {
-        guard let transport = runtime.withLock({ self.transport }) else {
-            throw CIFSError.again("no socket (reconnecting)")
-        }
-        let framed = try NBSSFrame.encode(packet)
-        try runtime.tracepoint(
-            "smb_send", .send, "\(function): \(SMBTrace.summary(packet)), \(framed.count) bytes with the NBSS header",
-            buffers: [SMBTrace.buffer("request", packet)])
-        do {
-            try transport.send(framed)
-        } catch let error as TransportError {
-            // A socket that failed mid-send is out of sync: have cifsd reconnect it.
-            runtime.withLock {
-                if tcpStatus == .good || tcpStatus == .needNegotiate { tcpStatus = .needReconnect }
+        assert(runtime.withLock { srvMutex.holder == runtime.currentThreadID }, "smb_send without srv_mutex")
+        try runtime.traced("smb_send", "\(function): \(packet.count) bytes and the 4-byte NBSS header") { call in
+            guard let transport = runtime.withLock({ self.transport }) else {
+                throw CIFSError.again("no socket (reconnecting)")
             }
-            transport.close()
-            throw CIFSError.again("send failed: \(error)")
+            let framed = try NBSSFrame.encode(packet)
+            try call.event(.send, SMBTrace.summary(packet), buffers: [SMBTrace.buffer("request", packet)])
+            do {
+                try transport.send(framed)
+            } catch let error as TransportError {
+                // A socket that failed mid-send is out of sync: have cifsd reconnect it.
+                var changes = StateChanges(tracing: call.isTracing)
+                runtime.withLock {
+                    if tcpStatus == .good || tcpStatus == .needNegotiate {
+                        changes.set(self, \.tcpStatus, .needReconnect, path: "server.tcpStatus")
+                    }
+                }
+                transport.close()
+                try call.note("send failed: \(error); socket closed for cifsd to reconnect", diff: changes.diffs)
+                throw CIFSError.again("send failed: \(error)")
+            }
+            runtime.withLock { requestsSent += 1 }
+            call.returning("\(framed.count) bytes sent")
         }
-        runtime.withLock { requestsSent += 1 }
     }
 }
 
@@ -93,25 +109,36 @@ extension Session {
                      trans2Request: Trans2RequestInfo? = nil) throws -> ReplyBuffer {
         let server = self.server
         let runtime = server.runtime
-        guard request.count >= SMBHeader.size else {
-            throw CIFSError.invalidArgument("request shorter than an SMB header")
+        return try runtime.traced("SendReceive", "\(function): \(Self.describeRequest(request))") { call in
+            guard request.count >= SMBHeader.size else {
+                throw CIFSError.invalidArgument("request shorter than an SMB header")
+            }
+            if runtime.withLock({ server.tcpStatus }) == .exiting { throw CIFSError.shuttingDown }
+
+            try server.waitForFreeRequest()
+            var creditHeld = true
+            // An error gives the credit back; an abort (the run is torn down) may skip it.
+            defer { if creditHeld { try? server.addCredits() } }
+
+            // Sign and send in one order (srv_mutex).
+            let mid = try runtime.withMutex(server.srvMutex) {
+                try submitUnderSrvMutex(request, function: function, call: call) { $0.trans2Request = trans2Request }
+            }
+
+            try waitForResponse(mid)
+            let reply = try syncMidResult(mid)
+            creditHeld = false
+            try server.addCredits()
+            let result = try checkReceive(reply, mid: mid, allowing: allowing)
+            call.returning("mid \(mid.mid) \(mid.command.name) reply: \(result.header.status.name)")
+            return result
         }
-        if runtime.withLock({ server.tcpStatus }) == .exiting { throw CIFSError.shuttingDown }
+    }
 
-        try server.waitForFreeRequest()
-        var creditHeld = true
-        defer { if creditHeld { server.addCredits() } }
-
-        // Sign and send in one order (srv_mutex).
-        let mid = try runtime.withMutex(server.srvMutex) {
-            try submitLocked(request, function: function) { $0.trans2Request = trans2Request }
-        }
-
-        try waitForResponse(mid)
-        let reply = try syncMidResult(mid)
-        creditHeld = false
-        server.addCredits()
-        return try checkReceive(reply, mid: mid, allowing: allowing)
+    /// `READ_ANDX mid 12`, or the length of a request too short to say.
+    static func describeRequest(_ request: [UInt8]) -> String {
+        guard request.count >= SMBHeader.size else { return "\(request.count) bytes" }
+        return "\(SMBCommand(request[4]).name) mid \(SMBHeaderBits.mid(request))"
     }
 
     /// Checks that a request may go out now and queues its mid on ``ServerInfo/pendingMids``.
@@ -121,34 +148,39 @@ extension Session {
         let runtime = server.runtime
         let command = SMBCommand(request[4])
         let number = SMBHeaderBits.mid(request)
-        let mid: Mid = try runtime.withLock {
-            switch server.tcpStatus {
-            case .exiting: throw CIFSError.shuttingDown
-            case .needReconnect: throw CIFSError.again("tcp session dead - return to caller to retry")
-            default: break
+        return try runtime.traced("allocate_mid", "mid \(number) for \(command.name)") { call in
+            var changes = StateChanges(tracing: call.isTracing)
+            let mid: Mid = try runtime.withLock {
+                switch server.tcpStatus {
+                case .exiting: throw CIFSError.shuttingDown
+                case .needReconnect: throw CIFSError.again("tcp session dead - return to caller to retry")
+                default: break
+                }
+                if status != .good, command != .sessionSetupAndX, command != .negotiate {
+                    throw CIFSError.again("session not set up")
+                }
+                let mid = Mid(mid: number, command: command, runtime: runtime)
+                server.pendingMids.append(mid)
+                changes.created(mid.state, path: "mid[\(number)].state")
+                return mid
             }
-            if status != .good, command != .sessionSetupAndX, command != .negotiate {
-                throw CIFSError.again("session not set up")
-            }
-            let mid = Mid(mid: number, command: command, runtime: runtime)
-            server.pendingMids.append(mid)
+            call.returning("mid \(number) queued on pending_mid_q", diff: changes.diffs)
             return mid
         }
-        try runtime.tracepoint(
-            "allocate_mid", .note, "mid \(number) for \(command.name) queued on pending_mid_q",
-            diff: [StateDiff(path: "server.pendingMids[\(number)]", old: nil, new: "allocated")])
-        return mid
     }
 
     /// Sleeps until cifsd has completed `mid`. Mirrors the kernel's `wait_for_response`.
     func waitForResponse(_ mid: Mid) throws {
         let runtime = server.runtime
-        try runtime.tracepoint("wait_for_response", .block, "waiting for the reply to mid \(mid.mid)")
-        let state = try runtime.withLock { () -> MidState in
-            try runtime.wait(on: mid.queue) { mid.state != .submitted && mid.state != .allocated }
-            return mid.state
+        try runtime.traced("wait_for_response", "mid \(mid.mid) \(mid.command.name)") { call in
+            let done = runtime.withLock { mid.state != .submitted && mid.state != .allocated }
+            if !done { try call.event(.block, "sleeping until cifsd completes mid \(mid.mid)") }
+            let state = try runtime.withLock { () -> MidState in
+                try runtime.wait(on: mid.queue) { mid.state != .submitted && mid.state != .allocated }
+                return mid.state
+            }
+            call.returning("mid \(mid.mid) completed: \(state)")
         }
-        try runtime.tracepoint("wait_for_response", .wake, "mid \(mid.mid) completed: \(state)")
     }
 
     /// Turns a completed mid into its reply or an error. Mirrors the kernel's
@@ -200,50 +232,67 @@ extension Session {
     /// `callback` (run on cifsd when the mid completes, is retried or shut down). The callback
     /// owns the credit taken here and must return it with ``ServerInfo/addCredits(_:)``.
     /// Mirrors the kernel's `cifs_call_async`, on which the async read path
-
-    /// Allocates the mid, signs and sends the request; the caller holds `srv_mutex`, so
-    /// requests leave in sequence-number order. A failed send gives the sequence numbers back
-    /// and takes the mid off `pending_mid_q`.
-    private func submitLocked(_ request: [UInt8], function: String, configure: (Mid) -> Void) throws -> Mid {
-        let runtime = server.runtime
-        let mid = try allocateMid(request)
-        configure(mid)
-        var packet = request
-        try server.signSMB(&packet, mid: mid)
-        runtime.withLock {
-            mid.state = .submitted
-            mid.whenSent = runtime.now
-        }
-        do {
-            try server.smbSend(packet, function: function)
-        } catch {
-            runtime.withLock {
-                if mid.sequenceNumber != 0 { server.sequenceNumber = server.sequenceNumber &- 2 }
-                server.pendingMids.removeAll { $0 === mid }
-            }
-            throw error
-        }
-        return mid
-    }
     /// (`cifs_async_readv`) is built.
     func callAsync(_ request: [UInt8], function: String, receive: MidReceive?,
                    callback: @escaping MidCallback) throws -> Mid {
         let server = self.server
         let runtime = server.runtime
-        guard request.count >= SMBHeader.size else {
-            throw CIFSError.invalidArgument("request shorter than an SMB header")
-        }
-        try server.waitForFreeRequest()
-        do {
-            return try runtime.withMutex(server.srvMutex) {
-                try submitLocked(request, function: function) { mid in
-                    mid.receive = receive
-                    mid.callback = callback
-                }
+        return try runtime.traced("cifs_call_async", "\(function): \(Self.describeRequest(request))") { call in
+            guard request.count >= SMBHeader.size else {
+                throw CIFSError.invalidArgument("request shorter than an SMB header")
             }
+            try server.waitForFreeRequest()
+            do {
+                let mid = try runtime.withMutex(server.srvMutex) {
+                    try submitUnderSrvMutex(request, function: function, call: call) { mid in
+                        mid.receive = receive
+                        mid.callback = callback
+                    }
+                }
+                call.returning("mid \(mid.mid) in flight; cifsd runs its receive and callback")
+                return mid
+            } catch {
+                // An abort (the run is torn down) may skip giving the credit back.
+                try? server.addCredits()
+                throw error
+            }
+        }
+    }
+
+    /// Allocates the mid, signs and sends the request: the part of the kernel's `SendReceive`
+    /// and `cifs_call_async` done under `srv_mutex`, which the caller holds, so that requests
+    /// leave in sequence-number order. A failed send gives the sequence numbers back and takes
+    /// the mid off `pending_mid_q`. Events go to `call`, the caller's frame.
+    private func submitUnderSrvMutex(_ request: [UInt8], function: String, call: TracedCall,
+                                     configure: (Mid) -> Void) throws -> Mid {
+        let runtime = server.runtime
+        assert(runtime.withLock { server.srvMutex.holder == runtime.currentThreadID }, "submit without srv_mutex")
+        let mid = try allocateMid(request)
+        configure(mid)
+        var packet = request
+        try server.signSMB(&packet, mid: mid)
+        var submitted = StateChanges(tracing: call.isTracing)
+        runtime.withLock {
+            submitted.set(mid, \.state, .submitted, path: "mid[\(mid.mid)].state")
+            mid.whenSent = runtime.now
+        }
+        try call.note("mid \(mid.mid) submitted", diff: submitted.diffs)
+        do {
+            try server.smbSend(packet, function: function)
         } catch {
-            server.addCredits()
+            var undo = StateChanges(tracing: call.isTracing)
+            runtime.withLock {
+                if mid.sequenceNumber != 0 {
+                    undo.set(server, \.sequenceNumber, server.sequenceNumber &- 2, path: "server.sequenceNumber")
+                }
+                server.pendingMids.removeAll { $0 === mid }
+                undo.removed(mid.state, path: "mid[\(mid.mid)].state")
+            }
+            if !(error is RuntimeAbort) {
+                try call.note("mid \(mid.mid) not sent: off pending_mid_q, sequence numbers given back", diff: undo.diffs)
+            }
             throw error
         }
+        return mid
     }
 }

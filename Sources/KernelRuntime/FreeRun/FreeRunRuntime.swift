@@ -54,7 +54,7 @@ public final class FreeRunRuntime: KernelRuntime, @unchecked Sendable {
     private var selfPointer: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
 
     /// Whether the calling OS thread holds this runtime's lock.
-    var holdsLock: Bool { pthread_getspecific(heldRuntimeLockKey) == selfPointer }
+    public var holdsLock: Bool { pthread_getspecific(heldRuntimeLockKey) == selfPointer }
 
     public func withLock<T>(_ body: () throws -> T) rethrows -> T {
         let previous = pthread_getspecific(heldRuntimeLockKey)
@@ -148,13 +148,14 @@ public final class FreeRunRuntime: KernelRuntime, @unchecked Sendable {
                 block(waiter, on: allFinished, deadline: nil, abortable: false)
             }
             detectionDepth -= 1
-            return outcomeLocked()
+            return outcomeUnderRuntimeLock()
         }
         if let outcome { throw outcome }
     }
 
-    /// The error `runMain` reports, by the documented preference. Lock held.
-    private func outcomeLocked() -> (any Error)? {
+    /// The error `runMain` reports, by the documented preference. Runtime lock held.
+    private func outcomeUnderRuntimeLock() -> (any Error)? {
+        assert(holdsLock, "outcomeUnderRuntimeLock without the runtime lock")
         if let failure = threads.lazy.compactMap(\.failure).first(where: { !($0 is RuntimeAbort) }) {
             return failure
         }
@@ -164,12 +165,14 @@ public final class FreeRunRuntime: KernelRuntime, @unchecked Sendable {
     }
 
     public func abort() {
-        withLock { abortLocked() }
+        withLock { abortUnderRuntimeLock() }
     }
 
     public var isAborted: Bool { withLock { aborted } }
 
-    private func abortLocked() {
+    /// Marks the run aborted and wakes every blocked thread. Runtime lock held.
+    private func abortUnderRuntimeLock() {
+        assert(holdsLock, "abortUnderRuntimeLock without the runtime lock")
         aborted = true
         for thread in threads + foreignWaiters where thread.blockedOn != nil {
             thread.condition.signal()
@@ -281,7 +284,7 @@ public final class FreeRunRuntime: KernelRuntime, @unchecked Sendable {
         deadlockReport = threads.filter { !$0.finished }.map {
             BlockedThread(id: $0.id, name: $0.name, waitingFor: $0.blockedOn?.name ?? "?")
         }
-        abortLocked()
+        abortUnderRuntimeLock()
     }
 
     // MARK: Tracing

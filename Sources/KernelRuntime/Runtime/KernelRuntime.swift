@@ -91,6 +91,11 @@ public protocol KernelRuntime: AnyObject, Sendable {
     /// Runs `body` holding the runtime lock (re-entrant).
     func withLock<T>(_ body: () throws -> T) rethrows -> T
 
+    /// Whether the calling thread holds the runtime lock (is inside ``withLock(_:)``). For
+    /// checking a lock rule — `assert(runtime.holdsLock)` in a function documented "runtime
+    /// lock held" — not for deciding what to do.
+    var holdsLock: Bool { get }
+
     /// Blocks until `condition` holds. Call inside ``withLock(_:)``; see the type's discussion.
     /// - Throws: ``RuntimeAbort`` if the run is aborted; ``RuntimeError/lockNotHeld(operation:)``
     ///   outside `withLock`; ``RuntimeError/notASimulatedThread(operation:)`` (stepped mode) from a

@@ -120,7 +120,7 @@ public final class SteppedRuntime: KernelRuntime, @unchecked Sendable {
     var selfPointer: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
 
     /// Whether the calling OS thread holds this runtime's lock.
-    var holdsLock: Bool { pthread_getspecific(heldRuntimeLockKey) == selfPointer }
+    public var holdsLock: Bool { pthread_getspecific(heldRuntimeLockKey) == selfPointer }
 
     public func withLock<T>(_ body: () throws -> T) rethrows -> T {
         let previous = pthread_getspecific(heldRuntimeLockKey)

@@ -7,20 +7,27 @@
 public struct StateChanges {
     /// Whether changes are recorded (the runtime's ``KernelRuntime/isTracing`` when built).
     public let isTracing: Bool
-    /// The changes recorded so far, in assignment order.
-    public private(set) var diffs: [StateDiff] = []
+    // Inlinable, so that with tracing off a `set` specialises to a plain store at its call site
+    // (unspecialised, the key-path write costs hundreds of nanoseconds: too much per page).
+    @usableFromInline var recorded: [StateDiff] = []
 
+    /// The changes recorded so far, in assignment order.
+    public var diffs: [StateDiff] { recorded }
+
+    @inlinable
     public init(tracing: Bool) {
         isTracing = tracing
     }
 
     /// Shorthand for `StateChanges(tracing: runtime.isTracing)`.
+    @inlinable
     public init(_ runtime: any KernelRuntime) {
         self.init(tracing: runtime.isTracing)
     }
 
     /// Writes `new` into `object[keyPath: keyPath]` and records the change when the value differs
     /// (an unchanged value records nothing). Call it under whatever lock guards the field.
+    @inlinable @inline(__always)
     public mutating func set<Root: AnyObject, Value: Equatable>(
         _ object: Root, _ keyPath: ReferenceWritableKeyPath<Root, Value>, _ new: Value,
         path: @autoclosure () -> String
@@ -28,25 +35,33 @@ public struct StateChanges {
         let old = object[keyPath: keyPath]
         object[keyPath: keyPath] = new
         guard isTracing, old != new else { return }
-        diffs.append(StateDiff(path: path(), old: Self.render(old), new: Self.render(new)))
+        record(path: path(), old: Self.render(old), new: Self.render(new))
     }
 
     /// Records that a value came into existence (e.g. a mid added to `pending_mid_q`), rendering
     /// it from the object that now holds it.
+    @inlinable
     public mutating func created<Value>(_ value: @autoclosure () -> Value, path: @autoclosure () -> String) {
         guard isTracing else { return }
-        diffs.append(StateDiff(path: path(), old: nil, new: Self.render(value())))
+        record(path: path(), old: nil, new: Self.render(value()))
     }
 
     /// Records that a value went away (e.g. a page evicted), rendering what it held.
+    @inlinable
     public mutating func removed<Value>(_ value: @autoclosure () -> Value, path: @autoclosure () -> String) {
         guard isTracing else { return }
-        diffs.append(StateDiff(path: path(), old: Self.render(value()), new: nil))
+        record(path: path(), old: Self.render(value()), new: nil)
     }
 
     /// Appends the changes another builder recorded.
     public mutating func append(_ other: StateChanges) {
-        diffs.append(contentsOf: other.diffs)
+        recorded.append(contentsOf: other.recorded)
+    }
+
+    /// The one place a diff is made from rendered values (tracing only).
+    @usableFromInline
+    mutating func record(path: String, old: String?, new: String?) {
+        recorded.append(StateDiff(path: path, old: old, new: new))
     }
 
     /// How a value appears in a diff: byte arrays as hex (empty as `""`), everything else as

@@ -36,6 +36,10 @@ public struct TraceBuffer: Equatable, Sendable, CustomStringConvertible {
 }
 
 /// One changed value, e.g. `server.sequenceNumber 2 → 4` or `page[3].locked true → false`.
+///
+/// Kernel-shaped code never builds one directly: ``StateChanges`` makes them from the objects
+/// (old value read, new value written), and a test rejects `StateDiff(` anywhere else in
+/// `Sources/`.
 public struct StateDiff: Equatable, Sendable, Codable, CustomStringConvertible {
     /// Dotted path of the value, e.g. `server.sequenceNumber`.
     public var path: String
@@ -48,11 +52,6 @@ public struct StateDiff: Equatable, Sendable, Codable, CustomStringConvertible {
         self.path = path
         self.old = old
         self.new = new
-    }
-
-    /// Convenience for values that render with `String(describing:)`.
-    public init<Value>(_ path: String, _ old: Value, _ new: Value) {
-        self.init(path: path, old: String(describing: old), new: String(describing: new))
     }
 
     public var description: String { "\(path) \(old ?? "∅") → \(new ?? "∅")" }

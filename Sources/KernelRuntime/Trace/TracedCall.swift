@@ -7,15 +7,34 @@
 public struct TracedCall {
     /// The kernel function this call mirrors, e.g. `cifs_readv_receive`.
     public let function: String
-    /// The runtime the call records on.
-    public let runtime: any KernelRuntime
+    /// The runtime the call records on. Not retained: a call lives only as long as the
+    /// `traced` body it is handed to (do not keep it past that), and the runtime outlives it.
+    public unowned(unsafe) let runtime: any KernelRuntime
     /// Whether events are recorded at all (checked once, at entry).
     public let isTracing: Bool
 
-    var exitMessage = ""
-    var exitBuffers: [TraceBuffer] = []
-    var exitDiff: [StateDiff] = []
+    // `traced` and these members are inlinable, and the exit's content is one optional (no
+    // strings or arrays to create and destroy), so that with tracing off a frame costs little
+    // more than its `isTracing` check: a page read crosses several frames per 4 KiB.
+    /// What the exit event says, once ``returning(_:buffers:diff:)`` set it.
+    @usableFromInline var exit: Exit?
 
+    /// The content of an exit event.
+    @usableFromInline
+    struct Exit {
+        @usableFromInline var message: String
+        @usableFromInline var buffers: [TraceBuffer]
+        @usableFromInline var diff: [StateDiff]
+
+        @usableFromInline
+        init(message: String, buffers: [TraceBuffer], diff: [StateDiff]) {
+            self.message = message
+            self.buffers = buffers
+            self.diff = diff
+        }
+    }
+
+    @usableFromInline
     init(function: String, runtime: any KernelRuntime, isTracing: Bool) {
         self.function = function
         self.runtime = runtime
@@ -24,7 +43,7 @@ public struct TracedCall {
 
     /// Records an event of this call (a block, a wake, a send, a receive or a note) between its
     /// enter and its exit.
-    @inline(__always)
+    @inlinable
     public func event(
         _ phase: TracePhase, _ message: @autoclosure () -> String,
         buffers: @autoclosure () -> [TraceBuffer] = [], diff: @autoclosure () -> [StateDiff] = []
@@ -34,7 +53,7 @@ public struct TracedCall {
     }
 
     /// Records a note of this call. Shorthand for `event(.note, …)`.
-    @inline(__always)
+    @inlinable
     public func note(
         _ message: @autoclosure () -> String, buffers: @autoclosure () -> [TraceBuffer] = [],
         diff: @autoclosure () -> [StateDiff] = []
@@ -44,15 +63,13 @@ public struct TracedCall {
 
     /// What the exit event will say when the body returns normally (last call wins). Nothing is
     /// evaluated when tracing is off.
-    @inline(__always)
+    @inlinable
     public mutating func returning(
         _ message: @autoclosure () -> String, buffers: @autoclosure () -> [TraceBuffer] = [],
         diff: @autoclosure () -> [StateDiff] = []
     ) {
         guard isTracing else { return }
-        exitMessage = message()
-        exitBuffers = buffers()
-        exitDiff = diff()
+        exit = Exit(message: message(), buffers: buffers(), diff: diff())
     }
 }
 
@@ -63,7 +80,7 @@ extension KernelRuntime {
     /// always pair. A ``RuntimeAbort`` (the run is being torn down) records nothing more.
     ///
     /// With tracing off this is a plain call of `body`.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func traced<T>(
         _ function: String, _ message: @autoclosure () -> String = "",
         buffers: @autoclosure () -> [TraceBuffer] = [], diff: @autoclosure () -> [StateDiff] = [],
@@ -71,6 +88,17 @@ extension KernelRuntime {
     ) throws -> T {
         var call = TracedCall(function: function, runtime: self, isTracing: isTracing)
         guard call.isTracing else { return try body(&call) }
+        return try recordFrame(&call, message: message, buffers: buffers, diff: diff, body)
+    }
+
+    /// The tracing half of ``traced(_:_:buffers:diff:_:)``: the enter event, the body, the exit
+    /// event (kept out of line, so that the disabled path inlined at every call site stays small).
+    @usableFromInline
+    func recordFrame<T>(
+        _ call: inout TracedCall, message: () -> String, buffers: () -> [TraceBuffer], diff: () -> [StateDiff],
+        _ body: (inout TracedCall) throws -> T
+    ) throws -> T {
+        let function = call.function
         try recordTracepoint(function: function, phase: .enter, message: message, buffers: buffers, diff: diff)
         let result: T
         do {
@@ -83,10 +111,10 @@ extension KernelRuntime {
                 function: function, phase: .exit, message: { "error: \(failure)" }, buffers: { [] }, diff: { [] })
             throw failure
         }
-        let exit = call
+        let exit = call.exit
         try recordTracepoint(
-            function: function, phase: .exit, message: { exit.exitMessage }, buffers: { exit.exitBuffers },
-            diff: { exit.exitDiff })
+            function: function, phase: .exit, message: { exit?.message ?? "" }, buffers: { exit?.buffers ?? [] },
+            diff: { exit?.diff ?? [] })
         return result
     }
 }

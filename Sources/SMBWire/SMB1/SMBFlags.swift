@@ -1,5 +1,6 @@
 /// Option sets whose bits have protocol names, so spans can say which flags are set.
-public protocol NamedBits: OptionSet, Sendable where RawValue: FixedWidthInteger {
+/// Their `description` is ``summary`` (what a state diff shows).
+public protocol NamedBits: OptionSet, Sendable, CustomStringConvertible where RawValue: FixedWidthInteger {
     /// Every defined bit with its protocol name, lowest bit first.
     static var bitNames: [(Self, String)] { get }
 }
@@ -20,6 +21,9 @@ extension NamedBits {
 
     /// `"REPLY|CASE_INSENSITIVE"`, or `"none"` when no bit is set.
     public var summary: String { names.isEmpty ? "none" : names.joined(separator: "|") }
+
+    /// ``summary``.
+    public var description: String { summary }
 
     /// Builds a value from bit names (as listed in ``bitNames``); nil if a name is unknown.
     public init?(names: [String]) {

@@ -179,13 +179,14 @@ final class FakeCIFSOperations: AddressSpaceOperations, @unchecked Sendable {
             failingIndices.subtract(indices)
             return true
         }
-        try runtime.tracepoint(
-            "cifs_readv_complete", .enter,
-            "pages \(indices.first ?? -1)...\(indices.last ?? -1)" + (fails ? " failed" : ""))
-        if !fails {
-            for (page, index) in zip(batch, indices) { MMPattern.fill(page, index: index, fileSize: fileSize) }
+        try runtime.traced(
+            "cifs_readv_complete", "pages \(indices.first ?? -1)...\(indices.last ?? -1)" + (fails ? " failed" : "")
+        ) { _ in
+            if !fails {
+                for (page, index) in zip(batch, indices) { MMPattern.fill(page, index: index, fileSize: fileSize) }
+            }
+            try mapping.completeRead(batch, uptodate: !fails)
         }
-        try mapping.completeRead(batch, uptodate: !fails)
     }
 
     func shutdown() {

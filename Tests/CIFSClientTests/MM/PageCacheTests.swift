@@ -6,7 +6,7 @@ import Testing
 struct PageCacheTests {
     private func allocate(_ cache: PageCache) -> Page? {
         var reclaimed: [PageCache.Reclaim] = []
-        return cache.runtime.withLock { cache.allocateForReadaheadLocked(reclaimed: &reclaimed) }
+        return cache.runtime.withLock { cache.allocateForReadaheadUnderRuntimeLock(reclaimed: &reclaimed) }
     }
 
     /// Puts `indices` in the cache as completed pages (uptodate, unlocked).
@@ -137,18 +137,18 @@ struct PageCacheTests {
         let cache = PageCache(runtime: FreeRunRuntime(), fileSize: 1 << 20, capacity: 2)
         let pages = try fill(cache, [10, 11])
         var reclaimed: [PageCache.Reclaim] = []
-        let first = cache.runtime.withLock { cache.allocateForReaderLocked(reclaimed: &reclaimed) }
+        let first = cache.runtime.withLock { cache.allocateForReaderUnderRuntimeLock(reclaimed: &reclaimed) }
         // Page 10 was read ahead but never copied out, and is unlocked: the reader may take it.
         #expect(first === pages[0])
         #expect(cache.snapshot().map(\.index) == [11])
         // With every frame in use (first is held, 11 locked), the reader takes one beyond capacity.
         #expect(cache.trylockPage(pages[1]))
-        let extra = cache.runtime.withLock { cache.allocateForReaderLocked(reclaimed: &reclaimed) }
+        let extra = cache.runtime.withLock { cache.allocateForReaderUnderRuntimeLock(reclaimed: &reclaimed) }
         #expect(extra.frame == 2)
         #expect(cache.statistics.overcommittedFrames == 1)
         #expect(cache.statistics.frames == 3)
         // Freed, the extra frame is dropped, not kept: memory returns to capacity.
-        cache.runtime.withLock { cache.freeUnusedLocked(extra) }
+        cache.runtime.withLock { cache.freeUnusedUnderRuntimeLock(extra) }
         #expect(cache.statistics.frames == 2)
     }
 
@@ -178,6 +178,32 @@ struct PageCacheTests {
             #expect(bytes[4095] == 0)
         }
         #expect(PageFlags([.locked, .readahead]).description == "locked|readahead")
+    }
+
+    /// What an inspector reads: flags by index, never a Page; indices sorted; nrpages.
+    @Test func inspectionByIndex() throws {
+        let cache = PageCache(runtime: FreeRunRuntime(), fileSize: 1 << 20, capacity: 8)
+        let done = try fill(cache, [9, 2])
+        let inFlight = try #require(allocate(cache))
+        try cache.addToPageCacheLRU(inFlight, index: 5)
+        #expect(cache.cachedPageIndices == [2, 5, 9])
+        #expect(cache.runtime.withLock { cache.nrpages } == 3)
+        #expect(cache.pageFlags(at: 2) == [.uptodate, .hasData])
+        // Locked for I/O, no bytes yet; then the bytes arrive before PG_uptodate.
+        #expect(cache.pageFlags(at: 5) == .locked)
+        cache.setDataArrived([inFlight])
+        #expect(cache.pageFlags(at: 5) == [.locked, .hasData])
+        #expect(cache.flags(of: inFlight) == .locked)  // the page's own flags stay the kernel's
+        #expect(cache.pageFlags(at: 6) == nil)
+        #expect(cache.isConsumed(at: 9) == false)
+        cache.markPageConsumed(done[0])
+        #expect(cache.isConsumed(at: 9) == true)
+        #expect(cache.isConsumed(at: 6) == nil)
+        // Freed, a frame forgets its data.
+        #expect(try cache.deleteFromPageCache(done[1]))
+        #expect(cache.cachedPageIndices == [5, 9])
+        #expect(cache.runtime.withLock { cache.nrpages } == 2)
+        #expect(PageFlags([.locked, .hasData]).description == "locked|data")
     }
 
     @Test func fileSizeUpdates() throws {

@@ -27,7 +27,8 @@ struct ReadPathTraceTests {
     }
 
     /// One byte of a 4097-byte file, the reader always preferred (lowest id): every step of the
-    /// kernel's path, in order, with the state changes it makes.
+    /// kernel's path, in order, each function a frame (enter … exit), with the state changes it
+    /// makes.
     @Test func oneByteReadStepByStep() throws {
         let run = try steppedRun(seed: 1, policy: .lowestID, size: 4097, chunk: 1, limit: 2)
         #expect(MMPattern.mismatch(run.result.bytes, 0..<2) == nil)
@@ -35,44 +36,69 @@ struct ReadPathTraceTests {
         let steps = events.map { "\($0.threadName) \($0.function) \($0.phase.rawValue)" }
         #expect(steps == [
             "reader do_generic_file_read enter",
-            "reader find_get_page note",
+            "reader find_get_page enter",
+            "reader find_get_page exit",
             "reader page_cache_sync_readahead enter",
+            "reader ondemand_readahead enter",
             "reader ondemand_readahead note",
+            "reader __do_page_cache_readahead enter",
             "reader __do_page_cache_readahead note",
             "reader read_pages enter",
-            "reader add_to_page_cache_locked note",
-            "reader add_to_page_cache_locked note",
-            "reader find_get_page note",
+            "reader add_to_page_cache_lru enter",
+            "reader add_to_page_cache_lru exit",
+            "reader add_to_page_cache_lru enter",
+            "reader add_to_page_cache_lru exit",
+            "reader read_pages exit",
+            "reader __do_page_cache_readahead exit",
+            "reader ondemand_readahead exit",
+            "reader page_cache_sync_readahead exit",
+            "reader find_get_page enter",
+            "reader find_get_page exit",
+            "reader lock_page_killable enter",
             "reader lock_page_killable block",
             "cifsiod cifs_readv_complete enter",
-            "cifsiod SetPageUptodate note",
-            "cifsiod unlock_page wake",
-            "reader lock_page_killable wake",
-            "reader unlock_page wake",
-            "reader file_read_actor note",
+            "cifsiod SetPageUptodate enter",
+            "cifsiod SetPageUptodate exit",
+            "cifsiod unlock_page enter",
+            "cifsiod unlock_page exit",
+            "reader lock_page_killable exit",
+            "reader unlock_page enter",
+            "reader unlock_page exit",
+            "reader file_read_actor enter",
+            "reader file_read_actor exit",
             "reader do_generic_file_read exit",
             // The second call, at byte 1, finds page 0 uptodate: no lock, no readahead.
             "reader do_generic_file_read enter",
-            "reader find_get_page note",
-            "reader file_read_actor note",
+            "reader find_get_page enter",
+            "reader find_get_page exit",
+            "reader file_read_actor enter",
+            "reader file_read_actor exit",
             "reader do_generic_file_read exit",
-            // The reader waits for cifsiod to finish; it completes page 1.
-            "cifsiod SetPageUptodate note",
-            "cifsiod unlock_page wake",
+            // The reader is done; cifsiod completes page 1.
+            "cifsiod SetPageUptodate enter",
+            "cifsiod SetPageUptodate exit",
+            "cifsiod unlock_page enter",
+            "cifsiod unlock_page exit",
+            "cifsiod cifs_readv_complete exit",
         ])
         let byNumber = Dictionary(uniqueKeysWithValues: events.map { ($0.sequence, $0) })
-        #expect(byNumber[2]?.message == "page[0] not cached")
-        #expect(byNumber[4]?.diff == [StateDiff("ra.size", 0, 2), StateDiff("ra.async_size", 0, 1)])
-        #expect(byNumber[5]?.diff == [StateDiff("page[1].readahead", false, true)])
-        #expect(byNumber[5]?.message == "window pages 0..<2, lookahead 1: 2 new pages")
-        #expect(byNumber[7]?.diff.first == StateDiff("page[0].locked", false, true))
-        #expect(byNumber[9]?.message == "page[0] cached (locked)")
-        #expect(byNumber[12]?.diff == [StateDiff("page[0].uptodate", false, true)])
-        #expect(byNumber[13]?.diff == [StateDiff("page[0].locked", true, false)])
-        #expect(byNumber[14]?.diff == [StateDiff("page[0].locked", false, true)])
-        #expect(byNumber[16]?.message == "copy 1 bytes from page[0] + 0")
-        #expect(byNumber[17]?.diff == [StateDiff("ra.prev_pos", -1, 1), StateDiff("f_pos", 0, 1)])
-        #expect(byNumber[19]?.message == "page[0] cached (uptodate)")
+        #expect(byNumber[3]?.message == "not cached")
+        #expect(byNumber[6]?.diff == [StateDiff(path: "ra.size", old: "0", new: "2"),
+                                      StateDiff(path: "ra.async_size", old: "0", new: "1")])
+        #expect(byNumber[7]?.message == "window pages 0..<2, lookahead 1")
+        #expect(byNumber[8]?.diff == [StateDiff(path: "page[1].readahead", old: "false", new: "true")])
+        #expect(byNumber[8]?.message == "2 new pages")
+        #expect(byNumber[11]?.diff == [StateDiff(path: "page[0].locked", old: "false", new: "true"),
+                                       StateDiff(path: "mapping.nrpages", old: "0", new: "1")])
+        #expect(byNumber[13]?.diff.last == StateDiff(path: "mapping.nrpages", old: "1", new: "2"))
+        #expect(byNumber[19]?.message == "cached (locked)")
+        #expect(byNumber[24]?.diff == [StateDiff(path: "page[0].uptodate", old: "false", new: "true")])
+        #expect(byNumber[26]?.diff == [StateDiff(path: "page[0].locked", old: "true", new: "false")])
+        #expect(byNumber[27]?.diff == [StateDiff(path: "page[0].locked", old: "false", new: "true")])
+        #expect(byNumber[30]?.message == "copy 1 bytes from page[0] + 0")
+        #expect(byNumber[32]?.diff == [StateDiff(path: "ra.prev_pos", old: "-1", new: "1")])
+        #expect(byNumber[32]?.message == "1 bytes, pos 0 → 1")
+        #expect(byNumber[35]?.message == "cached (uptodate)")
     }
 
     /// The PG_readahead hit and the fallback are visible under their kernel names.
@@ -83,9 +109,10 @@ struct ReadPathTraceTests {
         #expect(MMPattern.mismatch(run.bytes, 0..<size) == nil)
         let functions = rt.trace.events.map(\.function)
         #expect(functions.contains("page_cache_async_readahead"))
+        // Each readpage is a frame: an enter and an exit.
         #expect(functions.filter { $0 == "readpage" }.count == 2 * run.operations.readpageCalls.count)
-        let hit = try #require(rt.trace.events.first { $0.function == "page_cache_async_readahead" })
-        #expect(hit.diff == [StateDiff("page[1].readahead", true, false)])
+        let hit = try #require(rt.trace.events.first { $0.function == "page_cache_async_readahead" && $0.phase == .note })
+        #expect(hit.diff == [StateDiff(path: "page[1].readahead", old: "true", new: "false")])
         let fallback = try #require(rt.trace.events.first { $0.function == "readpage" })
         #expect(fallback.message.hasPrefix("page[\(run.operations.readpageCalls[0])] not uptodate"))
     }

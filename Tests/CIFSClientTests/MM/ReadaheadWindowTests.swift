@@ -60,6 +60,19 @@ struct ReadaheadWindowTests {
         #expect(MMPattern.mismatch(run.bytes, 0..<size) == nil)
     }
 
+    /// A 3.8 cifs mount with the default rsize: `ra_pages` = 61,440 / 4096 = 15, and a large
+    /// read's first window is 30 pages (15, merged at once with the next 15): two READ_ANDX of
+    /// 15 pages in flight; then 15 at a time.
+    @Test func cifsMountWindowIsThirtyPages() throws {
+        let raPages = FileReadaheadState.cifsMountPages(rsize: 61_440)
+        #expect(raPages == 15)
+        let size = 1 << 20
+        let run = try MMHarness.read(runtime: FreeRunRuntime(), fileSize: size, raPages: raPages, chunk: size, limit: size)
+        #expect(run.operations.readpagesCalls.first == ReadpagesCall(0, 30, marked: 15))
+        #expect(run.operations.readpagesCalls.dropFirst().first == ReadpagesCall(30, 15, marked: 30))
+        #expect(MMPattern.mismatch(run.bytes, 0..<size) == nil)
+    }
+
     /// 16 KiB reads: the first window is 8 (4 rounded, ×2), then 16 and 32.
     @Test func sequentialSixteenKilobyteReads() throws {
         let run = try MMHarness.read(

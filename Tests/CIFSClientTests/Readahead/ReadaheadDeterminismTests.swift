@@ -62,17 +62,31 @@ struct ReadaheadDeterminismTests {
         let blocks = run.events.filter { $0.function == "lock_page_killable" && $0.phase == .block }
         #expect(blocks.first?.message.hasPrefix("page[0] is locked") == true)
         #expect(blocks.allSatisfy { $0.threadName == "reader" })
-        let wakes = run.events.filter { $0.function == "lock_page_killable" && $0.phase == .wake }
+        // Each block is followed, on the reader, by the exit of that lock_page_killable: woken, taken.
+        let wakes = blocks.compactMap { block in
+            run.events.first {
+                $0.sequence > block.sequence && $0.threadName == "reader" && $0.function == "lock_page_killable"
+            }
+        }
         #expect(wakes.count == blocks.count)
+        #expect(wakes.allSatisfy { $0.phase == .exit && $0.message.hasPrefix("woken") })
         // The first wake follows cifsiod's unlock of page 0.
         let firstWake = try #require(wakes.first)
-        let unlock = run.events.last { $0.function == "unlock_page" && $0.sequence < firstWake.sequence }
-        #expect(unlock?.message == "page[0]")
+        #expect(firstWake.diff == [StateDiff(path: "page[0].locked", old: "false", new: "true")])
+        let unlock = run.events.last {
+            $0.function == "unlock_page" && $0.phase == .exit && $0.sequence < firstWake.sequence
+        }
+        #expect(unlock?.diff == [StateDiff(path: "page[0].locked", old: "true", new: "false")])
         #expect(unlock?.threadName == "cifsiod")
-        // cifsiod unlocks every page once; the reader unlocks the pages it locked to wait.
-        let unlocks = run.events.filter { $0.function == "unlock_page" }
+        // cifsiod unlocks every page once; the reader unlocks every page it took with
+        // lock_page_killable — whether it had to sleep for it or (cifsiod being quicker) not.
+        let unlocks = run.events.filter { $0.function == "unlock_page" && $0.phase == .enter }
+        let readerLocks = run.events.filter {
+            $0.function == "lock_page_killable" && $0.phase == .enter && $0.threadName == "reader"
+        }
         #expect(unlocks.filter { $0.threadName == "cifsiod" }.count == 64)
-        #expect(unlocks.filter { $0.threadName == "reader" }.count == blocks.count)
+        #expect(unlocks.filter { $0.threadName == "reader" }.count == readerLocks.count)
+        #expect(readerLocks.count >= blocks.count)
     }
 
     @Test("another seed interleaves differently but reads the same bytes")
@@ -81,5 +95,47 @@ struct ReadaheadDeterminismTests {
         let other = try Self.run(seed: 78)
         #expect(other.bytes == first.bytes)
         #expect(other.events != first.events)
+    }
+}
+
+@Suite("Readahead: the state an inspector reads")
+struct ReadaheadInspectionTests {
+    /// After a read, the open file leads to its page cache and readahead state; the pages are
+    /// read by index, with their data present.
+    @Test func openFileLeadsToItsPageCache() throws {
+        let runtime = SteppedRuntime(seed: 12)
+        let content = Harness.pattern(100_000, seed: 3)
+        let server = try ReadaheadHarness.server(runtime, files: ["data.bin": content])
+        var options = Harness.options(auth: .ntlmssp, rsize: 61_440, host: "pipe")
+        options.readaheadPages = 32
+        let mount = CIFSMount(runtime: runtime, options: options) {
+            let (client, serverEnd) = PipeTransport.makePair(runtime: runtime)
+            server.serve(connection: serverEnd)
+            return client
+        }
+        let inspected = Harness.Box<(indices: [Int], flags: [PageFlags?], nrpages: Int, raSize: Int, prevPos: Int64)?>(nil)
+        try runtime.runMain(name: "reader") {
+            try mount.mount()
+            let file = try mount.open("data.bin")
+            _ = try mount.readThroughPageCache(file, into: { _ in })
+            let files = runtime.withLock { mount.tree.openFiles }
+            let found = try #require(files.first)
+            let mapping = try #require(runtime.withLock { found.mapping })
+            let ra = try #require(runtime.withLock { found.readahead })
+            inspected.value = runtime.withLock {
+                let indices = mapping.cachedPageIndices
+                return (indices, indices.map { mapping.pageFlags(at: $0) }, mapping.nrpages, ra.size, ra.prevPos)
+            }
+            try mount.close(file)
+            try mount.unmount()
+        }
+        let seen = try #require(inspected.value)
+        // 100,000 bytes: pages 0...24, all read ahead, all cached (capacity 80).
+        #expect(seen.indices == Array(0...24))
+        #expect(seen.nrpages == 25)
+        #expect(seen.flags.allSatisfy { $0 == [.uptodate, .hasData] })
+        #expect(seen.raSize > 0)
+        // prev_pos: the last page read, and the offset in it where the read stopped.
+        #expect(seen.prevPos == (24 << 12) | 1696)
     }
 }

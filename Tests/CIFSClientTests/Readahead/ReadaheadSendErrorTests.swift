@@ -71,7 +71,7 @@ struct ReadaheadSendErrorTests {
         let run = try #require(outcome)
         #expect(run.bytes == content)
         #expect(run.statistics.reconnects == 1)
-        let retries = run.events.filter { $0.function == "cifs_retry_async_readv" }
+        let retries = run.events.filter { $0.function == "cifs_retry_async_readv" && $0.phase == .note }
         #expect(retries.first?.message.contains("-EAGAIN") == true)
         #expect(run.events.contains { $0.function == "cifs_reopen_file" })
     }

@@ -58,12 +58,12 @@ public final class ReadData: @unchecked Sendable, CustomStringConvertible {
     /// work. Mirrors the kernel's `cifs_readdata_alloc`.
     static func alloc(file: OpenFile, mapping: PageCache, pages: [Page], firstIndex: Int, serverEOF: Int64,
                       complete: @escaping @Sendable (ReadData) throws -> Void) throws -> ReadData {
-        let rdata = ReadData(file: file, mapping: mapping, pages: pages, firstIndex: firstIndex,
-                             serverEOF: serverEOF, complete: complete)
-        try mapping.runtime.tracepoint(
-            "cifs_readdata_alloc", .note,
-            "\(pages.count) pages, work = cifs_readv_complete: \(rdata)")
-        return rdata
+        try mapping.runtime.traced("cifs_readdata_alloc", "\(pages.count) pages from page[\(firstIndex)]") { call in
+            let rdata = ReadData(file: file, mapping: mapping, pages: pages, firstIndex: firstIndex,
+                                 serverEOF: serverEOF, complete: complete)
+            call.returning("\(rdata), work = cifs_readv_complete")
+            return rdata
+        }
     }
 
     /// `pages 16...30 (offset 65536, 61440 bytes)`.

@@ -20,7 +20,7 @@ extension CIFSMount {
     /// CAP_LARGE_READX; otherwise ``largeAsyncReadSize``, or ``signedAsyncReadSize`` when the
     /// connection signs.
     public var asyncReadSize: Int {
-        let (caps, signing) = runtime.withLock { (server.capabilities, server.signingEnabledLocked) }
+        let (caps, signing) = runtime.withLock { (server.capabilities, server.signingEnabledUnderRuntimeLock) }
         guard options.rsize == nil, caps.contains(.largeReadX) else { return rsize }
         return signing ? CIFSMount.signedAsyncReadSize : CIFSMount.largeAsyncReadSize
     }
@@ -59,33 +59,41 @@ extension CIFSMount {
         let raPages = readaheadPages
         let mapping = PageCache(
             runtime: runtime, fileSize: Int64(size), capacity: PageCache.defaultCapacity(readaheadPages: raPages))
+        // file_ra_state_init
         let ra = FileReadaheadState(raPages: raPages)
-        runtime.withLock { (file.mapping, file.readahead) = (mapping, ra) }
+        // The inode's mapping and the file's f_ra, where an inspector finds them.
+        runtime.withLock {
+            file.mapping = mapping
+            file.readahead = ra
+        }
         let readSize = asyncReadSize
         let operations = CIFSReadOperations(
             session: session, file: file, rsize: readSize, workQueue: cifsiod, counters: readPathCounters)
         let chunk = max(chunkSize, Page.size)
         let user = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: Page.size)
         defer { user.deallocate() }
-        try runtime.tracepoint(
-            "generic_file_aio_read", .enter,
-            "\(file.path): \(size) bytes in \(chunk)-byte reads, ra_pages \(raPages), rsize \(readSize)")
 
         var position: Int64 = 0
         while UInt64(position) < size {
             let want = Int(min(UInt64(chunk), size - UInt64(position)))
             var filled = 0
-            let n = try mapping.doGenericFileRead(ra, operations: operations, position: &position, count: want) {
-                bytes in
-                // file_read_actor's copy_to_user.
-                UnsafeMutableRawBufferPointer(rebasing: user[filled..<(filled + bytes.count)]).copyMemory(from: bytes)
-                filled += bytes.count
+            // One read(2): the VFS's generic_file_aio_read, which cifs uses for a read.
+            let n = try runtime.traced("generic_file_aio_read",
+                "\(file.path): \(want) bytes at \(position) (ra_pages \(raPages), rsize \(readSize))"
+            ) { call in
+                let n = try mapping.doGenericFileRead(ra, operations: operations, position: &position, count: want) {
+                    bytes in
+                    // file_read_actor's copy_to_user.
+                    UnsafeMutableRawBufferPointer(rebasing: user[filled..<(filled + bytes.count)]).copyMemory(from: bytes)
+                    filled += bytes.count
+                }
+                call.returning("\(n) bytes")
+                return n
             }
             if n == 0 { break }
             try sink(UnsafeRawBufferPointer(rebasing: user[0..<n]))
             progress?(UInt64(position), size)
         }
-        try runtime.tracepoint("generic_file_aio_read", .exit, "\(position) bytes")
         return UInt64(position)
     }
 }

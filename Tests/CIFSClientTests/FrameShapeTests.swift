@@ -1,0 +1,73 @@
+import CIFSClient
+import KernelRuntime
+import SMBServer
+import SMBWire
+import Testing
+
+/// Every traced function of the client core is a frame: an `enter`, the events of its body, an
+/// `exit` — on every thread, on the normal path and on the failure paths (a reconnect, a server
+/// error, a bad signature).
+@Suite("Client frames: enter and exit pair, every event inside its function's frame")
+struct FrameShapeTests {
+    static let clientThreads: Set<String> = ["reader", "cifsd", "cifsiod", "main"]
+
+    @Test("a signed 256 KiB page-cache read, stepped")
+    func signedPageCacheRead() throws {
+        let run = try ReadaheadDeterminismTests.run(seed: 77)
+        #expect(run.bytes == ReadaheadDeterminismTests.content)
+        #expect(FrameCheck.violations(run.events, threads: Self.clientThreads) == [])
+        // The nested signature frame sits inside both the signer and the verifier.
+        let client = run.events.filter { Self.clientThreads.contains($0.threadName) }
+        for (outer, index) in zip(client, client.indices) where outer.function == "cifs_calculate_signature"
+            && outer.phase == .enter {
+            let enclosing = client[..<index].last { $0.phase == .enter && $0.threadID == outer.threadID }
+            #expect(["cifs_sign_smb", "cifs_verify_signature"].contains(enclosing?.function ?? ""))
+            let exit = client[index...].first { $0.function == "cifs_calculate_signature" && $0.phase == .exit }
+            #expect(exit?.buffers.first?.bytes.count == 8)
+        }
+    }
+
+    @Test("a dropped connection: cifs_reconnect, -EAGAIN, reopen and readpage, stepped")
+    func reconnect() throws {
+        let content = Harness.pattern(500_000, seed: 24)
+        let run = try ReadaheadHarness.readFromPipeServer(
+            SteppedRuntime(seed: 18), content: content, rsize: 61_440, readaheadPages: 128,
+            faults: FaultPlan(closeConnectionAtRequest: [10]))
+        #expect(run.bytes == content)
+        #expect(run.events.contains { $0.function == "cifs_reconnect" && $0.phase == .enter })
+        #expect(FrameCheck.violations(run.events, threads: Self.clientThreads) == [])
+    }
+
+    @Test("a server error on a READ_ANDX: cifs_readv_discard and the readpage fallback, stepped")
+    func serverError() throws {
+        let content = Harness.pattern(400_000, seed: 21)
+        let run = try ReadaheadHarness.readFromPipeServer(
+            SteppedRuntime(seed: 17), content: content, rsize: 61_440, readaheadPages: 128,
+            faults: FaultPlan(failRead: [3: .accessDenied]))
+        #expect(run.bytes == content)
+        #expect(run.events.contains { $0.function == "cifs_readv_discard" })
+        #expect(FrameCheck.violations(run.events, threads: Self.clientThreads) == [])
+    }
+
+    @Test("old-style NTLM with signing and a corrupted reply signature, free-run with a recorder")
+    func corruptedSignature() throws {
+        let runtime = FreeRunRuntime(seed: 3, recorder: TraceRecorder())
+        var config = FakeSMBServer.Configuration()
+        config.signing = .enabled
+        config.files = ["\\data.bin": Harness.pattern(100_000, seed: 9)]
+        let fired = Harness.Box(false)
+        let fake = FakeSMBServer(runtime: runtime, config: config) { _, request, reply in
+            guard request.command == .readAndX, !fired.value else { return [.reply(reply)] }
+            fired.value = true
+            var corrupted = reply
+            corrupted[14] ^= 0x01
+            return [.reply(corrupted)]
+        }
+        let (data, mount) = try Harness.fetch(runtime, options: Harness.options(auth: .ntlm, sign: true),
+                                              path: "data.bin", connect: fake.connect)
+        #expect(data == Harness.pattern(100_000, seed: 9))
+        #expect(mount.statistics.signatureFailures == 1)
+        let events = runtime.recorder?.events ?? []
+        #expect(FrameCheck.violations(events, threads: Self.clientThreads) == [])
+    }
+}
