@@ -165,6 +165,7 @@ public struct StateSnapshot: Sendable, Equatable {
             PathPattern("ra.async_size", .integer, "pages read asynchronously at the window's end"),
             PathPattern("ra.ra_pages", .integer, "the maximum window (ra_pages)"),
             PathPattern("ra.prev_pos", .integer, "where the last read stopped, in bytes"),
+            PathPattern("cifsiod.pending", .integer, "work items queued on cifsiod_wq, not yet taken by its worker"),
         ]
     }()
 
@@ -266,6 +267,9 @@ public struct StateSnapshot: Sendable, Equatable {
             c.add("ra.async_size", .integer(ra.asyncSize))
             c.add("ra.ra_pages", .integer(ra.raPages))
             c.add("ra.prev_pos", .integer(Int(ra.prevPos)))
+        }
+        if c.wants(section: "cifsiod.") {
+            c.add("cifsiod.pending", .integer(mount.runtime.withLock { mount.cifsiod.pendingCount }))
         }
     }
 
