@@ -40,8 +40,10 @@ public struct TraceDocument: Equatable, Sendable {
     /// The whole document as UTF-8 JSON.
     public func encoded() -> [UInt8] {
         var all: [UInt8] = []
-        all.reserveCapacity(estimatedSize)
-        write(chunkSize: Int.max) { all.append(contentsOf: $0) }
+        // One piece: the writer's own buffer, handed over without a copy.
+        write(chunkSize: Int.max) { piece in
+            if all.isEmpty { all = piece } else { all.append(contentsOf: piece) }
+        }
         return all
     }
 
