@@ -34,7 +34,7 @@ let package = Package(
         .target(
             name: "CifstepKit",
             dependencies: [
-                "SMBCrypto", "SMBWire", "KernelRuntime", "CIFSClient", "SMBServer", "Stepper", "CLibEdit",
+                "SMBCrypto", "SMBWire", "KernelRuntime", "CIFSClient", "SMBServer", "Stepper", "TraceRender", "CLibEdit",
                 "CGlibcMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -48,12 +48,15 @@ let package = Package(
                 .embedInCode("Catalogue/server-tracepoints.json"),
             ]
         ),
+        // Renderers: pure functions of events and snapshots (no runtime access) — the JSON trace document.
+        .target(name: "TraceRender", dependencies: ["SMBWire", "KernelRuntime"]),
         .executableTarget(name: "cifstep", dependencies: ["CifstepKit"]),
         .testTarget(name: "SMBCryptoTests", dependencies: ["SMBCrypto"]),
         .testTarget(name: "SMBWireTests", dependencies: ["SMBWire"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CLITests", dependencies: ["CifstepKit"]),
+        .testTarget(name: "CLITests", dependencies: ["CifstepKit", "TraceRender"]),
+        .testTarget(name: "TraceRenderTests", dependencies: ["TraceRender", "KernelRuntime", "SMBWire"]),
         .testTarget(name: "KernelRuntimeTests", dependencies: ["KernelRuntime"]),
-        .testTarget(name: "StepperTests", dependencies: ["Stepper", "CIFSClient", "SMBServer", "KernelRuntime"]),
+        .testTarget(name: "StepperTests", dependencies: ["Stepper", "CIFSClient", "SMBServer", "KernelRuntime", "TraceRender"]),
         .testTarget(name: "CIFSClientTests", dependencies: ["CIFSClient", "SMBServer", crypto]),
         .testTarget(name: "SMBServerTests", dependencies: ["SMBServer", "CIFSClient", crypto]),
         // Real peers: Samba's smbd, smbclient, pysmb, tshark (started by scripts/test).

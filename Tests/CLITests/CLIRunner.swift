@@ -20,12 +20,17 @@ enum CLIRunner {
         return URL(fileURLWithPath: ".build/debug/cifstep")
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil) throws -> CLIResult {
+    /// - Parameters:
+    ///   - environment: variables to set in the child's environment (on top of this process's).
+    ///   - removing: variables to take out of the child's environment.
+    static func run(_ arguments: [String], environment: [String: String] = [:], removing: [String] = [],
+                    stdin: Data? = nil) throws -> CLIResult {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
+        for k in removing { env[k] = nil }
         process.environment = env
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out

@@ -3,6 +3,7 @@ import CIFSClient
 import Foundation
 import KernelRuntime
 import SMBCrypto
+import TraceRender
 
 /// `cifstep get`: copy one file from an SMB1 server with the kernel-shaped client core, the
 /// same code the stepper walks through, at full speed on real threads.
@@ -97,7 +98,7 @@ struct GetCommand: ParsableCommand {
         let stats = mount.statistics
 
         // Traces and captures are written even when the copy failed: that is when they help.
-        if let trace, let recorder { try TraceJSON.write(recorder.events, to: trace) }
+        if let trace, let recorder { try TraceFile.write(TraceDocument(events: recorder.events), to: trace, overwrite: true) }
         try capture?.finish()
 
         if let failure, failure as? CLIError != GetCommand.badSignature {

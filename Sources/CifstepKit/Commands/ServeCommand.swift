@@ -4,6 +4,7 @@ import CGlibcMalloc
 import Foundation
 import KernelRuntime
 import SMBServer
+import TraceRender
 
 /// `cifstep serve`: the loopback SMB1 server, for smbclient, pysmb, the kernel's own cifs
 /// client or `cifstep get`.
@@ -86,7 +87,7 @@ struct ServeCommand: ParsableCommand {
         let stopper = SignalStopper { server.stop() }
         defer { withExtendedLifetime(stopper) {} }
         try server.serve(listener: listener)
-        if let trace, let recorder { try TraceJSON.write(recorder.events, to: trace) }
+        if let trace, let recorder { try TraceFile.write(TraceDocument(events: recorder.events), to: trace, overwrite: true) }
         Terminal.writeError("serve: stopped\n")
     }
 

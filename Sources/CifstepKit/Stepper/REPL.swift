@@ -1,5 +1,7 @@
+import Foundation
 import KernelRuntime
 import Stepper
+import TraceRender
 
 /// The interactive stepper: reads lines, turns them into stepper commands (``REPLParser``),
 /// runs them on a ``StepperSession`` and renders what comes back (``REPLRenderer``). It holds
@@ -62,6 +64,8 @@ final class REPL {
             for event in session.events.suffix(n) { out(renderer.line(event)) }
         case .scenario:
             for setting in session.scenario.settings { out(renderer.setting(setting)) }
+        case let .export(path, force):
+            out(export(to: path, force: force))
         case let .command(command):
             switch session.execute(command) {
             case let .success(result): show(result, for: command)
@@ -69,6 +73,25 @@ final class REPL {
             }
         }
         return true
+    }
+
+    /// Writes the run so far — scenario, decisions, events — as `cifstep trace` would, and says
+    /// what was written or why not.
+    func export(to path: String, force: Bool) -> String {
+        let target = (path as NSString).expandingTildeInPath
+        guard target.lowercased().hasSuffix(".json") else {
+            return "export: only JSON for now (export FILE.json); other formats come in a later version"
+        }
+        if !force, FileManager.default.fileExists(atPath: target) {
+            return "export: \(path) exists; 'export --force \(path)' replaces it"
+        }
+        let document = TraceDocument(session: session)
+        do {
+            let size = try TraceFile.write(document, to: target, overwrite: force)
+            return "wrote \(document.events.count) events and \(document.decisions?.count ?? 0) decisions to \(path) (\(size) bytes)"
+        } catch {
+            return "export: \(error)"
+        }
     }
 
     private func show(_ result: CommandResult, for command: Command) {

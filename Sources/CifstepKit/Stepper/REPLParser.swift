@@ -12,6 +12,8 @@ enum REPLLine: Equatable {
     case list(Int)
     /// The scenario's settings, labelled against 3.8.
     case scenario
+    /// Write the run so far as a trace document to `path`, replacing a file only if `force`.
+    case export(path: String, force: Bool)
     /// A blank line.
     case nothing
     /// The line was not understood; the message says how to write it.
@@ -47,6 +49,7 @@ enum REPLParser {
         ("reset", "[KEY=VALUE…]", "start over, e.g. reset readahead=256 signing=on (keys: info scenario)"),
         ("flow", "AUTH [sign] [FILE]", "start over: AUTH is ntlm, ntlmv2 or ntlmssp"),
         ("seed", "N", "start over with another seed"),
+        ("export", "[--force] FILE.json", "write the run so far as a JSON trace (as cifstep trace does)"),
         ("help", "", "this list"),
         ("quit", "", "leave"),
     ]
@@ -139,6 +142,11 @@ enum REPLParser {
         case "seed":
             guard args.count == 1, UInt64(args[0]) != nil else { return .usage("usage: seed N") }
             return .command(.reset(settings: ["seed=\(args[0])"]))
+        case "export":
+            let force = args.first == "--force" || args.first == "-f"
+            let rest = force ? Array(args.dropFirst()) : args
+            guard rest.count == 1 else { return .usage("usage: export [--force] FILE.json") }
+            return .export(path: rest[0], force: force)
         default:
             return .usage("unknown command '\(first)'; 'help' lists them")
         }

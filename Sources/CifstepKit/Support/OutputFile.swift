@@ -24,8 +24,7 @@ final class OutputFile: @unchecked Sendable {
         let fm = FileManager.default
         // A device or FIFO (/dev/null, a named pipe) is a stream: write to it directly; there
         // is nothing to replace and renaming over it would destroy it.
-        var info = stat()
-        if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFCHR || (info.st_mode & S_IFMT) == S_IFIFO {
+        if OutputFile.isStream(path) {
             guard let h = FileHandle(forWritingAtPath: path) else { throw CLIError.failure("cannot write \(path)") }
             target = nil
             temporary = nil
@@ -35,7 +34,7 @@ final class OutputFile: @unchecked Sendable {
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: path, isDirectory: &isDir) {
             if isDir.boolValue { throw CLIError.failure("\(path) is a directory") }
-            if !overwrite { throw CLIError.failure("\(path) exists (use --force to overwrite)") }
+            if !overwrite { throw CLIError.usage("\(path) exists (use --force to overwrite)") }
         }
         let url = URL(fileURLWithPath: path)
         let tmp = url.deletingLastPathComponent()
@@ -47,6 +46,14 @@ final class OutputFile: @unchecked Sendable {
         target = path
         temporary = tmp
         handle = h
+    }
+
+    /// Whether `path` is a character device or a FIFO (`/dev/null`, a named pipe), which is
+    /// written directly rather than through a temporary file.
+    static func isStream(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        return (info.st_mode & S_IFMT) == S_IFCHR || (info.st_mode & S_IFMT) == S_IFIFO
     }
 
     func write(_ bytes: [UInt8]) throws {

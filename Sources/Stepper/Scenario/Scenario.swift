@@ -142,7 +142,7 @@ public struct Scenario: Codable, Equatable, Sendable {
         policy = try c.decodeIfPresent(Policy.self, forKey: .policy) ?? d.policy
         // Decoded values obey the same limits as typed settings.
         var checked = Scenario()
-        for (key, value) in settingsAsText() {
+        for (key, value) in assignments {
             do {
                 try checked.set(key, to: value)
             } catch {
@@ -151,15 +151,16 @@ public struct Scenario: Codable, Equatable, Sendable {
         }
     }
 
-    /// `key=value` text of every field that is set, in setting order (what `set` reads back).
-    func settingsAsText() -> [(Setting, String)] {
-        var out: [(Setting, String)] = [
+    /// Every setting as the `key=value` text that sets it, in ``Setting`` order: applying them
+    /// to a default scenario (``applying(_:)``) gives this scenario back. An unset domain is
+    /// `""` and 3.8's readahead rule is `default`, both as `set` reads them. Trace documents
+    /// record a run's scenario this way.
+    public var assignments: [(setting: Setting, value: String)] {
+        [
             (.auth, auth.rawValue), (.signing, signing.rawValue), (.user, user),
             (.domain, domain ?? ""), (.password, password), (.seed, String(seed)), (.file, file),
-            (.rsize, String(rsize)),
+            (.rsize, String(rsize)), (.readahead, readaheadPages.map(String.init) ?? "default"),
+            (.policy, policy.rawValue),
         ]
-        if let readaheadPages { out.append((.readahead, String(readaheadPages))) }
-        out.append((.policy, policy.rawValue))
-        return out
     }
 }

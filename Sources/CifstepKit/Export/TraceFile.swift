@@ -1,0 +1,46 @@
+import Foundation
+import KernelRuntime
+import Stepper
+import TraceRender
+
+extension TraceDocument {
+    /// The document of a stepper session's run so far: its scenario (every setting, as the
+    /// `key=value` text `reset` takes), its scheduling decisions and its events. `cifstep trace`
+    /// and the REPL's `export` both write this, so one scenario gives one file whichever wrote it.
+    init(session: StepperSession) {
+        self.init(scenario: Self.settings(of: session.scenario), decisions: session.decisions, events: session.events)
+    }
+
+    /// A scenario as the document's flat `scenario` object.
+    static func settings(of scenario: Scenario) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: scenario.assignments.map { ($0.setting.rawValue, $0.value) })
+    }
+}
+
+/// Writing trace documents to files, atomically (see ``OutputFile``).
+enum TraceFile {
+    /// Encodes `document` into `out` in pieces and moves the file into place; on a failure the
+    /// temporary file is removed and nothing appears under the target's name.
+    /// - Returns: the bytes written.
+    @discardableResult
+    static func write(_ document: TraceDocument, to out: OutputFile) throws -> Int {
+        var written = 0
+        do {
+            try document.write { chunk in
+                try out.write(chunk)
+                written += chunk.count
+            }
+            try out.commit()
+        } catch {
+            out.discard()
+            throw error
+        }
+        return written
+    }
+
+    /// Writes `document` to `path` (`-`: stdout), replacing an existing file only if `overwrite`.
+    @discardableResult
+    static func write(_ document: TraceDocument, to path: String, overwrite: Bool) throws -> Int {
+        try write(document, to: try OutputFile(path: path, overwrite: overwrite))
+    }
+}
