@@ -40,7 +40,7 @@ func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
             #expect((document.decisions?.count ?? 0) >= document.events.count / 2)
             #expect(document.events.first { $0.threadName == "reader" }?.function == "cifs_mount")
             #expect(document.events.last { $0.threadName == "reader" }?.phase == .exit)
-            let signs = document.events.contains { $0.function == "cifs_sign_smb" }
+            let signs = document.events.contains { $0.function == "cifs_calculate_signature" }
             #expect(signs == scenario.contains { $0 == "--sign" || $0 == "on" })
             // One summary line: events, decisions, the end, the speed.
             #expect(first.stderr.hasPrefix("trace: \(document.events.count) events, \(document.decisions?.count ?? 0) decisions, completed: "))
