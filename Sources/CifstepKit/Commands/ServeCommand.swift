@@ -1,9 +1,9 @@
 import ArgumentParser
-import Stepper
 import CGlibcMalloc
 import Foundation
 import KernelRuntime
 import SMBServer
+import Stepper
 import TraceRender
 
 /// `cifstep serve`: the loopback SMB1 server, for smbclient, pysmb, the kernel's own cifs
@@ -57,8 +57,10 @@ struct ServeCommand: ParsableCommand {
             userMap[String(spec[..<colon])] = String(spec[spec.index(after: colon)...])
         }
         if userMap.isEmpty {
-            userMap["alice"] = "Wonderland-42"
-            Terminal.writeError("serve: no --user given; accepting alice / Wonderland-42\n")
+            // The demo identity is the stepper scenario's, written once (Stepper.Scenario).
+            let demo = Scenario()
+            userMap[demo.user] = demo.password
+            Terminal.writeError("serve: no --user given; accepting \(demo.user) / \(demo.password)\n")
         }
 
         // Each READ_ANDX reply is a buffer of up to a few MiB. By default glibc maps and unmaps
