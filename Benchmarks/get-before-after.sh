@@ -12,7 +12,7 @@
 #
 # Environment:
 #   RUNS=9         runs per build (alternating)
-#   SIZE_MB=256    size of the file read
+#   SIZE_MB=1024   size of the file read (large enough for /usr/bin/time's 10 ms resolution)
 #   GET_ARGS=      extra arguments for both (e.g. "--sign")
 set -euo pipefail
 [[ $# -eq 2 ]] || { echo "usage: $0 OLD_CIFSTEP NEW_CIFSTEP" >&2; exit 2; }
@@ -20,7 +20,7 @@ old=$1 new=$2
 cd "$(dirname "$0")/.."
 interop=${INTEROP:-$(pwd)/../shared/interop}
 RUNS=${RUNS:-9}
-SIZE_MB=${SIZE_MB:-256}
+SIZE_MB=${SIZE_MB:-1024}
 GET_ARGS=${GET_ARGS:-}
 die() { echo "get-before-after: $*" >&2; exit 1; }
 [[ $(id -u) -eq 0 ]] || die "run as root (samba-up.sh starts smbd)"
@@ -38,17 +38,24 @@ file=big-${SIZE_MB}m.bin
 bytes=$((SIZE_MB * 1024 * 1024))
 expected=$(sha256sum "$work/lab/share/$file" | cut -d' ' -f1)
 
-run() {  # run BINARY -> "wall user sys"
+check() {  # check BINARY: the bytes are the file's
+  # shellcheck disable=SC2086
+  CIFSTEP_PASSWORD=Wonderland-42 "$1" get "//127.0.0.1:$port/share/$file" --user alice -o - $GET_ARGS 2>"$work/err" \
+    | sha256sum | cut -d' ' -f1 >"$work/sum"
+  [[ $(cat "$work/sum") == "$expected" ]] || { cat "$work/err" >&2; die "$1 returned the wrong bytes"; }
+}
+run() {  # run BINARY -> "wall user sys"; sink /dev/null (get writes a device directly), so no
+  # consumer of the bytes limits the rate
   # shellcheck disable=SC2086
   CIFSTEP_PASSWORD=Wonderland-42 /usr/bin/time -f '%e %U %S' -o "$work/time" \
-    "$1" get "//127.0.0.1:$port/share/$file" --user alice -o - $GET_ARGS 2>"$work/err" | sha256sum | cut -d' ' -f1 >"$work/sum"
-  [[ $(cat "$work/sum") == "$expected" ]] || { cat "$work/err" >&2; die "$1 returned the wrong bytes"; }
+    "$1" get "//127.0.0.1:$port/share/$file" --user alice -o /dev/null $GET_ARGS 2>"$work/err" \
+    || { cat "$work/err" >&2; die "$1 get failed"; }
   cat "$work/time"
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 : >"$work/old"; : >"$work/new"
-run "$old" >/dev/null; run "$new" >/dev/null   # warm the page cache of smbd's file
+check "$old"; check "$new"   # right bytes, and smbd's file warm in the page cache
 for _ in $(seq 1 "$RUNS"); do run "$old" >>"$work/old"; run "$new" >>"$work/new"; done
 
 stats() {  # stats FILE -> "wall MBps cpu_per_gib"
