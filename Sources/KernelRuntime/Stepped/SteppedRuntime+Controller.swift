@@ -148,7 +148,7 @@ extension SteppedRuntime {
         mutex.lock()
         defer { mutex.unlock() }
         aborted = true
-        if currentThread == nil && !callingStop { drainLocked() }
+        if currentThread == nil && !callingStop { drainUnderMutex() }
     }
 
     public var isAborted: Bool { mutex.locked { aborted } }
@@ -156,7 +156,7 @@ extension SteppedRuntime {
     // MARK: Internals (mutex held)
 
     /// Resumes parked threads one at a time, lowest id first, until none can run.
-    func drainLocked() {
+    func drainUnderMutex() {
         // A thread that overran the handoff timeout may still hand the baton back.
         if current != nil { try? awaitControl(posting: nil) }
         while let next = allThreads.first(where: isRunnable) {

@@ -57,7 +57,7 @@ extension SteppedRuntime {
     /// - Throws: ``RuntimeError/deadlock(_:)`` and ``RuntimeError/replayDiverged(decision:expectedRunnable:actualRunnable:)``
     ///   (both also stored in `fatal`); ``RuntimeError/notRunnable(threadID:runnable:)`` for a
     ///   requested or policy-chosen thread that cannot run (nothing recorded).
-    func pickLocked(requested: inout Int?) throws -> Pick {
+    func pickUnderMutex(requested: inout Int?) throws -> Pick {
         while true {
             if aborted { return .aborted }
             let runnable = allThreads.filter(isRunnable)
@@ -134,7 +134,7 @@ extension SteppedRuntime {
         }
         do {
             var requested: Int?
-            switch try pickLocked(requested: &requested) {
+            switch try pickUnderMutex(requested: &requested) {
             case .thread(let next):
                 grantBaton(to: next)
                 return next === me ? nil : next.parker
@@ -187,11 +187,11 @@ extension SteppedRuntime {
         defer { self.session = nil }
         var requested = requested
         while true {
-            switch try pickLocked(requested: &requested) {
+            switch try pickUnderMutex(requested: &requested) {
             case .aborted:
                 // Aborted from inside a simulated thread: release everyone now.
                 self.session = nil
-                drainLocked()
+                drainUnderMutex()
                 return nil
             case .runEnded:
                 return nil
@@ -207,7 +207,7 @@ extension SteppedRuntime {
                 if aborted {
                     // `stop` aborted the run: release everyone, as an abort from the controller does.
                     self.session = nil
-                    drainLocked()
+                    drainUnderMutex()
                     return session.stoppedAt
                 }
                 if let event = session.stoppedAt { return event }

@@ -191,7 +191,7 @@ public final class SteppedRuntime: KernelRuntime, @unchecked Sendable {
         thread.state = .finished
         thread.failure = failure
         if lockOwner === thread { lockOwner = nil }
-        wakeAllLocked(thread.exitQueue)
+        wakeAllUnderMutex(thread.exitQueue)
         let next = current === thread ? handOn(from: thread, after: nil) : controllerParker
         mutex.unlock()
         next?.post()
@@ -287,10 +287,10 @@ public final class SteppedRuntime: KernelRuntime, @unchecked Sendable {
     }
 
     public func wakeAll(_ queue: WaitQueue) {
-        mutex.locked { wakeAllLocked(queue) }
+        mutex.locked { wakeAllUnderMutex(queue) }
     }
 
-    func wakeAllLocked(_ queue: WaitQueue) {
+    func wakeAllUnderMutex(_ queue: WaitQueue) {
         for thread in queue.waiters { thread.woken = true }
         queue.waiters.removeAll()
     }
