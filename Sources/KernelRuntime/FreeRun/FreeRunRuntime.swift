@@ -79,8 +79,9 @@ public final class FreeRunRuntime: KernelRuntime, @unchecked Sendable {
         return try body()
     }
 
-    /// Signals deferred until the lock is released (see `withLock`). Guarded by `mutex`.
-    private var pendingSignals: [KernelThread] = []
+    /// Signals deferred until the lock is released (see `withLock`). Guarded by `mutex`, which
+    /// already makes every access exclusive (no dynamic exclusivity check on each `withLock`).
+    @exclusivity(unchecked) private var pendingSignals: [KernelThread] = []
 
     /// Sends the deferred signals now; needed before the lock is released by a condition wait.
     private func flushSignals() {
