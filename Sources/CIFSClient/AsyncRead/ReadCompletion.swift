@@ -158,22 +158,17 @@ extension CIFSReadOperations {
     }
 
     /// Calls `body` with the writable buffers of `pages`: whole pages, the last one cut to
-    /// `lastPageBytes`.
+    /// `lastPageBytes`. The pages are kept alive until `body` returns.
     private func withPageBuffers(
         _ pages: [Page], lastPageBytes: Int, _ body: ([UnsafeMutableRawBufferPointer]) throws -> Void
     ) throws {
         var buffers: [UnsafeMutableRawBufferPointer] = []
         buffers.reserveCapacity(pages.count)
-        // Each page lends its buffer inside a closure: nest one closure per page.
-        func collect(_ position: Int) throws {
-            guard position < pages.count else { return try body(buffers) }
-            try pages[position].withUnsafeMutableBytes { page in
-                let count = position == pages.count - 1 ? lastPageBytes : Page.size
-                buffers.append(UnsafeMutableRawBufferPointer(rebasing: page[0..<count]))
-                try collect(position + 1)
-            }
+        for (position, page) in pages.enumerated() {
+            let count = position == pages.count - 1 ? lastPageBytes : Page.size
+            buffers.append(UnsafeMutableRawBufferPointer(rebasing: page.unsafeMutableBytes[0..<count]))
         }
-        try collect(0)
+        try withExtendedLifetime(pages) { try body(buffers) }
     }
 
     /// Reads and drops the rest of the frame (still feeding the signature), then completes the

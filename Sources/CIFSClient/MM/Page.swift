@@ -126,6 +126,14 @@ public final class Page: @unchecked Sendable, CustomStringConvertible {
         try body(UnsafeMutableRawBufferPointer(start: storage, count: Page.size))
     }
 
+    /// The page's 4096 bytes, for writing, without a closure: valid while the page is alive (a
+    /// frame's storage never moves). Same rules as ``withUnsafeMutableBytes(_:)``; for the scatter
+    /// receive, which lends every page of a read to one `readv` (nesting one closure per page
+    /// costs more than the copy on that path).
+    var unsafeMutableBytes: UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: storage, count: Page.size)
+    }
+
     /// The page's 4096 bytes, for reading (safe without the lock once the page is uptodate).
     public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
         try body(UnsafeRawBufferPointer(start: storage, count: Page.size))

@@ -52,17 +52,20 @@ public final class FreeRunRuntime: KernelRuntime, @unchecked Sendable {
     // MARK: Lock
 
     private var selfPointer: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
+    /// `heldRuntimeLockKey`, copied once: reading the lazy global costs a `swift_once` per
+    /// `withLock`, and `withLock` runs several times per page.
+    private let lockKey = heldRuntimeLockKey
 
     /// Whether the calling OS thread holds this runtime's lock.
-    public var holdsLock: Bool { pthread_getspecific(heldRuntimeLockKey) == selfPointer }
+    public var holdsLock: Bool { pthread_getspecific(lockKey) == selfPointer }
 
     public func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        let previous = pthread_getspecific(heldRuntimeLockKey)
+        let previous = pthread_getspecific(lockKey)
         if previous == selfPointer { return try body() }
         mutex.lock()
-        pthread_setspecific(heldRuntimeLockKey, selfPointer)
+        pthread_setspecific(lockKey, selfPointer)
         defer {
-            pthread_setspecific(heldRuntimeLockKey, previous)
+            pthread_setspecific(lockKey, previous)
             if pendingSignals.isEmpty {
                 mutex.unlock()
             } else {
@@ -76,8 +79,9 @@ public final class FreeRunRuntime: KernelRuntime, @unchecked Sendable {
         return try body()
     }
 
-    /// Signals deferred until the lock is released (see `withLock`). Guarded by `mutex`.
-    private var pendingSignals: [KernelThread] = []
+    /// Signals deferred until the lock is released (see `withLock`). Guarded by `mutex`, which
+    /// already makes every access exclusive (no dynamic exclusivity check on each `withLock`).
+    @exclusivity(unchecked) private var pendingSignals: [KernelThread] = []
 
     /// Sends the deferred signals now; needed before the lock is released by a condition wait.
     private func flushSignals() {

@@ -13,18 +13,19 @@ public struct TracedCall {
     /// Whether events are recorded at all (checked once, at entry).
     public let isTracing: Bool
 
-    // `traced` and these members are inlinable, and the exit's content is one optional (no
-    // strings or arrays to create and destroy), so that with tracing off a frame costs little
-    // more than its `isTracing` check: a page read crosses several frames per 4 KiB.
+    // `traced` and these members are inlinable, and the exit's content is one optional
+    // reference (allocated only by `returning` while tracing), so that with tracing off a frame
+    // costs little more than its `isTracing` check and destroying a call is one optional
+    // release: a page read crosses several frames per 4 KiB.
     /// What the exit event says, once ``returning(_:buffers:diff:)`` set it.
     @usableFromInline var exit: Exit?
 
-    /// The content of an exit event.
+    /// The content of an exit event (a class, so that an unset exit is one nil reference).
     @usableFromInline
-    struct Exit {
-        @usableFromInline var message: String
-        @usableFromInline var buffers: [TraceBuffer]
-        @usableFromInline var diff: [StateDiff]
+    final class Exit {
+        @usableFromInline let message: String
+        @usableFromInline let buffers: [TraceBuffer]
+        @usableFromInline let diff: [StateDiff]
 
         @usableFromInline
         init(message: String, buffers: [TraceBuffer], diff: [StateDiff]) {
