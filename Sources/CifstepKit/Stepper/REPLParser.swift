@@ -179,9 +179,16 @@ enum REPLParser {
             skipBlanks()
             return i
         }
-        guard let range = line.range(of: " if ") else { return nil }
-        var start = range.upperBound
-        while start < line.endIndex, line[start] == " " || line[start] == "\t" { start = line.index(after: start) }
-        return line.distance(from: line.startIndex, to: start)
+        // The condition starts after the first blank-separated word `if` (blanks: spaces or tabs).
+        while i < chars.count {
+            skipBlanks()
+            let word = i
+            skipWord()
+            if word > first, String(chars[word..<i]) == "if" {
+                skipBlanks()
+                return i
+            }
+        }
+        return nil
     }
 }

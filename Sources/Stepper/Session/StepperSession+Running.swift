@@ -89,7 +89,10 @@ extension StepperSession {
             }
             guard let event = stopped else { continue }
             self.tracker = tracker
-            // Between steps now: conditions and watches may read the program's state.
+            // Between steps now: conditions and watches may read the program's state. Read the
+            // watches first, so a breakpoint stop at the same event does not leave a change to be
+            // reported one event late.
+            let change = watching ? changedWatch(at: event) : nil
             if callHit, let hit = firstBreakpoint(hitBy: event) {
                 let reason = StopReason.breakpoint(number: hit.number, function: event.function, event: event.sequence)
                 if onStop?(reason) ?? true {
@@ -97,7 +100,7 @@ extension StepperSession {
                     return (seen, reason)
                 }
             }
-            if watching, let change = changedWatch(at: event) {
+            if let change {
                 if onStop?(change) ?? true {
                     syncTimeline()
                     return (seen, change)
@@ -202,6 +205,7 @@ extension StepperSession {
             }
         }
         syncTimeline()
+        refreshWatches()
         return CommandResult(events: seen, stop: stop, position: position)
     }
 
@@ -239,7 +243,9 @@ extension StepperSession {
         if target == here {
             return CommandResult(stop: ended.map { .end($0) } ?? (here == 0 ? .start : .done), position: position)
         }
-        return moved(advance(.event(target), honourStops: false))
+        let ran = advance(.event(target), honourStops: false)
+        refreshWatches()
+        return moved(ran)
     }
 
     /// Starts over on the timeline and runs to event `target`.
@@ -258,7 +264,8 @@ extension StepperSession {
         var last: (event: Int, reason: StopReason)?
         if here > 1, ended == nil {
             _ = advance(.event(here - 1), honourStops: true, collect: false) { reason in
-                if let event = reason.event { last = (event, reason) }
+                // The first reason at an event wins, as when running forward.
+                if let event = reason.event, last?.event != event { last = (event, reason) }
                 return false
             }
         }

@@ -53,8 +53,14 @@ struct ExpressionToken: Equatable {
 
 /// The hand-written tokenizer and recursive-descent parser of ``StateExpression``.
 struct ExpressionParser {
+    /// The deepest nesting of parentheses and `not` accepted. The parser recurses once per level;
+    /// a bound keeps a pasted or generated condition from exhausting the stack, and no real
+    /// condition comes near it.
+    static let maximumNesting = 64
+
     private let tokens: [ExpressionToken]
     private var position = 0
+    private var nesting = 0
 
     init(_ text: String) throws(ExpressionError) {
         tokens = try Self.tokenize(text)
@@ -81,18 +87,23 @@ struct ExpressionParser {
     }
 
     private mutating func parseUnary() throws(ExpressionError) -> StateExpression {
+        guard isKeyword("not") || current.kind == .leftParen else { return .comparison(try parseComparison()) }
+        guard nesting < Self.maximumNesting else {
+            throw ExpressionError(
+                column: current.column, expected: "at most \(Self.maximumNesting) nested 'not' or '('",
+                found: current.text)
+        }
+        nesting += 1
+        defer { nesting -= 1 }
         if isKeyword("not") {
             position += 1
             return .not(try parseUnary())
         }
-        if current.kind == .leftParen {
-            position += 1
-            let inner = try parseCondition()
-            guard current.kind == .rightParen else { throw unexpected("')' or 'and' / 'or'") }
-            position += 1
-            return inner
-        }
-        return .comparison(try parseComparison())
+        position += 1
+        let inner = try parseCondition()
+        guard current.kind == .rightParen else { throw unexpected("')' or 'and' / 'or'") }
+        position += 1
+        return inner
     }
 
     private mutating func parseComparison() throws(ExpressionError) -> StateComparison {
