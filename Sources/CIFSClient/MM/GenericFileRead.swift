@@ -46,61 +46,47 @@ extension PageCache {
             var failure: (any Error)?
 
             pages: while true {
-                // find_page:
-                let page: Page
-                var flags: PageFlags
-                if let found = try findGetPageAndFlags(index) {
-                    (page, flags) = found
-                } else {
+                // find_page: cached, or after a synchronous readahead.
+                var found = try findGetPageAndFlags(index)
+                if found == nil {
                     try pageCacheSyncReadahead(
                         ra, operations: operations, index: index, requestPages: lastIndex - index)
-                    if let found = try findGetPageAndFlags(index) {
-                        (page, flags) = found
-                    } else {
-                        // no_cached_page: allocate the page ourselves and read it synchronously.
-                        guard let fresh = try addReaderPage(at: index, call: call) else { continue pages }
-                        page = fresh
-                        flags = .uptodate
-                        let outcome: PageOutcome
-                        do {
-                            outcome = try readpageAndWait(page, ra: ra, operations: operations)
-                        } catch {
-                            pageCacheRelease(page)
-                            throw error
+                    found = try findGetPageAndFlags(index)
+                }
+                let page: Page
+                let outcome: PageOutcome
+                if let (cached, flags) = found {
+                    page = cached
+                    do {
+                        if flags.contains(.readahead) {
+                            try pageCacheAsyncReadahead(
+                                ra, operations: operations, page: page, index: index, requestPages: lastIndex - index)
                         }
-                        switch outcome {
-                        case .uptodate: break
-                        case .retry:
-                            pageCacheRelease(page)
-                            continue pages
-                        case let .failed(error):
-                            pageCacheRelease(page)
-                            failure = error
-                            break pages
-                        }
+                        outcome = flags.contains(.uptodate) ? .uptodate : try waitForPage(page, ra: ra, operations: operations)
+                    } catch {
+                        pageCacheRelease(page)
+                        throw error
+                    }
+                } else {
+                    // no_cached_page: allocate the page ourselves and read it synchronously.
+                    guard let fresh = try addReaderPage(at: index, call: call) else { continue pages }
+                    page = fresh
+                    do {
+                        outcome = try readpageAndWait(page, ra: ra, operations: operations)
+                    } catch {
+                        pageCacheRelease(page)
+                        throw error
                     }
                 }
-
-                do {
-                    if flags.contains(.readahead) {
-                        try pageCacheAsyncReadahead(
-                            ra, operations: operations, page: page, index: index, requestPages: lastIndex - index)
-                    }
-                    if !flags.contains(.uptodate) {
-                        switch try waitForPage(page, ra: ra, operations: operations) {
-                        case .uptodate: break
-                        case .retry:
-                            pageCacheRelease(page)
-                            continue pages
-                        case let .failed(error):
-                            pageCacheRelease(page)
-                            failure = error
-                            break pages
-                        }
-                    }
-                } catch {
+                switch outcome {
+                case .uptodate: break
+                case .retry:
                     pageCacheRelease(page)
-                    throw error
+                    continue pages
+                case let .failed(error):
+                    pageCacheRelease(page)
+                    failure = error
+                    break pages
                 }
 
                 // page_ok: the page is uptodate; check i_size only now.
