@@ -65,11 +65,6 @@ public struct SMB1SignatureStream {
         guard length >= SMB1Signing.minimumPacketLength, received.count == SMB1Signing.signatureLength else {
             return false
         }
-        let expected = finalize()
-        var difference: UInt8 = 0
-        for i in 0..<SMB1Signing.signatureLength {
-            difference |= expected[i] ^ received[i]
-        }
-        return difference == 0
+        return SMB1Signing.signaturesMatch(finalize(), received)
     }
 }

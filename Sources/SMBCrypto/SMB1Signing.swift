@@ -63,10 +63,15 @@ public enum SMB1Signing {
         guard let expected = try? signature(packet: packet, macKey: macKey, sequence: sequence) else {
             return false
         }
+        return signaturesMatch(expected, packet[signatureOffset..<(signatureOffset + signatureLength)])
+    }
+
+    /// Whether two signatures are the same 8 bytes, compared in constant time (the kernel's
+    /// `memcmp` was not, but nothing here should teach that). Anything but 8 bytes never matches.
+    public static func signaturesMatch<A: Collection<UInt8>, B: Collection<UInt8>>(_ a: A, _ b: B) -> Bool {
+        guard a.count == signatureLength, b.count == signatureLength else { return false }
         var difference: UInt8 = 0
-        for i in 0..<signatureLength {
-            difference |= expected[i] ^ packet[signatureOffset + i]
-        }
+        for (x, y) in zip(a, b) { difference |= x ^ y }
         return difference == 0
     }
 

@@ -16,15 +16,27 @@ struct FrameShapeTests {
         let run = try ReadaheadDeterminismTests.run(seed: 77)
         #expect(run.bytes == ReadaheadDeterminismTests.content)
         #expect(FrameCheck.violations(run.events, threads: Self.clientThreads) == [])
-        // The nested signature frame sits inside both the signer and the verifier.
-        let client = run.events.filter { Self.clientThreads.contains($0.threadName) }
-        for (outer, index) in zip(client, client.indices) where outer.function == "cifs_calculate_signature"
-            && outer.phase == .enter {
-            let enclosing = client[..<index].last { $0.phase == .enter && $0.threadID == outer.threadID }
-            #expect(["cifs_sign_smb", "cifs_verify_signature"].contains(enclosing?.function ?? ""))
-            let exit = client[index...].first { $0.function == "cifs_calculate_signature" && $0.phase == .exit }
-            #expect(exit?.buffers.first?.bytes.count == 8)
+        // The nested signature frame sits inside both the signer and the verifier: its parent is
+        // the innermost open frame of its thread when it is entered.
+        var stacks: [Int: [String]] = [:]
+        var parents: Set<String> = []
+        var signatures = 0
+        for event in run.events where Self.clientThreads.contains(event.threadName) {
+            switch event.phase {
+            case .enter:
+                if event.function == "cifs_calculate_signature" {
+                    signatures += 1
+                    parents.insert(stacks[event.threadID, default: []].last ?? "none")
+                }
+                stacks[event.threadID, default: []].append(event.function)
+            case .exit:
+                if event.function == "cifs_calculate_signature" { #expect(event.buffers.first?.bytes.count == 8) }
+                stacks[event.threadID, default: []].removeLast()
+            default: break
+            }
         }
+        #expect(signatures > 10)
+        #expect(parents == ["cifs_sign_smb", "cifs_verify_signature"])
     }
 
     @Test("a dropped connection: cifs_reconnect, -EAGAIN, reopen and readpage, stepped")

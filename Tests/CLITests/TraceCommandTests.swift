@@ -182,7 +182,7 @@ func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
             #expect(r.stdout.contains("export: \(json) exists; 'export --force \(json)' replaces it"))
             #expect(r.stdout.contains("wrote 10 events and "))
             #expect(r.stdout.contains("usage: export [--force] FILE.json"))
-            #expect(r.stdout.contains("export [--force] FILE.json"))
+            #expect(r.stdout.contains("write the run so far as a JSON trace"))
             let document = try TraceDocument(decoding: Data(contentsOf: URL(fileURLWithPath: json)))
             #expect(document.events.count == 10)
             #expect(document.scenario?["readahead"] == "default")

@@ -153,7 +153,7 @@ final class SteppedProgram: @unchecked Sendable {
             shuttingDown = true
             rt.wakeAll(workQueue)
         }
-        try rt.tracepoint("cifs_demultiplex_thread", .exit, "end of stream")
+        try rt.tracepoint("cifs_demultiplex_thread", .note, "end of stream")  // a note: no frame is open here
     }
 
     private func complete() throws {

@@ -131,7 +131,7 @@ import Testing
             return
         }
         guard case let .value(_, earlier) = try session.must(.print(path: "server.sequenceNumber")).report,
-              case let .integer(before)? = earlier else { return }
+              case let .integer(before)? = earlier else { Issue.record("unexpected report"); return }
         #expect(before < 6)
     }
 }

@@ -75,12 +75,12 @@ import Testing
         #expect(trace.frames.map(\.enterEvent) == [9, 1])
         #expect(trace.lastEvent?.sequence == 10)
         // Beta has not run yet: no frames; an unknown thread is an error.
-        guard case let .backtrace(beta) = try session.must(.backtrace(thread: 2)).report else { return }
+        guard case let .backtrace(beta) = try session.must(.backtrace(thread: 2)).report else { Issue.record("unexpected report"); return }
         #expect(beta.frames.isEmpty && beta.lastEvent == nil)
         #expect(session.execute(.backtrace(thread: 9)) == .failure(.noSuchThread(9, known: [1, 2])))
         // Going back recomputes the frames.
         _ = try session.must(.goto(event: 8))
-        guard case let .backtrace(back) = try session.must(.backtrace()).report else { return }
+        guard case let .backtrace(back) = try session.must(.backtrace()).report else { Issue.record("unexpected report"); return }
         #expect(back.frames.map(\.function) == ["outer"])
         #expect(back.lastEvent?.function == "leafy")
     }

@@ -46,9 +46,9 @@ import Testing
         #expect(sentBefore.count == 2, "READ_ANDX sent before cifsd received the first reply: mids \(sentBefore)")
         // 15 pages (61,440 bytes) each, the 3.8 default rsize: windows of 30, 15, 15 and 4 pages.
         #expect(requestOrder.count == 5)
-        guard case let .value(_, maxInFlight) = try session.must(.print(path: "server.maxInFlight")).report else { return }
+        guard case let .value(_, maxInFlight) = try session.must(.print(path: "server.maxInFlight")).report else { Issue.record("unexpected report"); return }
         #expect(maxInFlight == .integer(2))
-        guard case let .value(_, raPages) = try session.must(.print(path: "ra.ra_pages")).report else { return }
+        guard case let .value(_, raPages) = try session.must(.print(path: "ra.ra_pages")).report else { Issue.record("unexpected report"); return }
         #expect(raPages == .integer(15))
     }
 

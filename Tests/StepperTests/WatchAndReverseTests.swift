@@ -7,7 +7,7 @@ import Testing
 @Suite struct WatchAndReverseTests {
     /// The value at `path` at the current event.
     private func value(_ session: StepperSession, _ path: String) throws -> StateValue? {
-        guard case let .value(_, value) = try session.must(.print(path: path)).report else { return nil }
+        guard case let .value(_, value) = try session.must(.print(path: path)).report else { Issue.record("unexpected report"); return nil }
         return value
     }
 

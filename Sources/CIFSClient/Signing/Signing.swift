@@ -103,7 +103,7 @@ extension ServerInfo {
             let computed = try calculateSignature(
                 of: "mid \(mid.mid) \(mid.command.name) reply", sequence: expectedSequence, keyLength: keyLength,
                 compute)
-            let verified = Self.sameSignature(computed, received)
+            let verified = SMB1Signing.signaturesMatch(computed, received)
             var changes = StateChanges(tracing: call.isTracing)
             runtime.withLock {
                 if verified {
@@ -112,6 +112,7 @@ extension ServerInfo {
                     changes.set(self, \.signatureFailures, signatureFailures + 1, path: "server.signatureFailures")
                 }
             }
+            guard call.isTracing else { return verified }
             let detail = how()
             let suffix = detail.isEmpty ? "" : " (\(detail))"
             if verified {
@@ -129,21 +130,14 @@ extension ServerInfo {
         }
     }
 
-    /// Compares two signatures in constant time (the kernel's `memcmp` was not, but nothing
-    /// here should teach that).
-    static func sameSignature(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == SMB1Signing.signatureLength, b.count == SMB1Signing.signatureLength else { return false }
-        var difference: UInt8 = 0
-        for i in 0..<SMB1Signing.signatureLength { difference |= a[i] ^ b[i] }
-        return difference == 0
-    }
-
     /// Verifies `reply` to `mid` when signing is on, counting the outcome. A mismatch is
     /// recorded as -EACCES and otherwise ignored: the 3.8 kernel logged it and used the data.
     /// Mirrors the signing half of the kernel's `cifs_check_receive`.
     func checkReceiveSignature(_ reply: [UInt8], mid: Mid) throws {
-        guard signingEnabled else { return }
-        let (expected, key) = runtime.withLock { (mid.sequenceNumber &+ 1, mid.signingKey) }
+        let (enabled, expected, key) = runtime.withLock {
+            (signingEnabledUnderRuntimeLock, mid.sequenceNumber &+ 1, mid.signingKey)
+        }
+        guard enabled else { return }
         guard Self.hasSignatureToCheck(reply, key: key) else { return }
         _ = try verifySignature(
             mid: mid, received: Array(reply[SMBHeader.signatureRange]), expectedSequence: expected,
