@@ -108,7 +108,7 @@ struct TraceSchemaTests {
             #expect(r.status == 0)
             let good = r.stdout
             let breakages: [(String, String, String)] = [
-                ("version", #""version":2}"#, #""version":1}"#),
+                ("version", #""version":3}"#, #""version":2}"#),
                 ("phase", #""phase":"enter""#, #""phase":"entry""#),
                 ("hex", #""hex":"ff"#, #""hex":"FF"#),
                 ("scenario", #""auth":"ntlmssp""#, #""auth":["ntlmssp"]"#),

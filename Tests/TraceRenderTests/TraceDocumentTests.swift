@@ -11,13 +11,18 @@ import TraceRender
         TraceEvent(sequence: 1, time: 0, threadID: 1, threadName: "reader", function: "cifs_mount", phase: .enter,
                    message: "//cifstep/share as \"alice\""),
         TraceEvent(sequence: 2, time: 1_500, threadID: 3, threadName: "cifsd", function: "cifs_readv_receive",
-                   phase: .receive, message: "tab\there, newline\nthere, bell \u{07}, back\\slash, → 2 ✓",
+                   phase: .receive, mid: 65535, message: "tab\there, newline\nthere, bell \u{07}, back\\slash, → 2 ✓",
                    buffers: [
                        TraceBuffer(name: "reply", bytes: [0xff, 0x53, 0x4d, 0x42, 0x2e, 0x00, 0x00, 0x00, 0x00],
                                    spans: [FieldSpan(range: 0..<4, name: "header.protocol", value: "\\xffSMB"),
                                            FieldSpan(range: 4..<5, name: "header.command", value: "0x2e",
                                                      meaning: "READ_ANDX")]),
                        TraceBuffer(name: "empty", bytes: []),
+                       TraceBuffer(name: "key", bytes: [1, 2, 3], id: TraceBufferID(7),
+                                   derivation: Derivation(.truncate, [DerivationInput("digest", TraceBufferID(6), range: 0..<3)],
+                                                          length: 3)),
+                       TraceBuffer(name: "password", bytes: [0x41], id: TraceBufferID(8),
+                                   derivation: .given("scenario \"password\"")),
                    ],
                    diff: [StateDiff(path: "mid[5].state", old: "submitted", new: "received"),
                           StateDiff(path: "page[3].locked", old: nil, new: "true"),
@@ -76,7 +81,7 @@ import TraceRender
         #expect(text.contains(#""message":"tab\there, newline\nthere, bell \u0007, back\\slash, → 2 ✓""#))
         #expect(text.contains(#""password":"Wonder\"land""#))
         #expect(text.hasPrefix(#"{"decisions":[{"afterEvent":0,"chosen":1,"index":0,"runnable":[1]}"#))
-        #expect(text.hasSuffix(#""version":2}"# + "\n"))
+        #expect(text.hasSuffix(#""version":3}"# + "\n"))
         #expect(!text.dropLast().contains("\n"), "compact: one line")
         // Parses as JSON with the standard parser too.
         let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
@@ -112,20 +117,21 @@ import TraceRender
         #expect(error(#"{"format":"cifstep-trace","version":1,"events":[]}"#) == .unsupportedVersion(1))
         #expect(error(#"{"format":"cifstep-trace","version":"2","events":[]}"#) == .unsupportedVersion(nil))
         #expect(error(#"{"format":"cifstep-trace","version":1,"events":[]}"#)?.description
-                == "a cifstep trace of version 1; this cifstep reads version 2 only")
+                == "a cifstep trace of version 1; this cifstep reads version 3 only")
+        #expect(error(#"{"format":"cifstep-trace","version":2,"events":[]}"#) == .unsupportedVersion(2))
         #expect(error(#"{"format":"pcapng"}"#)?.description == "not a cifstep trace: its format is 'pcapng', not 'cifstep-trace'")
         #expect(error("[1, 2]") == .notJSON("the top level is not an object"))
         if case .notJSON? = error("{\"format\": ") {} else { Issue.record("truncated JSON must be notJSON") }
-        if case let .malformed(why)? = error(#"{"format":"cifstep-trace","version":2}"#) {
+        if case let .malformed(why)? = error(#"{"format":"cifstep-trace","version":3}"#) {
             #expect(why == "events is missing")
         } else {
             Issue.record("a missing events key must be malformed")
         }
-        if case let .malformed(why)? = error(#"{"format":"cifstep-trace","version":2,"events":[{"sequence":1}]}"#) {
+        if case let .malformed(why)? = error(#"{"format":"cifstep-trace","version":3,"events":[{"sequence":1}]}"#) {
             #expect(why.hasPrefix("events[0]"), "\(why)")
         } else {
             Issue.record("an incomplete event must be malformed")
         }
-        #expect(error(#"{"format":"cifstep-trace","version":2,"events":[]}"#) == nil)
+        #expect(error(#"{"format":"cifstep-trace","version":3,"events":[]}"#) == nil)
     }
 }

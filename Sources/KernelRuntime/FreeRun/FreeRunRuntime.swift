@@ -294,7 +294,7 @@ public final class FreeRunRuntime: KernelRuntime, @unchecked Sendable {
     // MARK: Tracing
 
     public func recordTracepoint(
-        function: String, phase: TracePhase, message: () -> String,
+        function: String, phase: TracePhase, mid: Int?, message: () -> String,
         buffers: () -> [TraceBuffer], diff: () -> [StateDiff]
     ) throws {
         guard let recorder else { return }
@@ -307,7 +307,7 @@ public final class FreeRunRuntime: KernelRuntime, @unchecked Sendable {
         recorder.record { sequence in
             TraceEvent(
                 sequence: sequence, time: time, threadID: thread?.id ?? 0, threadName: thread?.name ?? "external",
-                function: function, phase: phase, message: text, buffers: attached, diff: changes)
+                function: function, phase: phase, mid: mid, message: text, buffers: attached, diff: changes)
         }
     }
 

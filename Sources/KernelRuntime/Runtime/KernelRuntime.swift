@@ -81,8 +81,9 @@ public protocol KernelRuntime: AnyObject, Sendable {
 
     /// Records an event. Kernel code calls ``tracepoint(_:_:_:buffers:diff:)`` instead, whose
     /// autoclosures make a disabled tracepoint nearly free.
+    /// - Parameter mid: the request the event's frame works on, if any (``TraceEvent/mid``).
     func recordTracepoint(
-        function: String, phase: TracePhase, message: () -> String,
+        function: String, phase: TracePhase, mid: Int?, message: () -> String,
         buffers: () -> [TraceBuffer], diff: () -> [StateDiff]
     ) throws
 
@@ -147,7 +148,7 @@ extension KernelRuntime {
         buffers: @autoclosure () -> [TraceBuffer] = [], diff: @autoclosure () -> [StateDiff] = []
     ) throws {
         guard isTracing else { return }
-        try recordTracepoint(function: function, phase: phase, message: message, buffers: buffers, diff: diff)
+        try recordTracepoint(function: function, phase: phase, mid: nil, message: message, buffers: buffers, diff: diff)
     }
 
     /// ``runMain(name:_:)`` with the thread named `main`.

@@ -305,7 +305,7 @@ public final class SteppedRuntime: KernelRuntime, @unchecked Sendable {
     // MARK: Tracing
 
     public func recordTracepoint(
-        function: String, phase: TracePhase, message: () -> String,
+        function: String, phase: TracePhase, mid: Int?, message: () -> String,
         buffers: () -> [TraceBuffer], diff: () -> [StateDiff]
     ) throws {
         let me = currentThread
@@ -322,7 +322,7 @@ public final class SteppedRuntime: KernelRuntime, @unchecked Sendable {
         let event = trace.record { sequence in
             TraceEvent(
                 sequence: sequence, time: time, threadID: me?.id ?? 0, threadName: me?.name ?? "controller",
-                function: function, phase: phase, message: text, buffers: attached, diff: changes)
+                function: function, phase: phase, mid: mid, message: text, buffers: attached, diff: changes)
         }
         lastEvent = event
         guard let me, current === me else { return }

@@ -25,11 +25,20 @@ public struct TraceBuffer: Equatable, Sendable, CustomStringConvertible {
     public var bytes: [UInt8]
     /// Where each decoded field sat in `bytes` (offsets relative to `bytes`).
     public var spans: [FieldSpan]
+    /// The buffer's name in the run, when other buffers may be computed from it (see
+    /// ``KernelRuntime/traceable(_:_:spans:_:)``).
+    public var id: TraceBufferID?
+    /// How the bytes were computed, and from which buffers (`nil`: not said).
+    public var derivation: Derivation?
 
-    public init(name: String, bytes: [UInt8], spans: [FieldSpan] = []) {
+    public init(
+        name: String, bytes: [UInt8], spans: [FieldSpan] = [], id: TraceBufferID? = nil, derivation: Derivation? = nil
+    ) {
         self.name = name
         self.bytes = bytes
         self.spans = spans
+        self.id = id
+        self.derivation = derivation
     }
 
     public var description: String { "\(name) (\(bytes.count) bytes, \(spans.count) fields)" }
@@ -73,6 +82,9 @@ public struct TraceEvent: Equatable, Sendable, Codable, CustomStringConvertible 
     /// The kernel function the code mirrors, e.g. `cifs_readv_receive`.
     public var function: String
     public var phase: TracePhase
+    /// The multiplex id of the request the event's frame works on, when it works on one (set
+    /// by ``KernelRuntime/traced(_:mid:_:buffers:diff:_:)``).
+    public var mid: Int?
     /// One line for people.
     public var message: String
     public var buffers: [TraceBuffer]
@@ -80,8 +92,9 @@ public struct TraceEvent: Equatable, Sendable, Codable, CustomStringConvertible 
 
     public init(
         sequence: Int, time: UInt64, threadID: Int, threadName: String, function: String,
-        phase: TracePhase, message: String, buffers: [TraceBuffer] = [], diff: [StateDiff] = []
+        phase: TracePhase, mid: Int? = nil, message: String, buffers: [TraceBuffer] = [], diff: [StateDiff] = []
     ) {
+        self.mid = mid
         self.sequence = sequence
         self.time = time
         self.threadID = threadID
@@ -113,7 +126,7 @@ extension TraceBuffer: Codable {
         var meaning: String?
     }
 
-    private enum CodingKeys: String, CodingKey { case name, hex, spans }
+    private enum CodingKeys: String, CodingKey { case name, hex, spans, id, derivation }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -131,6 +144,8 @@ extension TraceBuffer: Codable {
             }
             return FieldSpan(range: span.start..<span.end, name: span.name, value: span.value, meaning: span.meaning)
         }
+        id = try container.decodeIfPresent(TraceBufferID.self, forKey: .id)
+        derivation = try container.decodeIfPresent(Derivation.self, forKey: .derivation)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -141,5 +156,7 @@ extension TraceBuffer: Codable {
             CodedSpan(start: $0.range.lowerBound, end: $0.range.upperBound, name: $0.name, value: $0.value, meaning: $0.meaning)
         }
         try container.encode(coded, forKey: .spans)
+        try container.encodeIfPresent(id, forKey: .id)
+        try container.encodeIfPresent(derivation, forKey: .derivation)
     }
 }

@@ -6,6 +6,7 @@ public final class TraceRecorder: @unchecked Sendable {
     private let mutex = PThreadMutex()
     private var stored: [TraceEvent] = []
     private var recorded = 0
+    private var buffersNamed = 0
     private let keepsEvents: Bool
     private let sink: (@Sendable (TraceEvent) -> Void)?
 
@@ -34,6 +35,14 @@ public final class TraceRecorder: @unchecked Sendable {
         mutex.locked {
             guard keepsEvents, sequence >= 1, sequence <= stored.count else { return nil }
             return stored[sequence - 1]
+        }
+    }
+
+    /// The next ``TraceBufferID`` of the run (from 1).
+    public func newBufferID() -> TraceBufferID {
+        mutex.locked {
+            buffersNamed += 1
+            return TraceBufferID(buffersNamed)
         }
     }
 

@@ -12,6 +12,8 @@ public struct TracedCall {
     public unowned(unsafe) let runtime: any KernelRuntime
     /// Whether events are recorded at all (checked once, at entry).
     public let isTracing: Bool
+    /// The request this call works on, carried by each of its events (``TraceEvent/mid``).
+    public let mid: Int?
 
     // `traced` and these members are inlinable, and the exit's content is one optional
     // reference (allocated only by `returning` while tracing), so that with tracing off a frame
@@ -36,10 +38,11 @@ public struct TracedCall {
     }
 
     @usableFromInline
-    init(function: String, runtime: any KernelRuntime, isTracing: Bool) {
+    init(function: String, runtime: any KernelRuntime, isTracing: Bool, mid: Int? = nil) {
         self.function = function
         self.runtime = runtime
         self.isTracing = isTracing
+        self.mid = mid
     }
 
     /// Records an event of this call (a block, a wake, a send, a receive or a note) between its
@@ -50,7 +53,8 @@ public struct TracedCall {
         buffers: @autoclosure () -> [TraceBuffer] = [], diff: @autoclosure () -> [StateDiff] = []
     ) throws {
         guard isTracing else { return }
-        try runtime.recordTracepoint(function: function, phase: phase, message: message, buffers: buffers, diff: diff)
+        try runtime.recordTracepoint(
+            function: function, phase: phase, mid: mid, message: message, buffers: buffers, diff: diff)
     }
 
     /// Records a note of this call. Shorthand for `event(.note, …)`.
@@ -92,6 +96,20 @@ extension KernelRuntime {
         return try recordFrame(&call, message: message, buffers: buffers, diff: diff, body)
     }
 
+    /// ``traced(_:_:buffers:diff:_:)`` for a call that works on one request: every event of the
+    /// frame carries `mid` (``TraceEvent/mid``), which is what a bare `mid` means in a
+    /// stepper's breakpoint condition.
+    @inlinable @inline(__always)
+    public func traced<T>(
+        _ function: String, mid: UInt16, _ message: @autoclosure () -> String = "",
+        buffers: @autoclosure () -> [TraceBuffer] = [], diff: @autoclosure () -> [StateDiff] = [],
+        _ body: (inout TracedCall) throws -> T
+    ) throws -> T {
+        var call = TracedCall(function: function, runtime: self, isTracing: isTracing, mid: Int(mid))
+        guard call.isTracing else { return try body(&call) }
+        return try recordFrame(&call, message: message, buffers: buffers, diff: diff, body)
+    }
+
     /// The tracing half of ``traced(_:_:buffers:diff:_:)``: the enter event, the body, the exit
     /// event (kept out of line, so that the disabled path inlined at every call site stays small).
     @usableFromInline
@@ -100,7 +118,7 @@ extension KernelRuntime {
         _ body: (inout TracedCall) throws -> T
     ) throws -> T {
         let function = call.function
-        try recordTracepoint(function: function, phase: .enter, message: message, buffers: buffers, diff: diff)
+        try recordTracepoint(function: function, phase: .enter, mid: call.mid, message: message, buffers: buffers, diff: diff)
         let result: T
         do {
             result = try body(&call)
@@ -109,12 +127,12 @@ extension KernelRuntime {
         } catch {
             let failure = error
             try recordTracepoint(
-                function: function, phase: .exit, message: { "error: \(failure)" }, buffers: { [] }, diff: { [] })
+                function: function, phase: .exit, mid: call.mid, message: { "error: \(failure)" }, buffers: { [] }, diff: { [] })
             throw failure
         }
         let exit = call.exit
         try recordTracepoint(
-            function: function, phase: .exit, message: { exit?.message ?? "" }, buffers: { exit?.buffers ?? [] },
+            function: function, phase: .exit, mid: call.mid, message: { exit?.message ?? "" }, buffers: { exit?.buffers ?? [] },
             diff: { exit?.diff ?? [] })
         return result
     }

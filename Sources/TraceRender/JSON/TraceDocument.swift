@@ -6,7 +6,7 @@ import KernelRuntime
 ///
 /// ```json
 /// {"decisions":[…],"events":[{"buffers":[…],"diff":[…],"function":"cifs_sign_smb",…},…],
-///  "format":"cifstep-trace","scenario":{"auth":"ntlmssp",…},"version":2}
+///  "format":"cifstep-trace","scenario":{"auth":"ntlmssp",…},"version":3}
 /// ```
 ///
 /// The encoding is compact JSON with every object's keys in sorted order, so one scenario and
@@ -15,8 +15,9 @@ import KernelRuntime
 public struct TraceDocument: Equatable, Sendable {
     /// The value of the `format` key: `cifstep-trace`.
     public static let format = "cifstep-trace"
-    /// The version this code writes and reads. Version 1 had only `format`, `version`, `events`.
-    public static let version = 2
+    /// The version this code writes and reads. Version 1 had only `format`, `version`, `events`;
+    /// version 3 added an event's `mid` and a buffer's `id` and `derivation` (provenance).
+    public static let version = 3
 
     /// The stepper scenario that produced the run, as its `key=value` settings (`"auth":
     /// "ntlmssp"`, `"seed": "42"`…); `nil` for a run against a real server.
@@ -137,6 +138,10 @@ public struct TraceDocument: Equatable, Sendable {
         w.string(e.function)
         w.key("message")
         w.string(e.message)
+        if let mid = e.mid {
+            w.key("mid")
+            w.integer(mid)
+        }
         w.key("phase")
         w.string(e.phase.rawValue)
         w.key("sequence")
@@ -152,8 +157,13 @@ public struct TraceDocument: Equatable, Sendable {
 
     private static func write(_ b: TraceBuffer, to w: inout JSONWriter) {
         w.beginObject()
+        if let derivation = b.derivation { write(derivation, to: &w) }
         w.key("hex")
         w.hex(b.bytes)
+        if let id = b.id {
+            w.key("id")
+            w.integer(id.rawValue)
+        }
         w.key("name")
         w.string(b.name)
         w.key("spans")
@@ -175,6 +185,40 @@ public struct TraceDocument: Equatable, Sendable {
             w.endObject()
         }
         w.endArray()
+        w.endObject()
+    }
+
+    private static func write(_ d: Derivation, to w: inout JSONWriter) {
+        w.key("derivation")
+        w.beginObject()
+        w.key("inputs")
+        w.beginArray()
+        for input in d.inputs {
+            w.beginObject()
+            w.key("buffer")
+            w.integer(input.buffer.rawValue)
+            if let range = input.range {
+                w.key("range")
+                w.beginArray()
+                w.integer(range.lowerBound)
+                w.integer(range.upperBound)
+                w.endArray()
+            }
+            w.key("role")
+            w.string(input.role)
+            w.endObject()
+        }
+        w.endArray()
+        if let length = d.length {
+            w.key("length")
+            w.integer(length)
+        }
+        w.key("operation")
+        w.string(d.operation.rawValue)
+        if let source = d.source {
+            w.key("source")
+            w.string(source)
+        }
         w.endObject()
     }
 }
