@@ -143,16 +143,18 @@ public enum NTLM {
 
     // MARK: - Helpers
 
-    static func hmacMD5(key: [UInt8], _ message: [UInt8]) -> [UInt8] {
+    /// HMAC-MD5 of `message` keyed with `key` (swift-crypto).
+    public static func hmacMD5(key: [UInt8], _ message: [UInt8]) -> [UInt8] {
         Array(HMAC<Insecure.MD5>.authenticationCode(for: message, using: SymmetricKey(data: key)))
     }
 
-    static func md5(_ message: [UInt8]) -> [UInt8] {
+    /// MD5 of `message` (swift-crypto).
+    public static func md5(_ message: [UInt8]) -> [UInt8] {
         Array(Insecure.MD5.hash(data: message))
     }
 
     /// Upper-cases one BMP character at a time; see ``ntowfv2(ntHash:user:domain:)``.
-    static func uppercasedForNTLM(_ string: String) -> String {
+    public static func uppercasedForNTLM(_ string: String) -> String {
         var result = String.UnicodeScalarView()
         for scalar in string.unicodeScalars {
             let upper = scalar.properties.uppercaseMapping.unicodeScalars

@@ -30,7 +30,9 @@ struct FrameShapeTests {
                 }
                 stacks[event.threadID, default: []].append(event.function)
             case .exit:
-                if event.function == "cifs_calculate_signature" { #expect(event.buffers.first?.bytes.count == 8) }
+                if event.function == "cifs_calculate_signature" {
+                    #expect(event.buffers.first { $0.name == "signature" }?.bytes.count == 8)
+                }
                 stacks[event.threadID, default: []].removeLast()
             default: break
             }

@@ -123,9 +123,13 @@ extension ServerInfo {
             }
             let message = frame.header + (try frame.read(frame.remaining))
             let hint = mid?.trans2Request
-            try call.event(
-                .receive, "\(SMBTrace.summary(message, trans2Request: hint)), \(message.count) bytes",
-                buffers: [SMBTrace.buffer("reply", message, trans2Request: hint)])
+            if call.isTracing {
+                let received = SMBTrace.buffer("reply", message, trans2Request: hint, traceableOn: runtime)
+                if let mid { runtime.withLock { mid.replyTrace = received } }
+                try call.event(
+                    .receive, "\(SMBTrace.summary(message, trans2Request: hint)), \(message.count) bytes",
+                    buffers: [received])
+            }
             let problem = Self.checkSMB(message)
             if let problem { try countMalformed("Bad SMB: " + problem, call: call) }
             if let mid { try dequeueMid(mid, response: message, malformed: problem) }

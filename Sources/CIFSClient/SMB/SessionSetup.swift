@@ -26,19 +26,22 @@ extension Session {
             let lastReply = try sessSetup()
             try runtime.withMutex(server.srvMutex) {
                 var seeded = StateChanges(tracing: call.isTracing)
-                let macKey = runtime.withLock { () -> [UInt8]? in
+                let macKey = runtime.withLock { () -> TracedBytes? in
                     guard !server.sessionEstablished else { return nil }
+                    let macKey = runtime.derive(
+                        "MAC key", authKey, .copy, [KeyTrace.bytes(authKey, keyTrace.authKey).input("auth key")])
                     seeded.set(server, \.sessionKey, authKey, path: "server.sessionKey")
+                    server.keyTrace.macKey = macKey.buffer
                     seeded.set(server, \.sequenceNumber, 2, path: "server.sequenceNumber")
                     seeded.set(server, \.sessionEstablished, true, path: "server.sessionEstablished")
-                    return authKey
+                    return macKey
                 }
                 if let macKey {
                     try call.note(
-                        "first session: MAC key (\(macKey.count) bytes) = "
+                        "first session: MAC key (\(macKey.bytes.count) bytes) = "
                             + (auth == .ntlmssp ? "the exported session key" : "session key ‖ response as sent")
                             + "; next request signs with sequence 2",
-                        buffers: [TraceBuffer(name: "MAC key", bytes: macKey)], diff: seeded.diffs)
+                        buffers: macKey.buffers, diff: seeded.diffs)
                 }
             }
             if server.signingEnabled, let lastReply {
@@ -164,7 +167,17 @@ extension Session {
             strings = (response.nativeOS, response.nativeLanMan, response.primaryDomain)
         case let .extended(response):
             strings = (response.nativeOS, response.nativeLanMan, response.primaryDomain)
-            if phase == .challenge { try decodeNTLMSSPChallenge(response.securityBlob) }
+            if phase == .challenge {
+                let blob = response.securityBlob
+                let traced = TracedBytes(reply.bytes, buffer: reply.trace).span(
+                    "NTLMSSP CHALLENGE", SMBTrace.fieldRange("SecurityBlob", in: reply.trace),
+                    spans: runtime.isTracing ? SMBTrace.ntlmsspSpans(blob) : [], on: runtime)
+                if let traced, traced.bytes == blob {
+                    try decodeNTLMSSPChallenge(traced)
+                } else {
+                    try decodeNTLMSSPChallenge(TracedBytes(blob))
+                }
+            }
         }
         if phase == .challenge, case .oldStyle = packet.body {
             throw CIFSError.malformedReply(command: .sessionSetupAndX, reason: "MORE_PROCESSING_REQUIRED without a security blob")
@@ -186,39 +199,40 @@ extension Session {
     // MARK: - Old-style responses
 
     /// The NTLMv1 response to the NEGOTIATE challenge; ``authKey`` becomes MD4(NT hash) ‖
-    /// response (40 bytes). Mirrors the kernel's `setup_ntlm_response` (`SMBNTencrypt`, `E_md4hash`,
-    /// `mdfour`).
+    /// response (40 bytes). Mirrors the kernel's `setup_ntlm_response`: `SMBNTencrypt` for the
+    /// response, then `E_md4hash` again and `mdfour` for the session key.
     func setupNTLMResponse() throws -> [UInt8] {
         let runtime = server.runtime
         return try runtime.traced("setup_ntlm_response", "NTLMv1 response for \(user)") { call in
             var changes = StateChanges(tracing: call.isTracing)
-            let challenge = runtime.withLock { () -> [UInt8] in
-                changes.set(self, \.cryptKey, server.cryptKey, path: "ses.cryptKey")
-                return cryptKey
+            let challenge = runtime.withLock {
+                takeChallenge(from: server.cryptKey, trace: server.keyTrace.challenge, changes: &changes)
             }
-            let ntHash = NTLM.ntHash(password: password, encoding: passwordEncoding)
-            let response: [UInt8]
-            let key: [UInt8]
-            do {
-                response = try NTLM.ntlmv1Response(ntHash: ntHash, challenge: challenge)
-                key = try NTLM.macKeyV1(sessionKey: try NTLM.sessionKeyV1(ntHash: ntHash), ntResponse: response)
-            } catch {
-                throw CIFSError.authentication("NTLM response: \(error)")
+            try call.note("ses->cryptKey = the NEGOTIATE challenge \(challenge.hex)", buffers: challenge.buffers,
+                          diff: changes.diffs)
+            let password = passwordRoot()
+            let response = try smbNTEncrypt(password: password, challenge: challenge)
+            let sessionKey = try mdfour(try eMD4Hash(password), output: "session key")
+            let key = runtime.derive("auth key", sessionKey.bytes + response.bytes, .concat,
+                                     [sessionKey.input("session key"), response.input("response")])
+            var keyChanges = StateChanges(tracing: call.isTracing)
+            runtime.withLock {
+                keyChanges.set(self, \.authKey, key.bytes, path: "ses.authKey")
+                keyTrace.authKey = key.buffer
             }
-            runtime.withLock { changes.set(self, \.authKey, key, path: "ses.authKey") }
             call.returning(
-                "NTLMv1 response to challenge \(Hex.encode(challenge)); auth key = MD4(NT hash) ‖ response",
-                buffers: [TraceBuffer(name: "NT response", bytes: response), TraceBuffer(name: "auth key", bytes: key)],
-                diff: changes.diffs)
-            return response
+                "auth key = session key ‖ response (\(key.bytes.count) bytes)", buffers: key.buffers,
+                diff: keyChanges.diffs)
+            return response.bytes
         }
     }
 
     /// The target info an old-style NTLMv2 blob carries: the domain as one MsvAvNbDomainName AV
     /// pair and MsvAvEOL, no trailing zeros. With no domain given the kernel used (and from then
     /// on sent) `WORKGROUP`. Mirrors the kernel's `build_avpair_blob`.
-    func buildAVPairBlob() -> [UInt8] {
-        let domain = server.runtime.withLock { () -> String in
+    func buildAVPairBlob() -> TracedBytes {
+        let runtime = server.runtime
+        let domain = runtime.withLock { () -> String in
             if domainName == nil { domainName = "WORKGROUP" }
             return domainName ?? "WORKGROUP"
         }
@@ -229,7 +243,10 @@ extension Session {
         writer.append(name)
         writer.u16(AVPairID.eol.rawValue)
         writer.u16(0)
-        return writer.bytes
+        let bytes = writer.bytes
+        return runtime.given(
+            "target info", bytes, spans: runtime.isTracing ? (try? AVPairList.decode(bytes).spans) ?? [] : [],
+            source: "build_avpair_blob: the domain \"\(domain)\" as MsvAvNbDomainName, then MsvAvEOL")
     }
 
     /// The NetBIOS domain from the server's target info, used when no domain was given.
@@ -247,49 +264,6 @@ extension Session {
             offset += length
         }
         return nil
-    }
-
-    /// The NTLMv2 response over `targetInfo`, with a timestamp from the runtime's clock and a
-    /// client challenge from its generator; ``authKey`` becomes the NTLMv2 session key ‖ the
-    /// whole response. Mirrors the kernel's `setup_ntlmv2_rsp` (`calc_ntlmv2_hash`,
-    /// `CalcNTLMv2_response`).
-    func setupNTLMv2Response(targetInfo: [UInt8]) throws -> [UInt8] {
-        let runtime = server.runtime
-        return try runtime.traced("setup_ntlmv2_rsp", "NTLMv2 response for \(user), \(targetInfo.count) bytes of target info") {
-            call in
-            var changes = StateChanges(tracing: call.isTracing)
-            // Old style answers the NEGOTIATE challenge; NTLMSSP the CHALLENGE message's.
-            let (challenge, domain) = runtime.withLock { () -> ([UInt8], String) in
-                if auth != .ntlmssp { changes.set(self, \.cryptKey, server.cryptKey, path: "ses.cryptKey") }
-                return (cryptKey, domainName ?? "")
-            }
-            // cifs_UnixTimeToNT(CURRENT_TIME): 100 ns units since 1601.
-            let fileTime = runtime.unixNanoseconds / 100 + 116_444_736_000_000_000
-            let clientChallenge = runtime.randomBytes(8)
-            let blob = NTLMv2Blob(timestamp: NTLMv2Blob.timestampBytes(fileTime: fileTime), clientChallenge: clientChallenge,
-                                  targetInfo: targetInfo, trailingZeros: false)
-            let ntHash = NTLM.ntHash(password: password, encoding: passwordEncoding)
-            let response: [UInt8]
-            let sessionKey: [UInt8]
-            do {
-                let owf = try NTLM.ntowfv2(ntHash: ntHash, user: user, domain: domain)
-                let encoded = try blob.encode()
-                let proof = try NTLM.ntProofStr(ntowfv2: owf, serverChallenge: challenge, blob: encoded)
-                response = proof + encoded
-                sessionKey = try NTLM.sessionKeyV2(ntowfv2: owf, ntProofStr: proof)
-            } catch {
-                throw CIFSError.authentication("NTLMv2 response: \(error)")
-            }
-            let key = sessionKey + response
-            runtime.withLock { changes.set(self, \.authKey, key, path: "ses.authKey") }
-            call.returning(
-                "NTLMv2 response for \(user.uppercased()) in domain \"\(domain)\", client challenge "
-                    + "\(Hex.encode(clientChallenge)); auth key = session key ‖ response (\(key.count) bytes)",
-                buffers: [TraceBuffer(name: "NTLMv2 response", bytes: response),
-                          TraceBuffer(name: "session key", bytes: sessionKey)],
-                diff: changes.diffs)
-            return response
-        }
     }
 
     // MARK: - NTLMSSP
@@ -323,11 +297,11 @@ extension Session {
     /// Reads the CHALLENGE: the server challenge (kept as ``cryptKey``), the server's flags
     /// and the raw target info (kept in ``authKey`` until the response is built, as the kernel
     /// does). Mirrors the kernel's `decode_ntlmssp_challenge`.
-    func decodeNTLMSSPChallenge(_ blob: [UInt8]) throws {
+    func decodeNTLMSSPChallenge(_ message: TracedBytes) throws {
         let runtime = server.runtime
+        let blob = message.bytes
         try runtime.traced("decode_ntlmssp_challenge",
-            "\(blob.count)-byte security blob",
-            buffers: [TraceBuffer(name: "NTLMSSP CHALLENGE", bytes: blob, spans: SMBTrace.ntlmsspSpans(blob))]
+            "\(blob.count)-byte security blob", buffers: message.buffers
         ) { call in
             let minimum = 48  // sizeof(CHALLENGE_MESSAGE)
             guard blob.count >= minimum else {
@@ -345,6 +319,7 @@ extension Session {
                 }
                 try reader.skip("TargetNameFields", count: 8)
                 let flags = NTLMSSPNegotiateFlags(rawValue: try reader.u32("NegotiateFlags"))
+                let challengeStart = reader.offset
                 let challenge = try reader.bytes("ServerChallenge", count: 8)
                 try reader.skip("Reserved", count: 8)
                 let tiLength = Int(try reader.u16("TargetInfoLen"))
@@ -355,16 +330,25 @@ extension Session {
                         command: .sessionSetupAndX, reason: "tioffset + tilen too high \(tiOffset) + \(tiLength)")
                 }
                 let targetInfo = Array(blob[tiOffset..<(tiOffset + tiLength)])
+                let challengeTrace = runtime.derive(
+                    "challenge", challenge, .copy,
+                    [message.input("NTLMSSP CHALLENGE", range: challengeStart..<(challengeStart + 8))])
+                let targetInfoTrace = runtime.derive(
+                    "target info", targetInfo,
+                    spans: runtime.isTracing ? (try? AVPairList.decode(targetInfo).spans) ?? [] : [], .copy,
+                    [message.input("NTLMSSP CHALLENGE", range: tiOffset..<(tiOffset + tiLength))])
                 var changes = StateChanges(tracing: call.isTracing)
                 runtime.withLock {
                     changes.set(self, \.cryptKey, challenge, path: "ses.cryptKey")
+                    keyTrace.challenge = challengeTrace.buffer
                     // The kernel keeps the target info in auth_key until the response is built.
                     changes.set(self, \.authKey, targetInfo, path: "ses.authKey")
+                    keyTrace.authKey = targetInfoTrace.buffer
                     ntlmssp = NTLMSSPAuthState(serverFlags: flags)
                 }
                 call.returning(
                     "server challenge \(Hex.encode(challenge)), flags \(flags), target info \(tiLength) bytes",
-                    diff: changes.diffs)
+                    buffers: challengeTrace.buffers + targetInfoTrace.buffers, diff: changes.diffs)
             } catch let error as WireError {
                 throw CIFSError.malformedReply(command: .sessionSetupAndX, reason: "NTLMSSP CHALLENGE: \(error)")
             }
@@ -377,24 +361,34 @@ extension Session {
     func calcSeckey() throws {
         let runtime = server.runtime
         try runtime.traced("calc_seckey", "key exchange: a random exported session key") { call in
-            let baseKey = runtime.withLock { Array(authKey.prefix(16)) }
-            let exported = runtime.randomBytes(16)
-            let ciphertext: [UInt8]
+            let authKeyNow = runtime.withLock { KeyTrace.bytes(authKey, keyTrace.authKey) }
+            let baseKey = runtime.derive("session base key", Array(authKeyNow.bytes.prefix(16)), .copy,
+                                         [authKeyNow.input("auth key", range: 0..<min(16, authKeyNow.bytes.count))])
+            let exported = runtime.given("exported session key", runtime.randomBytes(16),
+                                         source: "16 random bytes (get_random_bytes)")
+            let ciphertext: TracedBytes
             do {
-                ciphertext = try NTLMSSPKeys.encryptSessionKey(
-                    exported, keyExchangeKey: try NTLMSSPKeys.keyExchangeKey(sessionBaseKey: baseKey))
-            } catch {
+                // For NTLMv2 the key-exchange key is the session base key itself.
+                let exchangeKey = try NTLMSSPKeys.keyExchangeKey(sessionBaseKey: baseKey.bytes)
+                guard exchangeKey == baseKey.bytes else {
+                    throw CIFSError.authentication("key exchange: the key-exchange key is not the session base key")
+                }
+                ciphertext = runtime.derive(
+                    "EncryptedRandomSessionKey", try NTLMSSPKeys.encryptSessionKey(exported.bytes, keyExchangeKey: exchangeKey),
+                    .rc4, [baseKey.input("key"), exported.input("data")])
+            } catch let error as SMBCryptoError {
                 throw CIFSError.authentication("key exchange: \(error)")
             }
+            let newAuthKey = runtime.derive("auth key", exported.bytes, .copy, [exported.input("exported session key")])
             var changes = StateChanges(tracing: call.isTracing)
             runtime.withLock {
-                ntlmssp?.ciphertext = ciphertext
-                changes.set(self, \.authKey, exported, path: "ses.authKey")
+                ntlmssp?.ciphertext = ciphertext.bytes
+                changes.set(self, \.authKey, exported.bytes, path: "ses.authKey")
+                keyTrace.authKey = newAuthKey.buffer
             }
             call.returning(
-                "random exported session key, RC4-encrypted under the session base key",
-                buffers: [TraceBuffer(name: "exported session key", bytes: exported),
-                          TraceBuffer(name: "EncryptedRandomSessionKey", bytes: ciphertext)],
+                "EncryptedRandomSessionKey = RC4(session base key, exported session key); the exported key is the MAC key",
+                buffers: baseKey.buffers + exported.buffers + ciphertext.buffers + newAuthKey.buffers,
                 diff: changes.diffs)
         }
     }
@@ -406,9 +400,11 @@ extension Session {
     func buildNTLMSSPAuthBlob() throws -> [UInt8] {
         let runtime = server.runtime
         return try runtime.traced("build_ntlmssp_auth_blob") { call in
-            let (targetInfo, serverFlags) = runtime.withLock { (authKey, ntlmssp?.serverFlags ?? []) }
+            let (targetInfo, serverFlags) = runtime.withLock {
+                (KeyTrace.bytes(authKey, keyTrace.authKey), ntlmssp?.serverFlags ?? [])
+            }
             var changes = StateChanges(tracing: call.isTracing)
-            if runtime.withLock({ domainName }) == nil, let learnt = Self.findDomainName(targetInfo) {
+            if runtime.withLock({ domainName }) == nil, let learnt = Self.findDomainName(targetInfo.bytes) {
                 runtime.withLock { changes.set(self, \.domainName, learnt, path: "ses.domainName") }
             }
             let response = try setupNTLMv2Response(targetInfo: targetInfo)

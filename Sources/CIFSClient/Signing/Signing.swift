@@ -8,68 +8,120 @@ extension ServerInfo {
     public static let placeholderSignature: [UInt8] = Array("BSRSPYL".utf8) + [0]
 
     /// Signs `packet` (from `0xFF 'SMB'`) if it asks for it: with the placeholder before the
-    /// first session is established, else with the next sequence number, which it records in
-    /// `mid` and advances by two (one for the request, one for its reply). Call with
-    /// ``srvMutex`` held. Mirrors the kernel's `cifs_sign_smb`.
-    func signSMB(_ packet: inout [UInt8], mid: Mid) throws {
+    /// first session is established, else with the next sequence number, which it writes into
+    /// the signature field, records in `mid` and advances by two (one for the request, one for
+    /// its reply). Call with ``srvMutex`` held. Mirrors the kernel's `cifs_sign_smb`.
+    /// - Returns: while tracing, how the packet as sent was put together (the packet with its
+    ///   sequence number, the signature in that field's place), for `smb_send`'s buffer.
+    @discardableResult
+    func signSMB(_ packet: inout [UInt8], mid: Mid) throws -> Derivation? {
         assert(runtime.withLock { srvMutex.holder == runtime.currentThreadID }, "cifs_sign_smb without srv_mutex")
-        try runtime.traced("cifs_sign_smb", "mid \(mid.mid) \(mid.command.name), \(packet.count) bytes") { call in
+        return try runtime.traced("cifs_sign_smb", mid: mid.mid, "mid \(mid.mid) \(mid.command.name), \(packet.count) bytes") {
+            call -> Derivation? in
             guard packet.count >= SMBHeader.size else {
                 call.returning("not signed: \(packet.count) bytes cannot hold an SMB header")
-                return
+                return nil
             }
             let flags2 = UInt16(packet[10]) | UInt16(packet[11]) << 8
-            let (status, established, key, sequence) = runtime.withLock {
-                (tcpStatus, sessionEstablished, sessionKey, sequenceNumber)
+            let (status, established, key, keyTrace, sequence) = runtime.withLock {
+                (tcpStatus, sessionEstablished, sessionKey, self.keyTrace.macKey, sequenceNumber)
             }
             guard flags2 & SMBFlags2.securitySignature.rawValue != 0 else {
                 call.returning("not signed: FLAGS2_SMB_SECURITY_SIGNATURE is clear")
-                return
+                return nil
             }
             guard status != .needNegotiate else {
                 call.returning("not signed: the connection has not negotiated yet")
-                return
+                return nil
             }
             guard established else {
                 packet.replaceSubrange(SMBHeader.signatureRange, with: Self.placeholderSignature)
                 call.returning(
                     "mid \(mid.mid): no session established yet, placeholder signature \"BSRSPYL\\0\"",
                     buffers: [TraceBuffer(name: "signature", bytes: Self.placeholderSignature)])
-                return
+                return nil
             }
-            let signature = try calculateSignature(
-                of: "mid \(mid.mid) \(mid.command.name) request", sequence: sequence, keyLength: key.count
-            ) {
-                try SMB1Signing.signature(packet: packet, macKey: key, sequence: sequence)
-            }
-            packet.replaceSubrange(SMBHeader.signatureRange, with: signature)
+            // The sequence number goes into the signature field, and the counter moves on by two.
             var changes = StateChanges(tracing: call.isTracing)
             runtime.withLock {
                 changes.set(mid, \.sequenceNumber, sequence, path: "mid[\(mid.mid)].sequenceNumber")
                 mid.signingKey = key
                 changes.set(self, \.sequenceNumber, sequence &+ 2, path: "server.sequenceNumber")
             }
+            var withSequence: TracedBytes?
+            if call.isTracing {
+                let built = SMBTrace.buffer("request", packet, traceableOn: runtime)
+                let traced = Self.writeSequence(
+                    sequence, into: TracedBytes(packet, buffer: built), name: "request with sequence \(sequence)",
+                    source: "server->sequence_number", on: runtime)
+                withSequence = traced
+                try call.note(
+                    "sequence \(sequence) written into the signature field; its reply must verify with \(sequence &+ 1)",
+                    buffers: [built] + traced.buffers, diff: changes.diffs)
+            }
+            let signature = try calculateSignature(
+                of: "mid \(mid.mid) \(mid.command.name) request", sequence: sequence, keyLength: key.count,
+                traced: withSequence.map { (KeyTrace.bytes(key, keyTrace), $0) }
+            ) {
+                try SMB1Signing.signature(packet: packet, macKey: key, sequence: sequence)
+            }
+            packet.replaceSubrange(SMBHeader.signatureRange, with: signature.bytes)
             call.returning(
-                "mid \(mid.mid) signed with sequence \(sequence); its reply must verify with \(sequence &+ 1)",
-                buffers: [TraceBuffer(name: "signature", bytes: signature)], diff: changes.diffs)
+                "mid \(mid.mid) signed: its first 8 digest bytes replace the sequence number",
+                buffers: signature.buffers)
+            guard let withSequence else { return nil }
+            let field = SMBHeader.signatureRange
+            return Derivation(.concat, [
+                withSequence.input("header before the signature", range: 0..<field.lowerBound),
+                signature.input("signature"),
+                withSequence.input("the rest", range: field.upperBound..<packet.count),
+            ])
         }
+    }
+
+    /// `packet` with `sequence` (little-endian) and four zero bytes in its signature field, as a
+    /// traced buffer named `name` derived from the packet and the sequence number.
+    static func writeSequence(
+        _ sequence: UInt32, into packet: TracedBytes, name: String, source: String, on runtime: any KernelRuntime
+    ) -> TracedBytes {
+        let number = runtime.given("sequence number", (0..<4).map { UInt8(truncatingIfNeeded: sequence >> (8 * $0)) },
+                                   source: source)
+        var bytes = packet.bytes
+        bytes.replaceSubrange(SMBHeader.signatureRange, with: number.bytes + [0, 0, 0, 0])
+        return runtime.derive(
+            name, bytes, spans: packet.buffer?.spans ?? [], .sequenceInSignatureField,
+            [packet.input("packet"), number.input("sequence")])
     }
 
     /// The 8-byte signature of a message: the first 8 bytes of MD5(MAC key ‖ message), with the
     /// sequence number and four zero bytes in place of the signature field while hashing.
-    /// `compute` does the hashing (over a contiguous packet, or the stream a READ_ANDX reply was
-    /// fed through as it arrived). Mirrors the kernel's `cifs_calculate_signature` (renamed
-    /// `cifs_calc_signature` in 3.7; the 2013 posts use the old name).
+    /// While tracing, and when `traced` gives the MAC key and the message with its sequence
+    /// number as traced buffers, the MD5 input, the digest and the 8 bytes kept are recorded
+    /// and computed from those; otherwise `compute` does the hashing (over a contiguous packet,
+    /// or the stream a READ_ANDX reply was fed through as it arrived). Mirrors the kernel's
+    /// `cifs_calculate_signature` (renamed `cifs_calc_signature` in 3.7; the 2013 posts use the
+    /// old name).
     func calculateSignature(
-        of what: @autoclosure () -> String, sequence: UInt32, keyLength: Int, _ compute: () throws -> [UInt8]
-    ) throws -> [UInt8] {
+        of what: @autoclosure () -> String, sequence: UInt32, keyLength: Int,
+        traced inputs: (macKey: TracedBytes, packet: TracedBytes)? = nil, _ compute: () throws -> [UInt8]
+    ) throws -> TracedBytes {
         try runtime.traced("cifs_calculate_signature",
             "MD5(MAC key (\(keyLength) bytes) ‖ \(what()) with sequence \(sequence) in the signature field)"
         ) { call in
-            let signature = try compute()
-            call.returning(
-                "first 8 bytes of the MD5: \(Hex.encode(signature))",
-                buffers: [TraceBuffer(name: "signature", bytes: signature)])
+            guard call.isTracing, let (macKey, packet) = inputs else {
+                let signature = runtime.given("signature", try compute(),
+                                              source: "MD5 over the message as it streamed in (the bytes are not kept)")
+                call.returning("first 8 bytes of the MD5: \(signature.hex)", buffers: signature.buffers)
+                return signature
+            }
+            let input = runtime.derive("MD5 input", macKey.bytes + packet.bytes, .concat,
+                                       [macKey.input("MAC key"), packet.input("packet")])
+            try call.note("MD5 input: the MAC key (\(macKey.bytes.count) bytes) ‖ the packet (\(packet.bytes.count) bytes)",
+                          buffers: input.buffers)
+            let digest = runtime.derive("MD5 digest", NTLM.md5(input.bytes), .md5, [input.input("message")])
+            let signature = runtime.derive("signature", Array(digest.bytes.prefix(SMB1Signing.signatureLength)), .truncate,
+                                           [digest.input("digest")], length: SMB1Signing.signatureLength)
+            call.returning("first 8 bytes of the MD5: \(signature.hex)", buffers: digest.buffers + signature.buffers)
             return signature
         }
     }
@@ -86,24 +138,45 @@ extension ServerInfo {
         return true
     }
 
-    /// Checks a reply's signature: computes what it should be for `expectedSequence` (the
-    /// request's sequence + 1) with `compute`, compares it with `received` (the reply's
-    /// SecuritySignature field) in constant time, and counts the outcome. A mismatch is the
-    /// kernel's -EACCES, which 3.8 logged and otherwise ignored (the data was used).
-    /// `how` says what was hashed, for the trace. Mirrors the kernel's `cifs_verify_signature`.
+    /// Checks a reply's signature: saves the signature the server sent, computes what it
+    /// should be for `expectedSequence` (the request's sequence + 1) and compares the two in
+    /// constant time, counting the outcome. A mismatch is the kernel's -EACCES, which 3.8
+    /// logged and otherwise ignored (the data was used). While tracing, `reply` (the whole
+    /// reply as received, as a traced buffer) lets every step be recorded from its bytes;
+    /// without it `compute` does the hashing. `how` says what was hashed, for the trace.
+    /// Mirrors the kernel's `cifs_verify_signature`.
     /// - Returns: whether the signature verified.
     func verifySignature(
-        mid: Mid, received: [UInt8], expectedSequence: UInt32, keyLength: Int,
+        mid: Mid, received: [UInt8], expectedSequence: UInt32, keyLength: Int, reply: TracedBytes? = nil,
         how: @autoclosure () -> String = "", _ compute: () throws -> [UInt8]
     ) throws -> Bool {
-        try runtime.traced("cifs_verify_signature",
-            "mid \(mid.mid) \(mid.command.name) reply, expected sequence \(expectedSequence)",
-            buffers: [TraceBuffer(name: "received signature", bytes: received)]
+        try runtime.traced("cifs_verify_signature", mid: mid.mid,
+            "mid \(mid.mid) \(mid.command.name) reply, expected sequence \(expectedSequence)"
         ) { call in
+            let field = SMBHeader.signatureRange
+            var saved = TracedBytes(received)
+            var traced: (macKey: TracedBytes, packet: TracedBytes)?
+            if call.isTracing {
+                if let reply, reply.bytes.count >= SMBHeader.size, Array(reply.bytes[field]) == received {
+                    saved = runtime.derive("received signature", received, .copy,
+                                           [reply.input("reply", range: field)])
+                    let withSequence = Self.writeSequence(
+                        expectedSequence, into: reply, name: "reply with sequence \(expectedSequence)",
+                        source: "mid[\(mid.mid)].sequenceNumber + 1", on: runtime)
+                    let (key, keyTrace) = runtime.withLock { (mid.signingKey, self.keyTrace.macKey) }
+                    traced = (KeyTrace.bytes(key, keyTrace), withSequence)
+                    try call.note(
+                        "saved the server's signature \(saved.hex); sequence \(expectedSequence) written in its place",
+                        buffers: saved.buffers + withSequence.buffers)
+                } else {
+                    saved = runtime.given("received signature", received, source: "the reply's SecuritySignature field")
+                    try call.note("saved the server's signature \(saved.hex)", buffers: saved.buffers)
+                }
+            }
             let computed = try calculateSignature(
                 of: "mid \(mid.mid) \(mid.command.name) reply", sequence: expectedSequence, keyLength: keyLength,
-                compute)
-            let verified = SMB1Signing.signaturesMatch(computed, received)
+                traced: traced, compute)
+            let verified = SMB1Signing.signaturesMatch(computed.bytes, received)
             var changes = StateChanges(tracing: call.isTracing)
             runtime.withLock {
                 if verified {
@@ -113,18 +186,21 @@ extension ServerInfo {
                 }
             }
             guard call.isTracing else { return verified }
+            let comparison = runtime.derive(
+                "signatures match", [verified ? 1 : 0], .compare,
+                [computed.input("computed"), saved.input("received")])
             let detail = how()
             let suffix = detail.isEmpty ? "" : " (\(detail))"
             if verified {
                 call.returning(
                     "mid \(mid.mid) \(mid.command.name) reply verified with sequence \(expectedSequence)\(suffix)",
-                    diff: changes.diffs)
+                    buffers: comparison.buffers, diff: changes.diffs)
             } else {
                 call.returning(
                     "SMB signature verification returned error = -13 (EACCES) for mid \(mid.mid) "
                         + "\(mid.command.name), sequence \(expectedSequence)\(suffix): expected "
-                        + "\(Hex.encode(computed)); the data is used anyway",
-                    buffers: [TraceBuffer(name: "expected signature", bytes: computed)], diff: changes.diffs)
+                        + "\(computed.hex), received \(saved.hex); the data is used anyway",
+                    buffers: comparison.buffers, diff: changes.diffs)
             }
             return verified
         }
@@ -134,14 +210,14 @@ extension ServerInfo {
     /// recorded as -EACCES and otherwise ignored: the 3.8 kernel logged it and used the data.
     /// Mirrors the signing half of the kernel's `cifs_check_receive`.
     func checkReceiveSignature(_ reply: [UInt8], mid: Mid) throws {
-        let (enabled, expected, key) = runtime.withLock {
-            (signingEnabledUnderRuntimeLock, mid.sequenceNumber &+ 1, mid.signingKey)
+        let (enabled, expected, key, replyTrace) = runtime.withLock {
+            (signingEnabledUnderRuntimeLock, mid.sequenceNumber &+ 1, mid.signingKey, mid.replyTrace)
         }
         guard enabled else { return }
         guard Self.hasSignatureToCheck(reply, key: key) else { return }
         _ = try verifySignature(
             mid: mid, received: Array(reply[SMBHeader.signatureRange]), expectedSequence: expected,
-            keyLength: key.count
+            keyLength: key.count, reply: KeyTrace.bytes(reply, replyTrace)
         ) {
             try SMB1Signing.signature(packet: reply, macKey: key, sequence: expected)
         }

@@ -43,6 +43,9 @@ public final class Mid: @unchecked Sendable, CustomStringConvertible {
     /// The reply (the SMB message, from `0xFF 'SMB'`, without the 4-byte NBSS header) once
     /// received. Runtime lock.
     public var response: [UInt8]?
+    /// The traced buffer of the reply as cifsd received it (only while tracing), which the
+    /// signature check and the parsers name as the origin of what they read. Runtime lock.
+    var replyTrace: TraceBuffer?
     /// Why `checkSMB` refused the reply, when ``state`` is `responseMalformed`.
     public internal(set) var malformedReason: String?
     /// The sequence number the request was signed with; its reply is verified with this + 1.

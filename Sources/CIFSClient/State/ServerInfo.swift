@@ -59,6 +59,8 @@ public final class ServerInfo: @unchecked Sendable {
     public internal(set) var cryptKey: [UInt8] = []
     /// The server negotiated extended security (a GUID and a security blob instead of a challenge).
     public internal(set) var extendedSecurity = false
+    /// Where ``cryptKey`` and the MAC key were recorded in the trace (only while tracing).
+    var keyTrace = KeyTrace()
     /// The server's GUID (extended security only).
     public internal(set) var serverGUID: [UInt8] = []
     /// Server time zone in seconds (the kernel's `timeAdj`).

@@ -66,6 +66,8 @@ public final class Session: @unchecked Sendable {
     /// the exported session key for NTLMSSP; it becomes the MAC key of the first session (the
     /// kernel's `auth_key.response`).
     public internal(set) var authKey: [UInt8] = []
+    /// Where ``cryptKey`` and ``authKey`` were recorded in the trace (only while tracing).
+    var keyTrace = KeyTrace()
     /// The NTLMSSP exchange, while it runs.
     public internal(set) var ntlmssp: NTLMSSPAuthState?
     /// What the server said it runs (SESSION_SETUP_ANDX reply strings).

@@ -9,6 +9,8 @@ struct ReplyBuffer: Sendable {
     let header: SMBHeader
     /// The mid that carried the exchange.
     let mid: UInt16
+    /// The reply's traced buffer as cifsd recorded it (only while tracing).
+    var trace: TraceBuffer?
 }
 
 extension ServerInfo {
@@ -64,14 +66,18 @@ extension ServerInfo {
 
     /// Frames `packet` with the 4-byte NBSS header and writes it to the socket. Call with
     /// ``srvMutex`` held. Mirrors the kernel's `smb_send`.
-    func smbSend(_ packet: [UInt8], function: String) throws {
+    /// - Parameter derivation: while tracing, how the packet was put together (signing says).
+    func smbSend(_ packet: [UInt8], function: String, derivation: Derivation? = nil) throws {
         assert(runtime.withLock { srvMutex.holder == runtime.currentThreadID }, "smb_send without srv_mutex")
         try runtime.traced("smb_send", "\(function): \(packet.count) bytes and the 4-byte NBSS header") { call in
             guard let transport = runtime.withLock({ self.transport }) else {
                 throw CIFSError.again("no socket (reconnecting)")
             }
             let framed = try NBSSFrame.encode(packet)
-            try call.event(.send, SMBTrace.summary(packet), buffers: [SMBTrace.buffer("request", packet)])
+            if call.isTracing {
+                try call.event(.send, SMBTrace.summary(packet),
+                               buffers: [SMBTrace.buffer("request", packet, traceableOn: runtime, derivation: derivation)])
+            }
             do {
                 try transport.send(framed)
             } catch let error as TransportError {
@@ -222,7 +228,8 @@ extension Session {
         if status != .success, !allowing.contains(status) {
             throw CIFSError.status(status, command: mid.command)
         }
-        return ReplyBuffer(bytes: reply, header: header, mid: mid.mid)
+        return ReplyBuffer(bytes: reply, header: header, mid: mid.mid,
+                           trace: server.runtime.isTracing ? server.runtime.withLock { mid.replyTrace } : nil)
     }
 }
 
@@ -270,7 +277,7 @@ extension Session {
         let mid = try allocateMid(request)
         configure(mid)
         var packet = request
-        try server.signSMB(&packet, mid: mid)
+        let sentAs = try server.signSMB(&packet, mid: mid)
         var submitted = StateChanges(tracing: call.isTracing)
         runtime.withLock {
             submitted.set(mid, \.state, .submitted, path: "mid[\(mid.mid)].state")
@@ -278,7 +285,7 @@ extension Session {
         }
         try call.note("mid \(mid.mid) submitted", diff: submitted.diffs)
         do {
-            try server.smbSend(packet, function: function)
+            try server.smbSend(packet, function: function, derivation: sentAs)
         } catch {
             var undo = StateChanges(tracing: call.isTracing)
             runtime.withLock {
