@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["CifstepKit", "TraceRender"]),
         .testTarget(name: "TraceRenderTests", dependencies: ["TraceRender", "KernelRuntime", "SMBWire"]),
         .testTarget(name: "KernelRuntimeTests", dependencies: ["KernelRuntime"]),
-        .testTarget(name: "StepperTests", dependencies: ["Stepper", "CIFSClient", "SMBServer", "KernelRuntime", "TraceRender"]),
+        .testTarget(name: "StepperTests", dependencies: ["Stepper", "SMBCrypto", "SMBWire", "CIFSClient", "SMBServer", "KernelRuntime", "TraceRender"]),
         .testTarget(name: "CIFSClientTests", dependencies: ["CIFSClient", "SMBServer", crypto]),
         .testTarget(name: "SMBServerTests", dependencies: ["SMBServer", "CIFSClient", crypto]),
         // Real peers: Samba's smbd, smbclient, pysmb, tshark (started by scripts/test).

@@ -10,7 +10,10 @@ extension Session {
     /// The client blob of an NTLMv2 response, every piece a traced buffer: the fixed header
     /// bytes, the timestamp (the runtime's clock), the client challenge (the runtime's random
     /// generator), four reserved zero bytes and the target info, joined.
-    func buildNTLMv2Blob(targetInfo: TracedBytes) throws -> (blob: TracedBytes, clientChallenge: [UInt8]) {
+    /// - Returns: the blob, its pieces (to be recorded with it) and the client challenge.
+    func buildNTLMv2Blob(targetInfo: TracedBytes) throws
+        -> (blob: TracedBytes, pieces: [TraceBuffer], clientChallenge: [UInt8])
+    {
         let runtime = server.runtime
         // cifs_UnixTimeToNT(CURRENT_TIME): 100 ns units since 1601.
         let fileTime = runtime.unixNanoseconds / 100 + 116_444_736_000_000_000
@@ -36,7 +39,7 @@ extension Session {
         guard blob.bytes == pieces.flatMap(\.bytes) else {
             throw CIFSError.authentication("NTLMv2 blob is not its pieces joined")
         }
-        return (blob, clientChallenge.bytes)
+        return (blob, pieces.flatMap(\.buffers), clientChallenge.bytes)
     }
 
     /// NTOWFv2: HMAC-MD5 keyed with the NT hash over the user name uppercased and the domain as
@@ -105,11 +108,11 @@ extension Session {
                 try call.note("ses->cryptKey = the NEGOTIATE challenge \(challenge.hex)", buffers: challenge.buffers,
                               diff: changes.diffs)
             }
-            let (blob, clientChallenge) = try buildNTLMv2Blob(targetInfo: targetInfo)
+            let (blob, pieces, clientChallenge) = try buildNTLMv2Blob(targetInfo: targetInfo)
             try call.note(
                 "client blob: signature 0x0101, timestamp, client challenge \(Hex.encode(clientChallenge)), "
                     + "\(targetInfo.bytes.count) bytes of AV pairs",
-                buffers: blob.buffers)
+                buffers: pieces + blob.buffers)
             let password = passwordRoot()
             let owf = try calcNTLMv2Hash(password: password, domain: domain)
             let (proof, response) = try calcNTLMv2Response(owf: owf, challenge: challenge, blob: blob)

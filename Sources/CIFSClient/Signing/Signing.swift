@@ -50,14 +50,15 @@ extension ServerInfo {
             }
             var withSequence: TracedBytes?
             if call.isTracing {
-                let built = SMBTrace.buffer("request", packet, traceableOn: runtime)
+                let built = SMBTrace.buffer(
+                    "request", packet, traceableOn: runtime, derivation: .given("the request as built, before signing"))
                 let traced = Self.writeSequence(
                     sequence, into: TracedBytes(packet, buffer: built), name: "request with sequence \(sequence)",
                     source: "server->sequence_number", on: runtime)
-                withSequence = traced
+                withSequence = traced.packet
                 try call.note(
                     "sequence \(sequence) written into the signature field; its reply must verify with \(sequence &+ 1)",
-                    buffers: [built] + traced.buffers, diff: changes.diffs)
+                    buffers: [built] + traced.sequence.buffers + traced.packet.buffers, diff: changes.diffs)
             }
             let signature = try calculateSignature(
                 of: "mid \(mid.mid) \(mid.command.name) request", sequence: sequence, keyLength: key.count,
@@ -81,16 +82,18 @@ extension ServerInfo {
 
     /// `packet` with `sequence` (little-endian) and four zero bytes in its signature field, as a
     /// traced buffer named `name` derived from the packet and the sequence number.
+    /// - Returns: the packet with its sequence number, and the sequence number's own buffer.
     static func writeSequence(
         _ sequence: UInt32, into packet: TracedBytes, name: String, source: String, on runtime: any KernelRuntime
-    ) -> TracedBytes {
+    ) -> (packet: TracedBytes, sequence: TracedBytes) {
         let number = runtime.given("sequence number", (0..<4).map { UInt8(truncatingIfNeeded: sequence >> (8 * $0)) },
                                    source: source)
         var bytes = packet.bytes
         bytes.replaceSubrange(SMBHeader.signatureRange, with: number.bytes + [0, 0, 0, 0])
-        return runtime.derive(
+        let written = runtime.derive(
             name, bytes, spans: packet.buffer?.spans ?? [], .sequenceInSignatureField,
             [packet.input("packet"), number.input("sequence")])
+        return (written, number)
     }
 
     /// The 8-byte signature of a message: the first 8 bytes of MD5(MAC key ‖ message), with the
@@ -160,14 +163,14 @@ extension ServerInfo {
                 if let reply, reply.bytes.count >= SMBHeader.size, Array(reply.bytes[field]) == received {
                     saved = runtime.derive("received signature", received, .copy,
                                            [reply.input("reply", range: field)])
-                    let withSequence = Self.writeSequence(
+                    let written = Self.writeSequence(
                         expectedSequence, into: reply, name: "reply with sequence \(expectedSequence)",
                         source: "mid[\(mid.mid)].sequenceNumber + 1", on: runtime)
                     let (key, keyTrace) = runtime.withLock { (mid.signingKey, self.keyTrace.macKey) }
-                    traced = (KeyTrace.bytes(key, keyTrace), withSequence)
+                    traced = (KeyTrace.bytes(key, keyTrace), written.packet)
                     try call.note(
                         "saved the server's signature \(saved.hex); sequence \(expectedSequence) written in its place",
-                        buffers: saved.buffers + withSequence.buffers)
+                        buffers: saved.buffers + written.sequence.buffers + written.packet.buffers)
                 } else {
                     saved = runtime.given("received signature", received, source: "the reply's SecuritySignature field")
                     try call.note("saved the server's signature \(saved.hex)", buffers: saved.buffers)

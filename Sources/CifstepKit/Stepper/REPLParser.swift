@@ -43,6 +43,7 @@ enum REPLParser {
         ("thread", "N", "make thread N the current thread (for next, finish, bt)"),
         ("bt", "[N]", "the calls in progress on the current thread (or thread N)"),
         ("print", "PATH", "a state value now, e.g. print page[3].flags (p)"),
+        ("why", "$N|PATH|NAME", "where a buffer came from, walked back to the password and the wire: why signature, why server.sessionKey, why $12"),
         ("check", "COND", "whether a condition holds now, e.g. check page[0].flags has uptodate"),
         ("info state", "[PREFIX]", "every state value, or those under a prefix (info state ra)"),
         ("info scenario", "", "the scenario's settings"),
@@ -118,6 +119,12 @@ enum REPLParser {
         case "print", "p":
             guard args.count == 1 else { return .usage("usage: print PATH (e.g. print server.sequenceNumber)") }
             return .command(.print(path: args[0]))
+        case "why":
+            guard !args.isEmpty else { return .usage("usage: why $N | PATH | NAME (e.g. why signature, why server.sessionKey)") }
+            let quotes: Set<Character> = ["\"", "'"]
+            let target = String(args.joined(separator: " ").drop(while: quotes.contains).reversed()
+                .drop(while: quotes.contains).reversed())
+            return .command(.why(target: target))
         case "check":
             guard !args.isEmpty else { return .usage("usage: check CONDITION (e.g. check ra.size == 30)") }
             return .command(.evaluate(condition: condition(of: line)))

@@ -98,6 +98,8 @@ struct REPLRenderer {
             }
         case let .selected(info):
             return ["current thread: " + thread(info).trimmingCharacters(in: " *")]
+        case let .provenance(node):
+            return ProvenanceRenderer(color: color).lines(node)
         }
     }
 

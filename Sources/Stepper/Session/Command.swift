@@ -61,6 +61,10 @@ public enum Command: Equatable, Sendable {
     /// Whether a condition (``StateExpression`` text) holds now, with the values it read — what a
     /// lesson's checkpoint asks.
     case evaluate(condition: String)
+    /// Where a buffer's bytes came from, walked back through the recorded derivations: `target`
+    /// is a buffer id (`$12`), a state path holding bytes (`server.sessionKey`), or the name of
+    /// a buffer (`signature`: the last one recorded so far).
+    case why(target: String)
 }
 
 /// Which breakpoints ``Command/delete(_:)`` removes.

@@ -85,6 +85,8 @@ public enum Report: Equatable, Sendable {
     case selected(ThreadInfo)
     /// A condition's truth now, and the value at each path it read (`nil`: nothing there).
     case condition(holds: Bool, values: [StateEntryOrAbsent])
+    /// Where a buffer came from (`why`).
+    case provenance(ProvenanceNode)
 }
 
 /// A path and its value now, or `nil` when nothing is there.

@@ -22,6 +22,8 @@ public enum StepperError: Error, Equatable, Sendable, CustomStringConvertible {
     case noFrame(thread: Int)
     /// `next`, `finish` or `backtrace` before any thread ran.
     case noCurrentThread
+    /// `why` found nothing to walk back from.
+    case noProvenance(String)
 
     public var description: String {
         switch self {
@@ -46,6 +48,8 @@ public enum StepperError: Error, Equatable, Sendable, CustomStringConvertible {
             return "thread \(thread) is in no traced function: nothing to finish"
         case .noCurrentThread:
             return "no thread has run yet"
+        case let .noProvenance(why):
+            return why
         }
     }
 }

@@ -150,6 +150,8 @@ public final class StepperSession {
             return CommandResult(position: position, report: .threads(threadInfos()))
         case let .print(path):
             return try print(path)
+        case let .why(target):
+            return try why(target)
         case let .infoState(prefix):
             return try infoState(prefix)
         case .infoBreakpoints:
