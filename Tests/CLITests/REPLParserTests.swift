@@ -13,4 +13,15 @@ import Testing
         }
         #expect(command == .breakpoint(function: "cifs_sign_smb", condition: "server.sequenceNumber > 3"))
     }
+
+    @Test func whyTakesAnIdAPathOrANameWithSpacesOrQuotes() {
+        #expect(REPLParser.parse("why $12") == .command(.why(target: "$12")))
+        #expect(REPLParser.parse("why server.sessionKey") == .command(.why(target: "server.sessionKey")))
+        #expect(REPLParser.parse("why MAC key") == .command(.why(target: "MAC key")))
+        #expect(REPLParser.parse("why \"MAC key\"") == .command(.why(target: "MAC key")))
+        guard case .usage = REPLParser.parse("why") else {
+            Issue.record("a bare why must print its usage")
+            return
+        }
+    }
 }

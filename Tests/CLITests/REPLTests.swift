@@ -87,6 +87,30 @@ import Testing
         #expect(output(of: "bt 2", in: r.stdout).hasPrefix("thread 2 smbd: blocked on"))
     }
 
+    @Test func whyWalksASignatureBackToThePasswordAndTheChallengeOnTheWire() throws {
+        let r = try transcript(
+            ["break cifs_verify_signature", "continue", "finish", "why signature", "why server.sessionKey", "why $99999",
+             "why ses.uid", "why", "quit"],
+            ["--auth", "ntlm", "--sign"])
+        #expect(r.status == 0)
+        let signature = output(of: "why signature", in: r.stdout)
+        let lines = signature.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("signature $") == true, "\(signature)")
+        #expect(lines.first?.contains("cifs_calculate_signature [reader]") == true)
+        for step in ["└─ the first 8 bytes of", "MD5 digest $", "└─ MD5 of", "MD5 input $", "MAC key: MAC key $",
+                     "auth key $", "session key $", "NT hash $", "└─ given: the mount's password (pass=)",
+                     "bytes 69..<77 (NegotiateResponse.Challenge) of reply $", "standard_receive3 [cifsd]",
+                     "└─ as received from the wire", "reply with sequence 3 $", "sequence number $"] {
+            #expect(signature.contains(step), "why signature lacks \(step)")
+        }
+        let macKey = output(of: "why server.sessionKey", in: r.stdout)
+        #expect(macKey.hasPrefix("MAC key $"))
+        #expect(macKey.contains("└─ copied from") && macKey.contains("DES encryption:"))
+        #expect(output(of: "why $99999", in: r.stdout).contains("no buffer $99999 recorded yet"))
+        #expect(output(of: "why ses.uid", in: r.stdout).contains("not bytes the code computed"))
+        #expect(output(of: "why", in: r.stdout).contains("usage: why"))
+    }
+
     @Test func stepThreadReportsABlockedThread() throws {
         let r = try transcript(["step thread 1 500", "step thread 1", "quit"])
         #expect(r.stdout.contains("thread 1 reader blocked on mid 1"))

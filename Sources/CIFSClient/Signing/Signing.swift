@@ -117,7 +117,13 @@ extension ServerInfo {
                 call.returning("first 8 bytes of the MD5: \(signature.hex)", buffers: signature.buffers)
                 return signature
             }
-            let input = runtime.derive("MD5 input", macKey.bytes + packet.bytes, .concat,
+            let keyLength = macKey.bytes.count
+            let spans = [FieldSpan(range: 0..<keyLength, name: "MAC key", value: "\(keyLength) bytes")]
+                + (packet.buffer?.spans ?? []).map {
+                    FieldSpan(range: ($0.range.lowerBound + keyLength)..<($0.range.upperBound + keyLength), name: $0.name,
+                              value: $0.value, meaning: $0.meaning)
+                }
+            let input = runtime.derive("MD5 input", macKey.bytes + packet.bytes, spans: spans, .concat,
                                        [macKey.input("MAC key"), packet.input("packet")])
             try call.note("MD5 input: the MAC key (\(macKey.bytes.count) bytes) ‖ the packet (\(packet.bytes.count) bytes)",
                           buffers: input.buffers)

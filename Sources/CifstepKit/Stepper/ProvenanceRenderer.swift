@@ -78,6 +78,15 @@ struct ProvenanceRenderer {
         return Hex.encode(Array(bytes.prefix(8))) + "… (\(bytes.count) bytes)"
     }
 
+    /// One line for a buffer's header in `show`: `= MD5 of $29` or `given: the mount's password`.
+    static func summary(_ d: Derivation) -> String {
+        if d.operation == .given { return "given: " + (d.source ?? "from outside the computation") }
+        let inputs = d.inputs.map { input in
+            "\(input.buffer)" + (input.range.map { "[\($0.lowerBound)..<\($0.upperBound)]" } ?? "") + " (\(input.role))"
+        }
+        return "= " + ProvenanceRenderer(color: false).phrase(d) + " " + inputs.joined(separator: ", ")
+    }
+
     private func phrase(_ d: Derivation) -> String {
         switch d.operation {
         case .given: return "given"

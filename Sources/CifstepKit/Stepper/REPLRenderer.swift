@@ -37,7 +37,8 @@ struct REPLRenderer {
         var parts = [line(e)]
         for d in e.diff { parts.append("  " + d.description) }
         for b in e.buffers {
-            parts.append("── \(b.name) (\(b.bytes.count) bytes)")
+            parts.append("── \(b.name)\(b.id.map { " \($0)" } ?? "") (\(b.bytes.count) bytes)"
+                + (b.derivation.map { paint("  " + ProvenanceRenderer.summary($0), "2") } ?? ""))
             parts.append(AnnotatedHexDump.render(b.bytes, spans: b.spans, color: color))
         }
         return parts.joined(separator: "\n")
