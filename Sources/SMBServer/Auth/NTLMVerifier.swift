@@ -288,7 +288,8 @@ struct NTLMVerifier {
         }
         let key21 = try call.record(
             "SMBOWFencrypt: the NT hash zero-padded to 21 bytes", "21-byte key",
-            ntHash.bytes + [UInt8](repeating: 0, count: 21 - 16), Derivation(.zeroPad, [ntHash.input("NT hash")], length: 21))
+            ntHash.bytes + [UInt8](repeating: 0, count: 21 - 16),
+            Derivation(.zeroPad, [ntHash.input("NT hash")], length: 21))
         var outputs: [TracedBytes] = []
         for third in 0..<3 {
             let part = key21.slice((7 * third)..<(7 * third + 7))

@@ -181,7 +181,8 @@ extension ServerConnection {
 
     /// Decodes and verifies an NTLMSSP AUTHENTICATE: the password check, the exported session
     /// key, the MIC. Mirrors Samba's `gensec_ntlmssp_server_auth`.
-    private func ntlmsspServerAuth(_ acceptor: NTLMSSPAcceptor, blob: [UInt8], fields: RequestFields) throws -> NTLMSSPVerdict {
+    private func ntlmsspServerAuth(_ acceptor: NTLMSSPAcceptor, blob: [UInt8],
+                                   fields: RequestFields) throws -> NTLMSSPVerdict {
         try runtime.traced("ntlmssp_server_auth", "AUTHENTICATE (\(blob.count)-byte blob)",
                            buffers: [Self.receivedBlobBuffer(blob, fields, on: runtime)]) { call in
             let authenticate: NTLMSSPAcceptor.Authenticate
