@@ -143,14 +143,22 @@ public enum NTLM {
 
     // MARK: - Helpers
 
-    /// HMAC-MD5 of `message` keyed with `key` (swift-crypto).
+    /// HMAC-MD5 of `message` under `key` (any lengths): the primitive NTOWFv2, NTProofStr, the
+    /// NTLMv2 session key and the NTLMSSP MIC are made of. Public so that a step-by-step
+    /// computation (the server's traced verification, a provenance check) can use the same one.
     public static func hmacMD5(key: [UInt8], _ message: [UInt8]) -> [UInt8] {
         Array(HMAC<Insecure.MD5>.authenticationCode(for: message, using: SymmetricKey(data: key)))
     }
 
-    /// MD5 of `message` (swift-crypto).
+    /// MD5 of `message` (the NTLM2 session challenge and the SMB1 signature are made with it).
     public static func md5(_ message: [UInt8]) -> [UInt8] {
         Array(Insecure.MD5.hash(data: message))
+    }
+
+    /// `text` upper-cased as ``ntowfv2(ntHash:user:domain:)`` upper-cases the user name, in
+    /// UTF-16LE: the first part of NTOWFv2's message.
+    public static func uppercasedUTF16LE(_ text: String) -> [UInt8] {
+        utf16LE(uppercasedForNTLM(text))
     }
 
     /// Upper-cases one BMP character at a time; see ``ntowfv2(ntHash:user:domain:)``.

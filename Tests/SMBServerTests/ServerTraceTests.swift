@@ -95,7 +95,7 @@ struct ServerTraceTests {
         }
         let entered = checkFrames(events)
         for name in ["ntlmssp_server_negotiate", "ntlmssp_server_auth", "ntlm_password_check", "smb_pwd_check_ntlmv2",
-                     "ntlmssp_server_postauth", "srv_set_signing"] {
+                     "ntv2_owf_gen", "SMBOWFencrypt_ntv2", "ntlmssp_server_postauth", "srv_set_signing"] {
             #expect(entered.contains(name), "\(name)")
         }
         // Leg one leaves a pending exchange and the state machine authenticating; leg two
@@ -105,9 +105,13 @@ struct ServerTraceTests {
         #expect(diffs.contains(StateDiff(path: "smbd.state", old: "authenticating", new: "loggedOn")))
         #expect(diffs.contains { $0.path == "smbd.pendingNTLMSSP[100]" && $0.old == nil && $0.new != nil })
         #expect(diffs.contains { $0.path == "smbd.pendingNTLMSSP[100]" && $0.old != nil && $0.new == nil })
-        // The exported session key the client chose (0x60…0x6f) is what the server derived.
-        let auth = try #require(events.first { $0.function == "ntlmssp_server_auth" && $0.phase == .exit })
-        #expect(auth.buffers.first { $0.name == "exported session key" }?.bytes == Array(0x60..<0x70))
+        // The exported session key the client chose (0x60…0x6f) is what the password check
+        // derived, and what signing starts with.
+        let check = try #require(events.first { $0.function == "ntlm_password_check" && $0.phase == .exit })
+        #expect(check.buffers.first { $0.name == "exported session key" }?.bytes == Array(0x60..<0x70))
+        let signing = try #require(events.first { $0.function == "srv_set_signing" && $0.phase == .exit })
+        #expect(signing.buffers.map(\.name) == ["MAC key"])
+        #expect(signing.buffers.first?.bytes == Array(0x60..<0x70))
     }
 
     @Test func verificationShowsExpectedAndReceivedResponses() throws {
@@ -118,27 +122,44 @@ struct ServerTraceTests {
                 }
                 checkFrames(events)
                 let name = ntlmv2 ? "smb_pwd_check_ntlmv2" : "smb_pwd_check_ntlmv1"
-                let enters = events.filter { $0.function == name && $0.phase == .enter }
-                let exits = events.filter { $0.function == name && $0.phase == .exit }
-                #expect(!exits.isEmpty && enters.count == exits.count, "\(name)")
                 let receivedName = ntlmv2 ? "NTProofStr (received)" : "NT response (received)"
                 let expectedName = ntlmv2 ? "NTProofStr (expected)" : "response (expected)"
-                for (enter, exit) in zip(enters, exits) {
-                    let received = try #require(enter.buffers.first { $0.name == receivedName }?.bytes)
-                    let expected = try #require(exit.buffers.first { $0.name == expectedName }?.bytes)
+                // Each check frame: what was received on entry, what the stored hash gives and
+                // the comparison inside, the verdict on exit.
+                var frames: [[TraceEvent]] = []
+                var open: [TraceEvent]?
+                for event in events {
+                    if event.function == name && event.phase == .enter { open = [] }
+                    open?.append(event)
+                    if event.function == name && event.phase == .exit, let frame = open {
+                        frames.append(frame)
+                        open = nil
+                    }
+                }
+                #expect(!frames.isEmpty, "\(name)")
+                for frame in frames {
+                    let buffers = frame.flatMap(\.buffers)
+                    let received = try #require(frame.first?.buffers.first { $0.name == receivedName }?.bytes)
+                    let expected = try #require(buffers.first { $0.name == expectedName }?.bytes)
+                    let comparison = try #require(buffers.first { $0.name.hasPrefix("comparison with") })
                     // The server recomputed from its own password: equal exactly when the
-                    // client's password was the same.
-                    #expect((received == expected) == (password == "Wonderland-42"), "\(name) \(password)")
+                    // client's password was the same, and the comparison says so.
+                    let right = password == "Wonderland-42"
+                    #expect((received == expected) == right, "\(name) \(password)")
+                    #expect(comparison.bytes == [right ? 1 : 0])
+                    let exit = try #require(frame.last)
                     #expect(exit.message.contains("match") || exit.message.contains("differs"))
                 }
                 let check = try #require(events.first { $0.function == "ntlm_password_check" && $0.phase == .exit })
                 if password == "Wonderland-42" {
                     #expect(check.message == "alice: \(ntlmv2 ? "ntlmv2" : "ntlm") response accepted")
-                    #expect(check.buffers.map(\.name) == ["session key", "MAC key"])
+                    // The session key is derived inside the check that matched.
+                    let key = try #require(frames.last?.flatMap(\.buffers).first { $0.name == "session key" })
+                    #expect(key.derivation?.operation == (ntlmv2 ? .hmacMD5 : .md4))
                 } else {
                     #expect(check.message == "error: wrong password")
                     // NTLMv2 is tried with the domain as sent, upper-cased and empty.
-                    #expect(exits.count == (ntlmv2 ? 2 : 1))
+                    #expect(frames.count == (ntlmv2 ? 2 : 1))
                     let setup = try #require(events.first { $0.function == "reply_sesssetup_and_X" && $0.phase == .exit })
                     #expect(setup.message == "login refused (wrong password): STATUS_LOGON_FAILURE")
                 }

@@ -16,6 +16,18 @@ struct NTLMSSPAcceptor: Sendable, CustomStringConvertible {
     let challengeBytes: [UInt8]
     let serverChallenge: [UInt8]
     let challengeFlags: NTLMSSPNegotiateFlags
+    /// Where the trace recorded the exchange's first leg (nothing when it was not traced).
+    var origins = Origins()
+
+    /// Where the trace recorded what leg one saw and made, for the checks of leg two to name.
+    struct Origins: Sendable {
+        /// The client's NEGOTIATE message: a span of leg one's request.
+        var negotiate: TracedBytes?
+        /// The CHALLENGE message the server built.
+        var challenge: TracedBytes?
+        /// The buffer of the server challenge the CHALLENGE carries.
+        var serverChallenge: TraceBufferID?
+    }
 
     var description: String {
         "NTLMSSP (\(wrapping.rawValue)), server challenge \(Hex.encode(serverChallenge))"
@@ -125,22 +137,59 @@ struct NTLMSSPAcceptor: Sendable, CustomStringConvertible {
     /// - Throws: ``LoginFailure/wrongPassword`` when the MIC differs.
     @discardableResult
     func checkMIC(_ authenticate: Authenticate, exportedSessionKey: [UInt8], runtime: any KernelRuntime) throws -> Bool {
-        let received = authenticate.message.mic
+        try checkMIC(authenticate, exportedSessionKey: TracedBytes(exportedSessionKey), fields: RequestFields(),
+                     runtime: runtime)
+    }
+
+    /// ``checkMIC(_:exportedSessionKey:runtime:)`` naming its inputs: the exported key's
+    /// buffer, and `fields`, where the AUTHENTICATE (`AUTHENTICATE`, `MIC`) sits in its request.
+    @discardableResult
+    func checkMIC(_ authenticate: Authenticate, exportedSessionKey: TracedBytes, fields: RequestFields,
+                  runtime: any KernelRuntime) throws -> Bool {
+        let received = authenticate.message.mic.map { fields.received("MIC", $0) }
         let verdict = try runtime.traced("ntlmssp_server_postauth", "MIC check",
-                                         buffers: received.map { [TraceBuffer(name: "MIC (received)", bytes: $0)] } ?? []
+                                         buffers: received.map { [$0.copy(as: "MIC (received)", on: runtime)] } ?? []
         ) { call -> (checked: Bool, matches: Bool) in
-            guard let mic = received, NTLMSSPAcceptor.claimsMIC(authenticate.response.ntResponse) else {
+            guard let received, NTLMSSPAcceptor.claimsMIC(authenticate.response.ntResponse) else {
                 call.returning("no MIC claimed: nothing to check")
                 return (false, true)
             }
-            guard let input = try? NTLMSSPMIC.input(negotiate: negotiateBytes, challenge: challengeBytes,
-                                                    authenticate: authenticate.bytes),
-                  let expected = hmacMD5(key: exportedSessionKey, message: input) else {
+            let mic = NTLMSSPMIC.range
+            let message = fields.received("AUTHENTICATE", authenticate.bytes)
+            guard exportedSessionKey.bytes.count == 16, message.bytes.count >= mic.upperBound,
+                  let input = try? NTLMSSPMIC.input(negotiate: negotiateBytes, challenge: challengeBytes,
+                                                    authenticate: authenticate.bytes) else {
                 throw LoginFailure.malformed("MIC input")
             }
-            let matches = constantTimeEquals(mic, expected)
-            call.returning(matches ? "MIC verified" : "MIC differs",
-                           buffers: [TraceBuffer(name: "MIC (expected)", bytes: expected)])
+            // The AUTHENTICATE as the MIC covers it, in two steps: its head with the 16 MIC
+            // bytes zeroed, then the rest as received.
+            let zeroed = TracedBytes(Array(input.suffix(message.bytes.count)))
+            var covered = zeroed
+            if call.isTracing {
+                let head = call.traceable(
+                    "AUTHENTICATE up to the MIC, MIC zeroed", Array(zeroed.bytes[0..<mic.upperBound]),
+                    Derivation(.zeroPad, [message.slice(0..<mic.lowerBound).input("AUTHENTICATE head")],
+                               length: mic.upperBound))
+                let whole = call.traceable(
+                    "AUTHENTICATE, MIC zeroed", zeroed.bytes,
+                    Derivation(.concat, [DerivationInput("head", head),
+                                         message.slice(from: mic.upperBound).input("rest")]))
+                try call.note("the AUTHENTICATE as the MIC covers it: its MIC field zeroed", buffers: [head, whole])
+                covered = TracedBytes(zeroed.bytes, buffer: whole.id)
+            }
+            let expected = NTLM.hmacMD5(key: exportedSessionKey.bytes, input)
+            let negotiate = origins.negotiate ?? TracedBytes(negotiateBytes)
+            let challenge = origins.challenge ?? TracedBytes(challengeBytes)
+            let expectedTrace = try call.record(
+                "the MIC the exported session key gives over NEGOTIATE ‖ CHALLENGE ‖ AUTHENTICATE", "MIC (expected)",
+                expected,
+                Derivation(.hmacMD5, [exportedSessionKey.input("key"), negotiate.input("NEGOTIATE"),
+                                      challenge.input("CHALLENGE"), covered.input("AUTHENTICATE")]))
+            let matches = constantTimeEquals(received.bytes, expected)
+            _ = try call.record(
+                "expected MIC vs the received one: \(matches ? "match" : "mismatch")", "comparison with the MIC",
+                [matches ? 1 : 0], Derivation(.compare, [expectedTrace.input("expected"), received.input("received")]))
+            call.returning(matches ? "MIC verified" : "MIC differs")
             return (true, matches)
         }
         guard verdict.matches else { throw LoginFailure.wrongPassword }

@@ -24,6 +24,8 @@ final class ServerConnection {
     var extendedSecurity = false
     /// The 8-byte challenge of a non-extended NEGOTIATE.
     var challenge: [UInt8]?
+    /// The buffer that recorded ``challenge`` (`get_challenge`); nil when not traced.
+    var challengeOrigin: TraceBufferID?
     /// What the client said in SESSION_SETUP_ANDX.
     var clientCapabilities: SMBCapabilities = []
 
@@ -105,15 +107,16 @@ final class ServerConnection {
             switch try receiveMessage() {
             case let .end(why):
                 return why
-            case let .message(message):
-                if case let .close(why) = try handle(message) { return why }
+            case let .message(message, request):
+                if case let .close(why) = try handle(message, request: request) { return why }
             }
         }
     }
 
     /// What ``receiveMessage()`` got.
     private enum Received {
-        case message([UInt8])
+        /// A message, and the traceable buffer that recorded it (nil when not tracing).
+        case message([UInt8], TraceBuffer?)
         /// The connection is over (peer closed, framing error, transport failure).
         case end(String)
     }
@@ -132,11 +135,15 @@ final class ServerConnection {
                     return .end("framing error: \(error)")
                 }
                 if let message = next {
-                    try call.event(
-                        .receive, Self.describeRequest(message),
-                        buffers: [TraceBuffer(name: "request", bytes: message, spans: SMBMessage.annotate(message).spans)])
+                    // Traceable, so that what the server computes from the request (the login's
+                    // received response) can name the span it came from.
+                    let request = call.isTracing
+                        ? call.traceable("request", message, spans: SMBMessage.annotate(message).spans,
+                                         .given("an SMB message read from the connection"))
+                        : nil
+                    try call.event(.receive, Self.describeRequest(message), buffers: request.map { [$0] } ?? [])
                     call.returning("\(message.count) bytes")
-                    return .message(message)
+                    return .message(message, request)
                 }
                 let count: Int
                 do {
@@ -166,16 +173,17 @@ final class ServerConnection {
     }
 
     /// Handles one SMB message: verify, dispatch, sign, send. Mirrors smbd's `process_smb`.
+    /// `request` is the buffer `receive_smb_talloc` recorded it in (nil when not tracing).
     /// Returns `.close` when the connection must end.
-    func handle(_ message: [UInt8]) throws -> Outcome {
+    func handle(_ message: [UInt8], request: TraceBuffer? = nil) throws -> Outcome {
         try runtime.traced("process_smb", Self.describeRequest(message)) { call in
-            let outcome = try process(message, &call)
+            let outcome = try process(message, request, &call)
             if case let .close(why) = outcome { call.returning("closing the connection: \(why)") }
             return outcome
         }
     }
 
-    private func process(_ message: [UInt8], _ call: inout TracedCall) throws -> Outcome {
+    private func process(_ message: [UInt8], _ request: TraceBuffer?, _ call: inout TracedCall) throws -> Outcome {
         let (number, closeByFault) = server.countRequest()
         if closeByFault {
             server.log(.faultInjected(connection: id, fault: "close the connection at request \(number)"))
@@ -210,7 +218,7 @@ final class ServerConnection {
 
         let outcome: Outcome
         do {
-            outcome = try dispatch(header, message)
+            outcome = try dispatch(header, message, request)
         } catch let abort as RuntimeAbort {
             throw abort
         } catch let error as RequestError {
@@ -299,7 +307,8 @@ final class ServerConnection {
             }
             try call.event(
                 .send, "\(reply.command.name) \(reply.status.name) (\(packet.count) bytes)",
-                buffers: [TraceBuffer(name: "reply", bytes: packet, spans: SMBMessage.annotate(packet).spans)])
+                buffers: [runtime.traceable("reply", packet, spans: SMBMessage.annotate(packet).spans,
+                                            .given("the reply as smbd sends it"))])
             do {
                 try transport.send(frame)
             } catch let abort as RuntimeAbort {
@@ -322,15 +331,22 @@ final class ServerConnection {
         }
     }
 
-    /// Starts signing on this connection with the MAC key of the session just set up. Mirrors
-    /// smbd's `srv_set_signing`.
-    func startSigning(macKey: [UInt8]) throws {
-        try runtime.traced("srv_set_signing", "MAC key of \(macKey.count) bytes",
-                           buffers: [TraceBuffer(name: "MAC key", bytes: macKey)]) { call in
+    /// Starts signing on this connection with the MAC key of the session just set up: its
+    /// session key, followed for an old-style login by the response as the client sent it.
+    /// Mirrors smbd's `srv_set_signing` (which hands both to `smb_signing_activate`).
+    func startSigning(_ login: VerifiedLogin) throws {
+        let macKey = login.macKey
+        try runtime.traced("srv_set_signing", "MAC key of \(macKey.count) bytes") { call in
             var changes = StateChanges(runtime)
             signing.activate(macKey: macKey, &changes)
+            let buffer = call.buffer("MAC key", macKey, {
+                guard let response = login.signingResponse else {
+                    return Derivation(.copy, [login.session.input("exported session key")])
+                }
+                return Derivation(.concat, [login.session.input("session key"), response.input("response as sent")])
+            }())
             call.returning("signing active; the next request must carry seq \(signing.sequenceNumber)",
-                           diff: changes.diffs)
+                           buffers: buffer.map { [$0] } ?? [], diff: changes.diffs)
         }
     }
 
@@ -350,10 +366,10 @@ final class ServerConnection {
 
     // MARK: Dispatch
 
-    private func dispatch(_ header: SMBHeader, _ message: [UInt8]) throws -> Outcome {
+    private func dispatch(_ header: SMBHeader, _ message: [UInt8], _ request: TraceBuffer?) throws -> Outcome {
         switch header.command {
         case .negotiate: return try negotiate(header, message)
-        case .sessionSetupAndX: return try sessionSetup(header, message)
+        case .sessionSetupAndX: return try sessionSetup(header, message, request: request)
         case .echo: return try echo(header, message)
         case .ntCancel: return .noReply
         default: break

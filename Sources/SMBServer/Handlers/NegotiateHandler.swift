@@ -37,7 +37,9 @@ extension ServerConnection {
                 capabilities.insert(.extendedSecurity)
                 security = .extended(serverGUID: server.serverGUID, securityBlob: NTLMSSPAcceptor.negotiateBlob)
             } else {
-                let challenge = runtime.randomBytes(8)
+                let made = try getChallenge()
+                let challenge = made.bytes
+                challengeOrigin = made.buffer
                 changes.set(self, \.challenge, challenge, path: "smbd.challenge")
                 security = .challenge(NegotiateChallenge(challenge: challenge, domainName: configuration.domain.uppercased(),
                                                          serverName: configuration.serverName.uppercased()))
@@ -55,6 +57,19 @@ extension ServerConnection {
                     + (extendedSecurity ? "extended security" : "challenge") + ", signing \(configuration.signing.rawValue)",
                 diff: changes.diffs)
             return try reply(header, NegotiateResponse.ntLM012(response))
+        }
+    }
+
+    /// Eight random bytes for a challenge NEGOTIATE, recorded as the root every old-style
+    /// login's computation starts from. Mirrors smbd's `get_challenge` (which asks the auth
+    /// context for a random challenge).
+    func getChallenge() throws -> TracedBytes {
+        try runtime.traced("get_challenge", "8-byte challenge for this connection") { call in
+            let challenge = runtime.randomBytes(8)
+            let buffer = call.buffer("server challenge", challenge,
+                                     .given("smbd's random challenge: 8 bytes from the runtime's seeded generator"))
+            call.returning("challenge \(Hex.encode(challenge))", buffers: buffer.map { [$0] } ?? [])
+            return TracedBytes(challenge, buffer: buffer?.id)
         }
     }
 }

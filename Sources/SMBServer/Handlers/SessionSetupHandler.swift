@@ -6,17 +6,19 @@ extension ServerConnection {
     static let nativeLanMan = "cifstep"
 
     /// SMB_COM_SESSION_SETUP_ANDX, both forms. Mirrors smbd's `reply_sesssetup_and_X`.
-    func sessionSetup(_ header: SMBHeader, _ message: [UInt8]) throws -> Outcome {
+    /// `request` is the buffer the message was recorded in (nil when not tracing): what the
+    /// login computes from the client's response names its span there.
+    func sessionSetup(_ header: SMBHeader, _ message: [UInt8], request recorded: TraceBuffer?) throws -> Outcome {
         let request = try decode(SessionSetupAndXRequest.self, header, message)
         return try runtime.traced("reply_sesssetup_and_X", Self.describe(request)) { call in
             guard negotiated else { throw RequestError(.invalidParameter, "SESSION_SETUP before NEGOTIATE") }
             switch request {
             case let .oldStyle(request):
                 clientCapabilities = request.parameters.capabilities
-                return try oldStyleSessionSetup(header, request, &call)
+                return try oldStyleSessionSetup(header, request, fields: RequestFields(recorded), &call)
             case let .extended(request):
                 clientCapabilities = request.parameters.capabilities
-                return try extendedSessionSetup(header, request, &call)
+                return try extendedSessionSetup(header, request, recorded, &call)
             }
         }
     }
@@ -41,7 +43,7 @@ extension ServerConnection {
     private var verifier: NTLMVerifier { NTLMVerifier(users: server.users, runtime: runtime) }
 
     /// The 13-word form: LM/NT (or LMv2/NTLMv2) responses to the NEGOTIATE challenge.
-    private func oldStyleSessionSetup(_ header: SMBHeader, _ request: OldStyleSessionSetupRequest,
+    private func oldStyleSessionSetup(_ header: SMBHeader, _ request: OldStyleSessionSetupRequest, fields: RequestFields,
                                       _ call: inout TracedCall) throws -> Outcome {
         guard !extendedSecurity, let challenge else {
             throw RequestError(.invalidParameter, "old-style SESSION_SETUP after an extended-security NEGOTIATE")
@@ -56,7 +58,8 @@ extension ServerConnection {
             try checkAuthenticationAllowed(mode)
             login = try verifier.verifyOldStyle(
                 user: user, domain: domain, lmResponse: request.caseInsensitivePassword,
-                ntResponse: request.caseSensitivePassword, challenge: challenge)
+                ntResponse: request.caseSensitivePassword, challenge: challenge,
+                origin: LoginOrigin(fields: fields, challenge: challengeOrigin))
         } catch let failure as LoginFailure {
             return try refuseLogin(header, user: user, domain: domain, mode: mode, wrapping: .none, failure,
                                    changes, &call)
@@ -73,25 +76,43 @@ extension ServerConnection {
 
     /// The 12-word form: NTLMSSP (raw or in SPNEGO) in two legs.
     private func extendedSessionSetup(_ header: SMBHeader, _ request: ExtendedSessionSetupRequest,
-                                      _ call: inout TracedCall) throws -> Outcome {
+                                      _ recorded: TraceBuffer?, _ call: inout TracedCall) throws -> Outcome {
         guard extendedSecurity else {
             throw RequestError(.invalidParameter, "extended SESSION_SETUP after a challenge NEGOTIATE")
         }
         let blob = request.securityBlob
         if let acceptor = pendingNTLMSSP[header.uid], isAuthenticate(blob) {
-            return try ntlmsspAuthenticate(header, acceptor, blob: blob, &call)
+            return try ntlmsspAuthenticate(header, acceptor, blob: blob, recorded, &call)
         }
         // Leg one: NEGOTIATE in, CHALLENGE out, with a UID for the client to come back with.
         let serverChallenge = runtime.randomBytes(8)
-        let started = try runtime.traced("ntlmssp_server_negotiate", "NEGOTIATE (\(blob.count)-byte blob)",
-                                         buffers: [Self.securityBlobBuffer("security blob (received)", blob)]
+        let fields = call.isTracing ? Self.requestFields(recorded, blob: blob, message: "NEGOTIATE") : RequestFields()
+        let started = try runtime.traced(
+            "ntlmssp_server_negotiate", "NEGOTIATE (\(blob.count)-byte blob)",
+            buffers: [Self.receivedBlobBuffer(blob, fields, on: runtime)]
         ) { call -> (acceptor: NTLMSSPAcceptor, reply: [UInt8]) in
-            let started: (acceptor: NTLMSSPAcceptor, reply: [UInt8])
+            // The challenge comes from the auth context's get_challenge, as in smbd.
+            let challengeBuffer = call.buffer(
+                "server challenge", serverChallenge,
+                .given("smbd's random NTLMSSP challenge: 8 bytes from the runtime's seeded generator"))
+            if let challengeBuffer { try call.note("the server challenge: 8 random bytes", buffers: [challengeBuffer]) }
+            var started: (acceptor: NTLMSSPAcceptor, reply: [UInt8])
             do {
                 started = try NTLMSSPAcceptor.start(blob: blob, serverChallenge: serverChallenge,
                                                     serverName: configuration.serverName, domain: configuration.domain)
             } catch {
                 throw RequestError(.invalidParameter, "NTLMSSP NEGOTIATE: \(error)")
+            }
+            if call.isTracing {
+                let challengeBytes = started.acceptor.challengeBytes
+                let message = call.traceable(
+                    "CHALLENGE message", challengeBytes,
+                    spans: (try? NTLMSSPMessage.decode(challengeBytes).spans) ?? [],
+                    .given("the CHALLENGE ntlmssp_server_negotiate built: flags, target info and the server challenge"))
+                try call.note("the CHALLENGE message, carrying the server challenge", buffers: [message])
+                started.acceptor.origins = NTLMSSPAcceptor.Origins(
+                    negotiate: fields.received("NEGOTIATE", started.acceptor.negotiateBytes),
+                    challenge: TracedBytes(challengeBytes, buffer: message.id), serverChallenge: challengeBuffer?.id)
             }
             call.returning(
                 "CHALLENGE (\(started.acceptor.wrapping.rawValue)), flags 0x\(String(started.acceptor.challengeFlags.rawValue, radix: 16))",
@@ -131,12 +152,14 @@ extension ServerConnection {
 
     /// Leg two: verify the AUTHENTICATE, derive the keys, check the MIC.
     private func ntlmsspAuthenticate(_ header: SMBHeader, _ acceptor: NTLMSSPAcceptor, blob: [UInt8],
-                                     _ call: inout TracedCall) throws -> Outcome {
+                                     _ recorded: TraceBuffer?, _ call: inout TracedCall) throws -> Outcome {
         var changes = StateChanges(runtime)
         removePendingNTLMSSP(header.uid, &changes)
         let verdict: NTLMSSPVerdict
         do {
-            verdict = try ntlmsspServerAuth(acceptor, blob: blob)
+            verdict = try ntlmsspServerAuth(
+                acceptor, blob: blob,
+                fields: call.isTracing ? Self.requestFields(recorded, blob: blob, message: "AUTHENTICATE") : RequestFields())
         } catch {
             settleState(&changes)
             throw error
@@ -158,9 +181,10 @@ extension ServerConnection {
 
     /// Decodes and verifies an NTLMSSP AUTHENTICATE: the password check, the exported session
     /// key, the MIC. Mirrors Samba's `gensec_ntlmssp_server_auth`.
-    private func ntlmsspServerAuth(_ acceptor: NTLMSSPAcceptor, blob: [UInt8]) throws -> NTLMSSPVerdict {
+    private func ntlmsspServerAuth(_ acceptor: NTLMSSPAcceptor, blob: [UInt8],
+                                   fields: RequestFields) throws -> NTLMSSPVerdict {
         try runtime.traced("ntlmssp_server_auth", "AUTHENTICATE (\(blob.count)-byte blob)",
-                           buffers: [Self.securityBlobBuffer("security blob (received)", blob)]) { call in
+                           buffers: [Self.receivedBlobBuffer(blob, fields, on: runtime)]) { call in
             let authenticate: NTLMSSPAcceptor.Authenticate
             do {
                 authenticate = try acceptor.decodeAuthenticate(blob: blob)
@@ -172,16 +196,37 @@ extension ServerConnection {
                 ? .ntlmsspV2 : (response.ntResponse.count == 24 ? .ntlmsspV1 : nil)
             do {
                 try checkAuthenticationAllowed(mode)
-                let login = try verifier.verifyNTLMSSP(response, serverChallenge: acceptor.serverChallenge)
-                try acceptor.checkMIC(authenticate, exportedSessionKey: login.sessionKey, runtime: runtime)
-                call.returning("\(response.domain)\\\(response.user) authenticated (\(login.mode.rawValue))",
-                               buffers: [TraceBuffer(name: "exported session key", bytes: login.sessionKey)])
+                let login = try verifier.verifyNTLMSSP(
+                    response, serverChallenge: acceptor.serverChallenge,
+                    origin: LoginOrigin(fields: fields, challenge: acceptor.origins.serverChallenge))
+                try acceptor.checkMIC(authenticate, exportedSessionKey: login.session, fields: fields, runtime: runtime)
+                call.returning("\(response.domain)\\\(response.user) authenticated (\(login.mode.rawValue))")
                 return NTLMSSPVerdict(response: response, mode: mode, outcome: .success(login))
             } catch let failure as LoginFailure {
                 call.returning("\(response.domain)\\\(response.user) refused: \(failure)")
                 return NTLMSSPVerdict(response: response, mode: mode, outcome: .failure(failure))
             }
         }
+    }
+
+    /// The fields of a recorded extended SESSION_SETUP_ANDX request, with those of the NTLMSSP
+    /// message in its security blob added at their places in the request, and the whole
+    /// message as `message` (`NEGOTIATE`, `AUTHENTICATE`). Empty when nothing was recorded.
+    static func requestFields(_ recorded: TraceBuffer?, blob: [UInt8], message: String) -> RequestFields {
+        var fields = RequestFields(recorded)
+        guard let blobRange = fields.range(of: "SecurityBlob"), blobRange.count == blob.count,
+              let inner = try? SPNEGO.unwrap(blob) else { return fields }
+        let start = blobRange.lowerBound + inner.offset
+        fields.add(message, start..<(start + inner.token.count))
+        if let decoded = try? NTLMSSPMessage.decode(inner.token, base: start) { fields.add(spans: decoded.spans) }
+        return fields
+    }
+
+    /// The received security blob for a frame's enter event: a copy of its span of the
+    /// request, annotated like ``securityBlobBuffer(_:_:)``. Build it only while tracing.
+    static func receivedBlobBuffer(_ blob: [UInt8], _ fields: RequestFields, on runtime: any KernelRuntime) -> TraceBuffer {
+        fields.received("SecurityBlob", blob)
+            .copy(as: "security blob (received)", spans: securityBlobBuffer("", blob).spans, on: runtime)
     }
 
     /// A security blob with the spans of its SPNEGO wrapping and of the NTLMSSP message inside
@@ -231,7 +276,7 @@ extension ServerConnection {
             case .required: startsSigning = true
             }
         }
-        if startsSigning { try startSigning(macKey: login.macKey) }
+        if startsSigning { try startSigning(login) }
         server.recordLogin(success: true)
         server.log(.authentication(connection: id, user: login.user, domain: domain, mode: login.mode,
                                    wrapping: wrapping, status: .success, signing: signing.isActive))

@@ -1,3 +1,4 @@
+import Crypto
 import KernelRuntime
 import SMBCrypto
 import SMBWire
@@ -27,6 +28,10 @@ final class ScriptedClient {
     /// Reply sequences whose signatures did not verify.
     var badSignatures: [UInt32] = []
     var challenge: [UInt8] = []
+    /// The NT (or NTLMv2) response of the last login, as this client computed and sent it.
+    private(set) var sentNTResponse: [UInt8] = []
+    /// The MIC of the last NTLMSSP login, when it sent one.
+    private(set) var sentMIC: [UInt8]?
 
     init(_ transport: any Transport) {
         self.transport = transport
@@ -134,6 +139,7 @@ final class ScriptedClient {
             lm = nt
             macKey = try NTLM.macKeyV1(sessionKey: NTLM.sessionKeyV1(ntHash: ntHash), ntResponse: nt)
         }
+        sentNTResponse = nt
         let request = SessionSetupAndXRequest.oldStyle(OldStyleSessionSetupRequest(
             parameters: SessionSetupParameters(maxBufferSize: 16644, maxMpxCount: 50, capabilities: capabilities),
             caseInsensitivePassword: lm, caseSensitivePassword: nt, accountName: user, primaryDomain: domain,
@@ -146,10 +152,14 @@ final class ScriptedClient {
         return header.status
     }
 
-    /// NTLMSSP login (raw like the kernel, or in SPNEGO) with NTLMv2 and key exchange.
+    /// NTLMSSP login (raw like the kernel, or in SPNEGO) with NTLMv2 and key exchange. With
+    /// `ntlmv1` the AUTHENTICATE carries the NTLMv1 NTLM2 session response instead (extended
+    /// session security); with `mic` the NTLMv2 blob claims a MIC (MsvAvFlags 0x2) and the
+    /// AUTHENTICATE carries one.
     @discardableResult
     func loginNTLMSSP(user: String, password: String, domain: String = "WORKGROUP", spnego: Bool,
-                      exportedKey: [UInt8] = Array(0x60..<0x70)) throws -> NTStatus {
+                      exportedKey: [UInt8] = Array(0x60..<0x70), ntlmv1: Bool = false,
+                      mic: Bool = false) throws -> NTStatus {
         let flags: NTLMSSPNegotiateFlags = [.negotiateUnicode, .requestTarget, .negotiateNTLM, .negotiateSign,
                                             .negotiateAlwaysSign, .negotiateExtendedSessionSecurity,
                                             .negotiate128, .negotiateKeyExchange, .negotiate56]
@@ -166,18 +176,41 @@ final class ScriptedClient {
             throw ClientError.unexpected("no CHALLENGE")
         }
         let ntHash = NTLM.ntHash(password: password, encoding: .untruncated)
-        let owf = try NTLM.ntowfv2(ntHash: ntHash, user: user, domain: domain)
-        let blob = try NTLMv2Blob(timestamp: NTLMv2Blob.timestampBytes(fileTime: 0x01D9_0000_0000_0000),
-                                  clientChallenge: [8, 7, 6, 5, 4, 3, 2, 1],
-                                  targetInfo: try challengeMessage.targetInfo?.encode() ?? [0, 0, 0, 0],
-                                  trailingZeros: true).encode()
-        let nt = try NTLM.ntlmv2Response(ntowfv2: owf, serverChallenge: challengeMessage.serverChallenge, blob: blob)
-        let baseKey = try NTLM.sessionKeyV2(ntowfv2: owf, ntProofStr: Array(nt[0..<16]))
-        let authenticate = try NTLMSSPAuthenticateMessage(
-            lmChallengeResponse: [UInt8](repeating: 0, count: 24), ntChallengeResponse: nt, domain: domain, user: user,
-            workstationName: "TEST",
-            encryptedRandomSessionKey: NTLMSSPKeys.encryptSessionKey(exportedKey, keyExchangeKey: baseKey),
-            flags: challengeMessage.flags).encode()
+        let lm: [UInt8], nt: [UInt8], keyExchangeKey: [UInt8]
+        if ntlmv1 {
+            let ess = try NTLMSSPKeys.ntlm2SessionResponse(ntHash: ntHash, serverChallenge: challengeMessage.serverChallenge,
+                                                           clientChallenge: [3, 1, 4, 1, 5, 9, 2, 6])
+            (lm, nt) = ess
+            keyExchangeKey = try NTLMSSPKeys.keyExchangeKeyV1ESS(
+                sessionBaseKey: NTLMSSPKeys.sessionBaseKeyV1(ntHash: ntHash),
+                serverChallenge: challengeMessage.serverChallenge, lmResponse: lm)
+        } else {
+            var targetInfo = challengeMessage.targetInfo ?? AVPairList()
+            if mic { targetInfo.pairs.append(.flags(0x2)) }
+            let owf = try NTLM.ntowfv2(ntHash: ntHash, user: user, domain: domain)
+            let blob = try NTLMv2Blob(timestamp: NTLMv2Blob.timestampBytes(fileTime: 0x01D9_0000_0000_0000),
+                                      clientChallenge: [8, 7, 6, 5, 4, 3, 2, 1], targetInfo: try targetInfo.encode(),
+                                      trailingZeros: true).encode()
+            nt = try NTLM.ntlmv2Response(ntowfv2: owf, serverChallenge: challengeMessage.serverChallenge, blob: blob)
+            lm = [UInt8](repeating: 0, count: 24)
+            keyExchangeKey = try NTLM.sessionKeyV2(ntowfv2: owf, ntProofStr: Array(nt[0..<16]))
+        }
+        sentNTResponse = nt
+        var message = NTLMSSPAuthenticateMessage(
+            lmChallengeResponse: lm, ntChallengeResponse: nt, domain: domain, user: user, workstationName: "TEST",
+            encryptedRandomSessionKey: try NTLMSSPKeys.encryptSessionKey(exportedKey, keyExchangeKey: keyExchangeKey),
+            flags: challengeMessage.flags)
+        sentMIC = nil
+        if mic {
+            // MS-NLMP 3.1.5.1.2: HMAC-MD5 under the exported key of the three messages, the
+            // AUTHENTICATE with its MIC field zeroed.
+            message.version = NTLMSSPVersion(productMajorVersion: 6, productMinorVersion: 1, productBuild: 0)
+            message.mic = [UInt8](repeating: 0, count: 16)
+            let input = try NTLMSSPMIC.input(negotiate: negotiate, challenge: inner.token, authenticate: message.encode())
+            message.mic = Array(HMAC<Insecure.MD5>.authenticationCode(for: input, using: SymmetricKey(data: exportedKey)))
+            sentMIC = message.mic
+        }
+        let authenticate = try message.encode()
         let secondBlob = spnego
             ? SPNEGO.encode(.negTokenResp(SPNEGONegTokenResp(responseToken: authenticate)))
             : authenticate
