@@ -11,12 +11,13 @@ extension CIFSReadOperations {
 
     /// Reads a READ_ANDX reply off the socket for `rdata`, on the cifsd thread: the rest of the
     /// header and words (the first 32 bytes are already read), the status (an error discards
-    /// the frame), the pad before DataOffset, then the data straight into the pages with one
-    /// scatter receive (``readIntoPages(_:frame:length:)``). When signing is on, the signature is
-    /// computed over the whole frame as it streams in; ``readvCallback(_:mid:)`` checks it.
-    /// Mirrors the kernel's `cifs_readv_receive`.
+    /// the frame), the pad before DataOffset, then the data straight into the pages
+    /// (``readIntoPages(_:frame:length:)``). When signing is on, the signature is computed over
+    /// the whole frame as it streams in; ``readvCallback(_:mid:)`` checks it. Mirrors the
+    /// kernel's `cifs_readv_receive`.
     func readvReceive(_ rdata: ReadData, server: ServerInfo, mid: Mid, frame: ReceivedFrame) throws {
-        try runtime.traced("cifs_readv_receive", "mid \(mid.mid), \(rdata): \(frame.length)-byte reply") { call in
+        try runtime.traced("cifs_readv_receive", mid: mid.mid,
+                           "mid \(mid.mid), \(rdata): \(frame.length)-byte reply") { call in
             let fixedLength = min(frame.length, ReadAndXResponse.fixedPartSize)
             let fixed = frame.header + (try frame.read(fixedLength - frame.header.count))
             let (key, sequence, signing) = runtime.withLock {
@@ -92,7 +93,7 @@ extension CIFSReadOperations {
     /// partial page is uptodate only if the data reaches the end of file, and otherwise joins
     /// the pages left for `readpage`.
     func readIntoPages(_ rdata: ReadData, frame: ReceivedFrame, length: Int) throws -> Int {
-        try runtime.traced("cifs_readpages_read_into_pages",
+        try runtime.traced("cifs_readpages_read_into_pages", mid: rdata.mid,
             "\(length) data bytes for \(rdata.pages.count) pages from page[\(rdata.firstIndex)]"
         ) { call in
             let eof = rdata.serverEOF
@@ -175,7 +176,7 @@ extension CIFSReadOperations {
     /// mid — malformed if ``ReadData/result`` is set. Mirrors the kernel's `cifs_readv_discard`.
     func readvDiscard(_ rdata: ReadData, server: ServerInfo, mid: Mid, frame: ReceivedFrame, header: [UInt8]) throws {
         let left = frame.remaining
-        try runtime.traced("cifs_readv_discard",
+        try runtime.traced("cifs_readv_discard", mid: mid.mid,
             "mid \(mid.mid): \(left) bytes to drop" + (rdata.result.map { "; \($0)" } ?? "")
         ) { call in
             if rdata.signature != nil {
@@ -198,11 +199,12 @@ extension CIFSReadOperations {
     /// Finishes the mid on the cifsd thread: a received reply has its signature checked (a
     /// mismatch is recorded as -EACCES and the data used, as in 3.8) and its bytes counted; a
     /// mid lost to a reconnect gets -EAGAIN, anything else -EIO (or the status it carried). Then
-    /// the completion is queued on cifsiod, the mid deleted and its credit returned, waking a
-    /// sender waiting for one. Mirrors the kernel's `cifs_readv_callback`.
+    /// the completion is queued on cifsiod (`queue_work`), the mid freed (`DeleteMidQEntry`) and
+    /// its credit returned (`add_credits`, waking a sender waiting for one), in 3.8's order.
+    /// Mirrors the kernel's `cifs_readv_callback`.
     func readvCallback(_ rdata: ReadData, mid: Mid) throws {
         let server = session.server
-        try runtime.traced("cifs_readv_callback", "mid \(mid.mid), \(rdata)") { call in
+        try runtime.traced("cifs_readv_callback", mid: mid.mid, "mid \(mid.mid), \(rdata)") { call in
             let (state, expected, keyLength) = runtime.withLock {
                 (mid.state, mid.sequenceNumber &+ 1, mid.signingKey.count)
             }
@@ -225,16 +227,14 @@ extension CIFSReadOperations {
                         : .malformedReply(command: .readAndX, reason: mid.malformedReason ?? "mid \(state)")
                 }
             }
-            // Once queued, rdata belongs to cifsiod: describe it now (only when tracing).
+            // Once queued, rdata belongs to cifsiod: read what is needed of it now.
+            let failed = rdata.result != nil
             let outcome = call.isTracing ? (rdata.result.map { "\($0)" } ?? "\(rdata.bytes) bytes") : ""
             let detail = call.isTracing ? "mid \(mid.mid), \(rdata)" : ""
+            if failed { runtime.withLock { counters.asyncFailures += 1 } }
             try workQueue.queueWork(WorkItem(
                 function: "cifs_readv_complete", detail: detail, run: { try rdata.complete(rdata) }))
-            // DeleteMidQEntry, then add_credits (which wakes senders waiting for a credit).
-            runtime.withLock {
-                server.pendingMids.removeAll { $0 === mid }
-                if rdata.result != nil { counters.asyncFailures += 1 }
-            }
+            try server.deleteMidQEntry(mid)
             try server.addCredits()
             call.returning("mid \(mid.mid) \(state): \(outcome); cifs_readv_complete queued on \(workQueue.name)")
         }
@@ -247,7 +247,7 @@ extension CIFSReadOperations {
     /// kernel's `cifs_readv_complete`.
     func readvComplete(_ rdata: ReadData) throws {
         let uptodate = rdata.result == nil
-        try runtime.traced("cifs_readv_complete",
+        try runtime.traced("cifs_readv_complete", mid: rdata.mid,
             "\(rdata.pages.count) pages from page[\(rdata.firstIndex)]: "
                 + (uptodate ? "uptodate, unlock" : "unlock only (\(rdata.result.map { "\($0)" } ?? ""))")
         ) { call in
