@@ -81,11 +81,12 @@ extension CIFSReadOperations {
     }
 
     /// Puts `length` bytes of reply data into `rdata`'s pages: whole pages, then a partial page
-    /// whose tail is zeroed; pages the data did not reach are unlocked and dropped from the read
-    /// — zeroed and uptodate when wholly past the server's end of file, left not uptodate
-    /// otherwise (a short read: the reader reads them with `readpage`). The data pages are
-    /// filled by one scatter receive. Returns the bytes put into pages. Mirrors the kernel's
-    /// `cifs_readpages_read_into_pages` (the posts' `rdata->read_into_pages`).
+    /// whose tail is zeroed; pages the data did not reach are put on the LRU, unlocked and
+    /// dropped from the read — zeroed and uptodate when wholly past the server's end of file,
+    /// left not uptodate otherwise (a short read: the reader reads them with `readpage`). The
+    /// data goes from the socket straight into the pages (``receivePageData(_:pages:lastPageBytes:firstIndex:mid:frame:signature:)``).
+    /// Returns the bytes put into pages. Mirrors the kernel's `cifs_readpages_read_into_pages`
+    /// (the posts' `rdata->read_into_pages`).
     ///
     /// Divergence: 3.8 zero-filled a partial page and made it uptodate wherever the data
     /// stopped, assuming a short read only happens at end of file. smbd caps signed replies at
@@ -110,14 +111,10 @@ extension CIFSReadOperations {
             }
             let total = length - left
             if filledPages > 0 {
-                let filled = rdata.pages[0..<filledPages]
-                // One receive into every page (and the head of a partial last one), socket to page.
-                try withPageBuffers(Array(filled), lastPageBytes: rdata.tailSize) { buffers in
-                    try frame.read(scatter: buffers)
-                    if rdata.signature != nil {
-                        for buffer in buffers { rdata.signature?.update(UnsafeRawBufferPointer(buffer)) }
-                    }
-                }
+                let filled = Array(rdata.pages[0..<filledPages])
+                try Self.receivePageData(
+                    runtime, pages: filled, lastPageBytes: rdata.tailSize, firstIndex: rdata.firstIndex,
+                    mid: rdata.mid, frame: frame, signature: &rdata.signature)
                 rdata.mapping.setDataArrived(filled)
             }
             // A partial last page is complete only if the file ends in it.
@@ -143,7 +140,10 @@ extension CIFSReadOperations {
                 if index > eofIndex {
                     // Past the end of file: a zero page, uptodate, so the reader does not retry it.
                     page.zero(from: 0)
+                    try rdata.mapping.lruCacheAddFile(page)
                     try rdata.mapping.markUptodate(page)
+                } else {
+                    try rdata.mapping.lruCacheAddFile(page)
                 }
                 try rdata.mapping.unlockPage(page)
             }
@@ -158,18 +158,57 @@ extension CIFSReadOperations {
         }
     }
 
-    /// Calls `body` with the writable buffers of `pages`: whole pages, the last one cut to
-    /// `lastPageBytes`. The pages are kept alive until `body` returns.
-    private func withPageBuffers(
-        _ pages: [Page], lastPageBytes: Int, _ body: ([UnsafeMutableRawBufferPointer]) throws -> Void
+    /// Receives a reply's data from `frame` straight into `pages` — whole pages, the last one
+    /// only its first `lastPageBytes` — and feeds each page's bytes, in order, to `signature`
+    /// when there is one. While tracing, page by page as 3.8 does: one `cifs_readv_from_socket`
+    /// frame per page (a step each in the stepper). Otherwise one scatter receive for all the
+    /// pages, which leaves the same bytes in the pages and feeds the signature the same bytes in
+    /// the same pieces, at a fraction of the system calls (what `cifstep get` runs).
+    static func receivePageData(
+        _ runtime: any KernelRuntime, pages: [Page], lastPageBytes: Int, firstIndex: Int, mid: UInt16,
+        frame: ReceivedFrame, signature: inout SMB1SignatureStream?
     ) throws {
+        if runtime.isTracing {
+            for (position, page) in pages.enumerated() {
+                let buffer = pageBuffer(page, position: position, of: pages.count, lastPageBytes: lastPageBytes)
+                try readvFromSocket(runtime, into: buffer, index: firstIndex + position, mid: mid, frame: frame)
+                signature?.update(UnsafeRawBufferPointer(buffer))
+            }
+            return
+        }
         var buffers: [UnsafeMutableRawBufferPointer] = []
         buffers.reserveCapacity(pages.count)
-        for (position, page) in pages.enumerated() {
-            let count = position == pages.count - 1 ? lastPageBytes : Page.size
-            buffers.append(UnsafeMutableRawBufferPointer(rebasing: page.unsafeMutableBytes[0..<count]))
+        for position in pages.indices {
+            buffers.append(pageBuffer(pages[position], position: position, of: pages.count, lastPageBytes: lastPageBytes))
         }
-        try withExtendedLifetime(pages) { try body(buffers) }
+        try withExtendedLifetime(pages) {
+            try frame.read(scatter: buffers)
+            if signature != nil {
+                for buffer in buffers { signature?.update(UnsafeRawBufferPointer(buffer)) }
+            }
+        }
+    }
+
+    /// The writable bytes of the page at `position` among `count` pages: all of it, or the first
+    /// `lastPageBytes` of the last one. Valid while the page is alive (a frame's storage never
+    /// moves).
+    private static func pageBuffer(_ page: Page, position: Int, of count: Int, lastPageBytes: Int)
+        -> UnsafeMutableRawBufferPointer {
+        let bytes = position == count - 1 ? lastPageBytes : Page.size
+        return UnsafeMutableRawBufferPointer(rebasing: page.unsafeMutableBytes[0..<bytes])
+    }
+
+    /// Receives the next `buffer.count` bytes of the reply into one page (`page[index]`).
+    /// Mirrors the kernel's `cifs_readv_from_socket` as `cifs_readpages_read_into_pages` calls it,
+    /// once per page with one kvec.
+    private static func readvFromSocket(
+        _ runtime: any KernelRuntime, into buffer: UnsafeMutableRawBufferPointer, index: Int, mid: UInt16,
+        frame: ReceivedFrame
+    ) throws {
+        try runtime.traced("cifs_readv_from_socket", mid: mid, "page[\(index)]: \(buffer.count) bytes") { call in
+            try frame.read(into: buffer)
+            call.returning("\(buffer.count) bytes into page[\(index)]")
+        }
     }
 
     /// Reads and drops the rest of the frame (still feeding the signature), then completes the
@@ -242,17 +281,19 @@ extension CIFSReadOperations {
 
     // MARK: cifsiod: completion
 
-    /// On the cifsiod worker: marks the read's pages uptodate if it succeeded and unlocks them
-    /// all, in one batch, waking the reader sleeping in `lock_page_killable`. Mirrors the
-    /// kernel's `cifs_readv_complete`.
+    /// On the cifsiod worker, for each page of the read in turn: puts it on the LRU, marks it
+    /// uptodate if the read succeeded, and unlocks it, waking the reader sleeping on it in
+    /// `lock_page_killable` (page by page while tracing, in one batch otherwise:
+    /// ``PageCache/completeRead(_:uptodate:addingToLRU:)``). Mirrors the kernel's
+    /// `cifs_readv_complete`.
     func readvComplete(_ rdata: ReadData) throws {
         let uptodate = rdata.result == nil
         try runtime.traced("cifs_readv_complete", mid: rdata.mid,
             "\(rdata.pages.count) pages from page[\(rdata.firstIndex)]: "
-                + (uptodate ? "uptodate, unlock" : "unlock only (\(rdata.result.map { "\($0)" } ?? ""))")
+                + (uptodate ? "LRU, uptodate, unlock" : "LRU, unlock only (\(rdata.result.map { "\($0)" } ?? ""))")
         ) { call in
             let count = rdata.pages.count
-            try rdata.mapping.completeRead(rdata.pages, uptodate: uptodate)
+            try rdata.mapping.completeRead(rdata.pages, uptodate: uptodate, addingToLRU: true)
             rdata.pages = []
             call.returning("\(count) pages unlocked")
         }

@@ -12,7 +12,7 @@ public protocol AddressSpaceOperations: AnyObject {
     /// implementation calls ``PageCache/addToPageCacheLRU(_:index:)`` (lock + insert; on
     /// ``PageCacheError/exists(index:)`` it skips or stops), then issues the I/O — usually
     /// asynchronously — and when the data is in (written through ``Page/withUnsafeMutableBytes(_:)``)
-    /// calls ``PageCache/completeRead(_:uptodate:)`` (or ``PageCache/markUptodate(_:)`` and
+    /// calls ``PageCache/completeRead(_:uptodate:addingToLRU:)`` (or ``PageCache/markUptodate(_:)`` and
     /// ``PageCache/unlockPage(_:)``). On failure it still unlocks every page it inserted, without
     /// marking it uptodate: the reader then falls back to ``readpage(_:_:)``. Pages it does not
     /// insert are returned to the free list when it returns; it must not keep them. There is no
