@@ -92,16 +92,14 @@ public final class CIFSReadOperations: AddressSpaceOperations, @unchecked Sendab
         }
     }
 
-    /// Locks `page` and inserts it in the cache at its index (`__set_page_locked`, then
-    /// `add_to_page_cache_locked`); returns false, the page unlocked again
-    /// (`__clear_page_locked`), when it cannot be inserted.
+    /// Locks `page` and inserts it in the cache at its index, off the LRU (`__set_page_locked`,
+    /// then `add_to_page_cache_locked`); returns false, the page unlocked (`__clear_page_locked`),
+    /// when it cannot be inserted.
     private func lockAndInsert(_ page: Page, _ mapping: PageCache) throws -> Bool {
-        mapping.setPageLocked(page)
         do {
-            try mapping.addToPageCacheLocked(page, index: page.index)
+            try mapping.setPageLockedAndAddToPageCache(page, index: page.index)
             return true
         } catch is PageCacheError {
-            mapping.clearPageLocked(page)
             return false
         }
     }

@@ -193,19 +193,39 @@ public final class PageCache: @unchecked Sendable {
 
     /// Inserts a locked page (from readahead's pool or a reader's allocation) at `index`, not yet
     /// on an LRU list: whoever completes its I/O puts it there with ``lruCacheAddFile(_:)`` (as
-    /// `cifs_readpages` and `cifs_readv_complete` do). Mirrors `add_to_page_cache_locked`.
+    /// `cifs_readv_complete` does). Mirrors `add_to_page_cache_locked`.
     /// - Throws: ``PageCacheError/exists(index:)`` when `index` is already cached (-EEXIST);
     ///   ``PageCacheError/notLocked(index:)`` or ``PageCacheError/notInsertable(index:)`` on misuse.
     public func addToPageCacheLocked(_ page: Page, index: Int) throws {
+        try addToPageCacheLocked(page, index: index, settingLock: false)
+    }
+
+    /// Locks a new page and inserts it at `index`, off the LRU: `__set_page_locked` followed by
+    /// ``addToPageCacheLocked(_:index:)``, what `cifs_readpages` does for each page, in one locked
+    /// section (a page read costs one lock fewer). On failure the page is left unlocked and
+    /// still the caller's, as after the kernel's `__clear_page_locked`.
+    /// - Throws: as ``addToPageCacheLocked(_:index:)``; ``PageCacheError/notInsertable(index:)``
+    ///   when the page is already locked.
+    public func setPageLockedAndAddToPageCache(_ page: Page, index: Int) throws {
+        try addToPageCacheLocked(page, index: index, settingLock: true)
+    }
+
+    private func addToPageCacheLocked(_ page: Page, index: Int, settingLock: Bool) throws {
         assertOutsideRuntimeLock()
         try runtime.traced("add_to_page_cache_locked", "page[\(index)] (frame \(page.frame))") { call in
             var changes = StateChanges(tracing: call.isTracing)
             try runtime.withLock {
                 guard page.residency == .allocated else { throw PageCacheError.notInsertable(index: index) }
-                guard page.isLocked else { throw PageCacheError.notLocked(index: index) }
+                if settingLock {
+                    guard !page.isLocked else { throw PageCacheError.notInsertable(index: index) }
+                } else {
+                    guard page.isLocked else { throw PageCacheError.notLocked(index: index) }
+                }
                 guard tree[index] == nil else { throw PageCacheError.exists(index: index) }
+                // __set_page_locked: nobody can see the page yet, so no one is waiting on it.
+                if settingLock { page.isLocked = true }
                 insertUnderRuntimeLock(page, at: index, onLRU: false)
-                // The page enters the cache already locked (__set_page_locked came first).
+                // The page enters the cache locked.
                 changes.created(page.isLocked, path: "page[\(index)].locked")
                 syncNrpagesUnderRuntimeLock(&changes)
             }
