@@ -64,6 +64,11 @@ struct FrameShapeTests {
         #expect(run.events.contains { $0.function == "cifs_readv_discard" })
         #expect(FrameCheck.violations(run.events, threads: Self.clientThreads) == [])
         #expect(FrameCheck.midLifetimeProblems(run.events) == [])
+        // The discard and the failed read's completion name their READ_ANDX.
+        let discards = run.events.filter { $0.function == "cifs_readv_discard" }
+        #expect(discards.allSatisfy { $0.mid != nil && $0.mid == discards.first?.mid })
+        let failed = run.events.first { $0.function == "DeleteMidQEntry" && $0.message.contains("(responseMalformed)") }
+        #expect(failed?.mid == discards.first?.mid)
     }
 
     @Test("old-style NTLM with signing and a corrupted reply signature, free-run with a recorder")
