@@ -42,11 +42,13 @@ struct AsyncReceiveTests {
                 }
                 runtime.withLock { landing.received = located.dataRange.count }
                 try server.dequeueMid(mid, response: frame.header, malformed: nil)
-            }, callback: { _ in
+            }, callback: { mid in
                 runtime.withLock {
                     landing.done = true
                     runtime.wakeAll(landing.queue)
                 }
+                // The callback owns the mid and the credit.
+                try session.server.deleteMidQEntry(mid)
                 try session.server.addCredits()
             })
             try runtime.withLock { try runtime.wait(on: landing.queue) { landing.done } }
@@ -61,5 +63,11 @@ struct AsyncReceiveTests {
         }
         #expect(after.isEmpty)
         #expect(runtime.withLock { fake.requestCount } == 9)
+        // Every mid allocated was freed once: the test's own, and each synchronous request's.
+        let allocated = Harness.events(runtime.recorder, "allocate_mid").filter { $0.phase == .enter }
+        let freed = Harness.events(runtime.recorder, "DeleteMidQEntry").filter { $0.phase == .enter }
+        #expect(allocated.count == 9)
+        #expect(freed.compactMap(\.mid).sorted() == allocated.compactMap(\.mid).sorted())
+        #expect(Set(allocated.compactMap(\.mid)).count == 9)
     }
 }

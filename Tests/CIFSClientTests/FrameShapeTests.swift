@@ -16,6 +16,7 @@ struct FrameShapeTests {
         let run = try ReadaheadDeterminismTests.run(seed: 77)
         #expect(run.bytes == ReadaheadDeterminismTests.content)
         #expect(FrameCheck.violations(run.events, threads: Self.clientThreads) == [])
+        #expect(FrameCheck.midLifetimeProblems(run.events) == [])
         // The nested signature frame sits inside both the signer and the verifier: its parent is
         // the innermost open frame of its thread when it is entered.
         var stacks: [Int: [String]] = [:]
@@ -50,6 +51,9 @@ struct FrameShapeTests {
         #expect(run.bytes == content)
         #expect(run.events.contains { $0.function == "cifs_reconnect" && $0.phase == .enter })
         #expect(FrameCheck.violations(run.events, threads: Self.clientThreads) == [])
+        // The mids cifs_reconnect failed with -EAGAIN are freed by their callback or SendReceive.
+        #expect(FrameCheck.midLifetimeProblems(run.events) == [])
+        #expect(run.events.contains { $0.function == "DeleteMidQEntry" && $0.message.contains("(retryNeeded)") })
     }
 
     @Test("a server error on a READ_ANDX: cifs_readv_discard and the readpage fallback, stepped")
@@ -61,6 +65,12 @@ struct FrameShapeTests {
         #expect(run.bytes == content)
         #expect(run.events.contains { $0.function == "cifs_readv_discard" })
         #expect(FrameCheck.violations(run.events, threads: Self.clientThreads) == [])
+        #expect(FrameCheck.midLifetimeProblems(run.events) == [])
+        // The discard and the failed read's completion name their READ_ANDX.
+        let discards = run.events.filter { $0.function == "cifs_readv_discard" }
+        #expect(discards.allSatisfy { $0.mid != nil && $0.mid == discards.first?.mid })
+        let failed = run.events.first { $0.function == "DeleteMidQEntry" && $0.message.contains("(responseMalformed)") }
+        #expect(failed?.mid == discards.first?.mid)
     }
 
     @Test("old-style NTLM with signing and a corrupted reply signature, free-run with a recorder")

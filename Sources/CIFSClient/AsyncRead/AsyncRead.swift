@@ -37,9 +37,10 @@ public final class CIFSReadOperations: AddressSpaceOperations, @unchecked Sendab
     }
 
     /// Starts reading readahead's `pages`: takes runs of contiguous pages of at most rsize
-    /// bytes, locks and inserts each page (`add_to_page_cache_lru`), allocates a ``ReadData`` for
-    /// the run and sends it with ``retryAsyncReadv(_:)``. Stops at the first page that cannot be
-    /// inserted or the first read that cannot be sent (unlocking that read's pages, not
+    /// bytes, locks and inserts each page (`__set_page_locked`, `add_to_page_cache_locked`: on no
+    /// LRU list until its read completes), allocates a ``ReadData`` for the run and sends it
+    /// with ``retryAsyncReadv(_:)``. Stops at the first page that cannot be inserted or the first
+    /// read that cannot be sent (putting that read's pages on the LRU and unlocking them, not
     /// uptodate): the reader falls back to `readpage` for whatever is left.
     /// Mirrors the kernel's `cifs_readpages`.
     public func readpages(_ mapping: PageCache, _ pages: [Page]) throws {
@@ -60,11 +61,7 @@ public final class CIFSReadOperations: AddressSpaceOperations, @unchecked Sendab
                 // Lock the first page and put it in the cache; give up if that fails.
                 let first = pages[next]
                 let start = first.index
-                do {
-                    try mapping.addToPageCacheLRU(first, index: start)
-                } catch is PageCacheError {
-                    break
-                }
+                guard try lockAndInsert(first, mapping) else { break }
                 var run = [first]
                 run.reserveCapacity(pagesPerRead)
                 next += 1
@@ -72,11 +69,7 @@ public final class CIFSReadOperations: AddressSpaceOperations, @unchecked Sendab
                 while next < pages.count, run.count < pagesPerRead {
                     let page = pages[next]
                     guard page.index == start + run.count else { break }
-                    do {
-                        try mapping.addToPageCacheLRU(page, index: page.index)
-                    } catch is PageCacheError {
-                        break
-                    }
+                    guard try lockAndInsert(page, mapping) else { break }
                     run.append(page)
                     next += 1
                 }
@@ -88,14 +81,26 @@ public final class CIFSReadOperations: AddressSpaceOperations, @unchecked Sendab
                 } catch let abort as RuntimeAbort {
                     throw abort
                 } catch {
-                    // Not sent: unlock the pages, not uptodate; the reader reads them with readpage.
+                    // Not sent: onto the LRU and unlocked, not uptodate; the reader reads them with readpage.
                     try call.note("pages \(start)...\(start + run.count - 1) not sent: \(error); unlocking them")
-                    try mapping.completeRead(run, uptodate: false)
+                    try mapping.completeRead(run, uptodate: false, addingToLRU: true)
                     break
                 }
                 sent += 1
             }
             call.returning("\(sent) READ_ANDX in flight")
+        }
+    }
+
+    /// Locks `page` and inserts it in the cache at its index, off the LRU (`__set_page_locked`,
+    /// then `add_to_page_cache_locked`); returns false, the page unlocked (`__clear_page_locked`),
+    /// when it cannot be inserted.
+    private func lockAndInsert(_ page: Page, _ mapping: PageCache) throws -> Bool {
+        do {
+            try mapping.setPageLockedAndAddToPageCache(page, index: page.index)
+            return true
+        } catch is PageCacheError {
+            return false
         }
     }
 

@@ -11,12 +11,13 @@ extension CIFSReadOperations {
 
     /// Reads a READ_ANDX reply off the socket for `rdata`, on the cifsd thread: the rest of the
     /// header and words (the first 32 bytes are already read), the status (an error discards
-    /// the frame), the pad before DataOffset, then the data straight into the pages with one
-    /// scatter receive (``readIntoPages(_:frame:length:)``). When signing is on, the signature is
-    /// computed over the whole frame as it streams in; ``readvCallback(_:mid:)`` checks it.
-    /// Mirrors the kernel's `cifs_readv_receive`.
+    /// the frame), the pad before DataOffset, then the data straight into the pages
+    /// (``readIntoPages(_:frame:length:)``). When signing is on, the signature is computed over
+    /// the whole frame as it streams in; ``readvCallback(_:mid:)`` checks it. Mirrors the
+    /// kernel's `cifs_readv_receive`.
     func readvReceive(_ rdata: ReadData, server: ServerInfo, mid: Mid, frame: ReceivedFrame) throws {
-        try runtime.traced("cifs_readv_receive", "mid \(mid.mid), \(rdata): \(frame.length)-byte reply") { call in
+        try runtime.traced("cifs_readv_receive", mid: mid.mid,
+                           "mid \(mid.mid), \(rdata): \(frame.length)-byte reply") { call in
             let fixedLength = min(frame.length, ReadAndXResponse.fixedPartSize)
             let fixed = frame.header + (try frame.read(fixedLength - frame.header.count))
             let (key, sequence, signing) = runtime.withLock {
@@ -80,11 +81,12 @@ extension CIFSReadOperations {
     }
 
     /// Puts `length` bytes of reply data into `rdata`'s pages: whole pages, then a partial page
-    /// whose tail is zeroed; pages the data did not reach are unlocked and dropped from the read
-    /// — zeroed and uptodate when wholly past the server's end of file, left not uptodate
-    /// otherwise (a short read: the reader reads them with `readpage`). The data pages are
-    /// filled by one scatter receive. Returns the bytes put into pages. Mirrors the kernel's
-    /// `cifs_readpages_read_into_pages` (the posts' `rdata->read_into_pages`).
+    /// whose tail is zeroed; pages the data did not reach are put on the LRU, unlocked and
+    /// dropped from the read — zeroed and uptodate when wholly past the server's end of file,
+    /// left not uptodate otherwise (a short read: the reader reads them with `readpage`). The
+    /// data goes from the socket straight into the pages (``receivePageData(_:pages:lastPageBytes:firstIndex:mid:frame:signature:)``).
+    /// Returns the bytes put into pages. Mirrors the kernel's `cifs_readpages_read_into_pages`
+    /// (the posts' `rdata->read_into_pages`).
     ///
     /// Divergence: 3.8 zero-filled a partial page and made it uptodate wherever the data
     /// stopped, assuming a short read only happens at end of file. smbd caps signed replies at
@@ -92,7 +94,7 @@ extension CIFSReadOperations {
     /// partial page is uptodate only if the data reaches the end of file, and otherwise joins
     /// the pages left for `readpage`.
     func readIntoPages(_ rdata: ReadData, frame: ReceivedFrame, length: Int) throws -> Int {
-        try runtime.traced("cifs_readpages_read_into_pages",
+        try runtime.traced("cifs_readpages_read_into_pages", mid: rdata.mid,
             "\(length) data bytes for \(rdata.pages.count) pages from page[\(rdata.firstIndex)]"
         ) { call in
             let eof = rdata.serverEOF
@@ -109,14 +111,10 @@ extension CIFSReadOperations {
             }
             let total = length - left
             if filledPages > 0 {
-                let filled = rdata.pages[0..<filledPages]
-                // One receive into every page (and the head of a partial last one), socket to page.
-                try withPageBuffers(Array(filled), lastPageBytes: rdata.tailSize) { buffers in
-                    try frame.read(scatter: buffers)
-                    if rdata.signature != nil {
-                        for buffer in buffers { rdata.signature?.update(UnsafeRawBufferPointer(buffer)) }
-                    }
-                }
+                let filled = Array(rdata.pages[0..<filledPages])
+                try Self.receivePageData(
+                    runtime, pages: filled, lastPageBytes: rdata.tailSize, firstIndex: rdata.firstIndex,
+                    mid: rdata.mid, frame: frame, signature: &rdata.signature)
                 rdata.mapping.setDataArrived(filled)
             }
             // A partial last page is complete only if the file ends in it.
@@ -142,7 +140,10 @@ extension CIFSReadOperations {
                 if index > eofIndex {
                     // Past the end of file: a zero page, uptodate, so the reader does not retry it.
                     page.zero(from: 0)
+                    try rdata.mapping.lruCacheAddFile(page)
                     try rdata.mapping.markUptodate(page)
+                } else {
+                    try rdata.mapping.lruCacheAddFile(page)
                 }
                 try rdata.mapping.unlockPage(page)
             }
@@ -157,25 +158,64 @@ extension CIFSReadOperations {
         }
     }
 
-    /// Calls `body` with the writable buffers of `pages`: whole pages, the last one cut to
-    /// `lastPageBytes`. The pages are kept alive until `body` returns.
-    private func withPageBuffers(
-        _ pages: [Page], lastPageBytes: Int, _ body: ([UnsafeMutableRawBufferPointer]) throws -> Void
+    /// Receives a reply's data from `frame` straight into `pages` — whole pages, the last one
+    /// only its first `lastPageBytes` — and feeds each page's bytes, in order, to `signature`
+    /// when there is one. While tracing, page by page as 3.8 does: one `cifs_readv_from_socket`
+    /// frame per page (a step each in the stepper). Otherwise one scatter receive for all the
+    /// pages, which leaves the same bytes in the pages and feeds the signature the same bytes in
+    /// the same pieces, at a fraction of the system calls (what `cifstep get` runs).
+    static func receivePageData(
+        _ runtime: any KernelRuntime, pages: [Page], lastPageBytes: Int, firstIndex: Int, mid: UInt16,
+        frame: ReceivedFrame, signature: inout SMB1SignatureStream?
     ) throws {
+        if runtime.isTracing {
+            for (position, page) in pages.enumerated() {
+                let buffer = pageBuffer(page, position: position, of: pages.count, lastPageBytes: lastPageBytes)
+                try readvFromSocket(runtime, into: buffer, index: firstIndex + position, mid: mid, frame: frame)
+                signature?.update(UnsafeRawBufferPointer(buffer))
+            }
+            return
+        }
         var buffers: [UnsafeMutableRawBufferPointer] = []
         buffers.reserveCapacity(pages.count)
-        for (position, page) in pages.enumerated() {
-            let count = position == pages.count - 1 ? lastPageBytes : Page.size
-            buffers.append(UnsafeMutableRawBufferPointer(rebasing: page.unsafeMutableBytes[0..<count]))
+        for position in pages.indices {
+            buffers.append(pageBuffer(pages[position], position: position, of: pages.count, lastPageBytes: lastPageBytes))
         }
-        try withExtendedLifetime(pages) { try body(buffers) }
+        try withExtendedLifetime(pages) {
+            try frame.read(scatter: buffers)
+            if signature != nil {
+                for buffer in buffers { signature?.update(UnsafeRawBufferPointer(buffer)) }
+            }
+        }
+    }
+
+    /// The writable bytes of the page at `position` among `count` pages: all of it, or the first
+    /// `lastPageBytes` of the last one. Valid while the page is alive (a frame's storage never
+    /// moves).
+    private static func pageBuffer(_ page: Page, position: Int, of count: Int, lastPageBytes: Int)
+        -> UnsafeMutableRawBufferPointer {
+        let bytes = position == count - 1 ? lastPageBytes : Page.size
+        return UnsafeMutableRawBufferPointer(rebasing: page.unsafeMutableBytes[0..<bytes])
+    }
+
+    /// Receives the next `buffer.count` bytes of the reply into one page (`page[index]`).
+    /// Mirrors the kernel's `cifs_readv_from_socket` as `cifs_readpages_read_into_pages` calls it,
+    /// once per page with one kvec.
+    private static func readvFromSocket(
+        _ runtime: any KernelRuntime, into buffer: UnsafeMutableRawBufferPointer, index: Int, mid: UInt16,
+        frame: ReceivedFrame
+    ) throws {
+        try runtime.traced("cifs_readv_from_socket", mid: mid, "page[\(index)]: \(buffer.count) bytes") { call in
+            try frame.read(into: buffer)
+            call.returning("\(buffer.count) bytes into page[\(index)]")
+        }
     }
 
     /// Reads and drops the rest of the frame (still feeding the signature), then completes the
     /// mid — malformed if ``ReadData/result`` is set. Mirrors the kernel's `cifs_readv_discard`.
     func readvDiscard(_ rdata: ReadData, server: ServerInfo, mid: Mid, frame: ReceivedFrame, header: [UInt8]) throws {
         let left = frame.remaining
-        try runtime.traced("cifs_readv_discard",
+        try runtime.traced("cifs_readv_discard", mid: mid.mid,
             "mid \(mid.mid): \(left) bytes to drop" + (rdata.result.map { "; \($0)" } ?? "")
         ) { call in
             if rdata.signature != nil {
@@ -198,11 +238,12 @@ extension CIFSReadOperations {
     /// Finishes the mid on the cifsd thread: a received reply has its signature checked (a
     /// mismatch is recorded as -EACCES and the data used, as in 3.8) and its bytes counted; a
     /// mid lost to a reconnect gets -EAGAIN, anything else -EIO (or the status it carried). Then
-    /// the completion is queued on cifsiod, the mid deleted and its credit returned, waking a
-    /// sender waiting for one. Mirrors the kernel's `cifs_readv_callback`.
+    /// the completion is queued on cifsiod (`queue_work`), the mid freed (`DeleteMidQEntry`) and
+    /// its credit returned (`add_credits`, waking a sender waiting for one), in 3.8's order.
+    /// Mirrors the kernel's `cifs_readv_callback`.
     func readvCallback(_ rdata: ReadData, mid: Mid) throws {
         let server = session.server
-        try runtime.traced("cifs_readv_callback", "mid \(mid.mid), \(rdata)") { call in
+        try runtime.traced("cifs_readv_callback", mid: mid.mid, "mid \(mid.mid), \(rdata)") { call in
             let (state, expected, keyLength) = runtime.withLock {
                 (mid.state, mid.sequenceNumber &+ 1, mid.signingKey.count)
             }
@@ -225,16 +266,14 @@ extension CIFSReadOperations {
                         : .malformedReply(command: .readAndX, reason: mid.malformedReason ?? "mid \(state)")
                 }
             }
-            // Once queued, rdata belongs to cifsiod: describe it now (only when tracing).
+            // Once queued, rdata belongs to cifsiod: read what is needed of it now.
+            let failed = rdata.result != nil
             let outcome = call.isTracing ? (rdata.result.map { "\($0)" } ?? "\(rdata.bytes) bytes") : ""
             let detail = call.isTracing ? "mid \(mid.mid), \(rdata)" : ""
+            if failed { runtime.withLock { counters.asyncFailures += 1 } }
             try workQueue.queueWork(WorkItem(
                 function: "cifs_readv_complete", detail: detail, run: { try rdata.complete(rdata) }))
-            // DeleteMidQEntry, then add_credits (which wakes senders waiting for a credit).
-            runtime.withLock {
-                server.pendingMids.removeAll { $0 === mid }
-                if rdata.result != nil { counters.asyncFailures += 1 }
-            }
+            try server.deleteMidQEntry(mid)
             try server.addCredits()
             call.returning("mid \(mid.mid) \(state): \(outcome); cifs_readv_complete queued on \(workQueue.name)")
         }
@@ -242,17 +281,19 @@ extension CIFSReadOperations {
 
     // MARK: cifsiod: completion
 
-    /// On the cifsiod worker: marks the read's pages uptodate if it succeeded and unlocks them
-    /// all, in one batch, waking the reader sleeping in `lock_page_killable`. Mirrors the
-    /// kernel's `cifs_readv_complete`.
+    /// On the cifsiod worker, for each page of the read in turn: puts it on the LRU, marks it
+    /// uptodate if the read succeeded, and unlocks it, waking the reader sleeping on it in
+    /// `lock_page_killable` (page by page while tracing, in one batch otherwise:
+    /// ``PageCache/completeRead(_:uptodate:addingToLRU:)``). Mirrors the kernel's
+    /// `cifs_readv_complete`.
     func readvComplete(_ rdata: ReadData) throws {
         let uptodate = rdata.result == nil
-        try runtime.traced("cifs_readv_complete",
+        try runtime.traced("cifs_readv_complete", mid: rdata.mid,
             "\(rdata.pages.count) pages from page[\(rdata.firstIndex)]: "
-                + (uptodate ? "uptodate, unlock" : "unlock only (\(rdata.result.map { "\($0)" } ?? ""))")
+                + (uptodate ? "LRU, uptodate, unlock" : "LRU, unlock only (\(rdata.result.map { "\($0)" } ?? ""))")
         ) { call in
             let count = rdata.pages.count
-            try rdata.mapping.completeRead(rdata.pages, uptodate: uptodate)
+            try rdata.mapping.completeRead(rdata.pages, uptodate: uptodate, addingToLRU: true)
             rdata.pages = []
             call.returning("\(count) pages unlocked")
         }

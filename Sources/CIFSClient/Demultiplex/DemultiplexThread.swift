@@ -97,7 +97,7 @@ extension ServerInfo {
     func findMid(_ header: [UInt8]) throws -> Mid? {
         let number = SMBHeaderBits.mid(header)
         let command = SMBCommand(header[4])
-        return try runtime.traced("find_mid", "mid \(number) \(command.name) reply") { call in
+        return try runtime.traced("find_mid", mid: number, "mid \(number) \(command.name) reply") { call in
             let (found, pending) = runtime.withLock { () -> (Mid?, Int) in
                 let found = pendingMids.first { $0.mid == number && $0.state == .submitted && $0.command == command }
                 return (found, pendingMids.count)
@@ -112,7 +112,7 @@ extension ServerInfo {
     /// Reads the rest of the frame into one buffer, checks it with ``checkSMB(_:)`` and hands it
     /// to the mid. Mirrors the kernel's `standard_receive3` and `handle_mid`.
     func standardReceive(mid: Mid?, frame: ReceivedFrame) throws {
-        try runtime.traced("standard_receive3",
+        try runtime.traced("standard_receive3", mid: SMBHeaderBits.mid(frame.header),
             "\(frame.length)-byte frame" + (mid.map { " for mid \($0.mid)" } ?? ", no pending mid")
         ) { call in
             let limit = runtime.withLock { maxFrameLength }
@@ -137,17 +137,17 @@ extension ServerInfo {
         }
     }
 
-    /// Stores the reply in the mid and takes it off ``pendingMids``. Mirrors the kernel's
-    /// `dequeue_mid`.
+    /// Stores the reply in the mid and takes it off ``pendingMids``; the mid itself lives on
+    /// until `DeleteMidQEntry`. Mirrors the kernel's `dequeue_mid`.
     func dequeueMid(_ mid: Mid, response: [UInt8], malformed: String?) throws {
         let newState: MidState = malformed == nil ? .responseReceived : .responseMalformed
-        try runtime.traced("dequeue_mid", "mid \(mid.mid) \(mid.command.name)") { call in
+        try runtime.traced("dequeue_mid", mid: mid.mid, "mid \(mid.mid) \(mid.command.name)") { call in
             var changes = StateChanges(tracing: call.isTracing)
             runtime.withLock {
                 mid.response = response
                 mid.malformedReason = malformed
                 changes.set(mid, \.state, newState, path: "mid[\(mid.mid)].state")
-                pendingMids.removeAll { $0 === mid }
+                changes.set(self, \.pendingMidQueue, MidQueue(pendingMids.filter { $0 !== mid }), path: "server.pendingMids")
             }
             call.returning("mid \(mid.mid) \(newState), off pending_mid_q", diff: changes.diffs)
         }
@@ -212,7 +212,7 @@ extension ServerInfo {
             let (orphans, socket) = runtime.withLock { () -> ([Mid], (any Transport)?) in
                 changes.set(self, \.tcpStatus, .exiting, path: "server.tcpStatus")
                 let mids = pendingMids
-                pendingMids = []
+                changes.set(self, \.pendingMidQueue, MidQueue([]), path: "server.pendingMids")
                 for mid in mids { changes.set(mid, \.state, .shutdown, path: "mid[\(mid.mid)].state") }
                 let socket = transport
                 transport = nil

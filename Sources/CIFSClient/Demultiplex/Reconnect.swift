@@ -51,7 +51,7 @@ extension ServerInfo {
             var retried = StateChanges(tracing: call.isTracing)
             let retryList = runtime.withLock { () -> [Mid] in
                 let mids = pendingMids
-                pendingMids = []
+                retried.set(self, \.pendingMidQueue, MidQueue([]), path: "server.pendingMids")
                 for mid in mids where mid.state == .submitted {
                     retried.set(mid, \.state, .retryNeeded, path: "mid[\(mid.mid)].state")
                 }

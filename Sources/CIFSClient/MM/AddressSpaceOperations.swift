@@ -9,11 +9,13 @@ public protocol AddressSpaceOperations: AnyObject {
     /// index order (not always contiguous: pages already cached are skipped).
     ///
     /// Mirrors `a_ops->readpages` (`cifs_readpages`). For each page it will read, the
-    /// implementation calls ``PageCache/addToPageCacheLRU(_:index:)`` (lock + insert; on
-    /// ``PageCacheError/exists(index:)`` it skips or stops), then issues the I/O — usually
-    /// asynchronously — and when the data is in (written through ``Page/withUnsafeMutableBytes(_:)``)
-    /// calls ``PageCache/completeRead(_:uptodate:)`` (or ``PageCache/markUptodate(_:)`` and
-    /// ``PageCache/unlockPage(_:)``). On failure it still unlocks every page it inserted, without
+    /// implementation calls ``PageCache/addToPageCacheLRU(_:index:)`` (lock + insert + LRU; on
+    /// ``PageCacheError/exists(index:)`` it skips or stops) — or, as `cifs_readpages` does,
+    /// ``PageCache/setPageLockedAndAddToPageCache(_:index:)``, which leaves the page off the LRU
+    /// until its completion calls ``PageCache/lruCacheAddFile(_:)`` — then issues the I/O —
+    /// usually asynchronously — and when the data is in (written through
+    /// ``Page/withUnsafeMutableBytes(_:)``) calls ``PageCache/completeRead(_:uptodate:addingToLRU:)``
+    /// (or ``PageCache/markUptodate(_:)`` and ``PageCache/unlockPage(_:)``). On failure it still unlocks every page it inserted, without
     /// marking it uptodate: the reader then falls back to ``readpage(_:_:)``. Pages it does not
     /// insert are returned to the free list when it returns; it must not keep them. There is no
     /// counterpart to the kernel's `page_cache_release` after the unlock: the cache owns the

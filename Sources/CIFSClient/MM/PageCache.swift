@@ -191,22 +191,45 @@ public final class PageCache: @unchecked Sendable {
         runtime.withLock { page.isLocked = false }
     }
 
-    /// Inserts a locked page (from readahead's pool or a reader's allocation) at `index`.
-    /// Mirrors `add_to_page_cache_locked`.
+    /// Inserts a locked page (from readahead's pool or a reader's allocation) at `index`, not yet
+    /// on an LRU list: whoever completes its I/O puts it there with ``lruCacheAddFile(_:)`` (as
+    /// `cifs_readv_complete` does). Mirrors `add_to_page_cache_locked`.
     /// - Throws: ``PageCacheError/exists(index:)`` when `index` is already cached (-EEXIST);
     ///   ``PageCacheError/notLocked(index:)`` or ``PageCacheError/notInsertable(index:)`` on misuse.
     public func addToPageCacheLocked(_ page: Page, index: Int) throws {
+        try addToPageCacheLocked(page, index: index, settingLock: false)
+    }
+
+    /// Locks a new page and inserts it at `index`, off the LRU: `__set_page_locked` followed by
+    /// ``addToPageCacheLocked(_:index:)``, what `cifs_readpages` does for each page, in one locked
+    /// section (a page read costs one lock fewer). On failure the page is left unlocked and
+    /// still the caller's, as after the kernel's `__clear_page_locked`.
+    /// - Throws: as ``addToPageCacheLocked(_:index:)``; ``PageCacheError/notInsertable(index:)``
+    ///   when the page is already locked.
+    public func setPageLockedAndAddToPageCache(_ page: Page, index: Int) throws {
+        try addToPageCacheLocked(page, index: index, settingLock: true)
+    }
+
+    private func addToPageCacheLocked(_ page: Page, index: Int, settingLock: Bool) throws {
         assertOutsideRuntimeLock()
         try runtime.traced("add_to_page_cache_locked", "page[\(index)] (frame \(page.frame))") { call in
             var changes = StateChanges(tracing: call.isTracing)
             try runtime.withLock {
                 guard page.residency == .allocated else { throw PageCacheError.notInsertable(index: index) }
-                guard page.isLocked else { throw PageCacheError.notLocked(index: index) }
+                if settingLock {
+                    guard !page.isLocked else { throw PageCacheError.notInsertable(index: index) }
+                } else {
+                    guard page.isLocked else { throw PageCacheError.notLocked(index: index) }
+                }
                 guard tree[index] == nil else { throw PageCacheError.exists(index: index) }
-                insertUnderRuntimeLock(page, at: index)
+                // __set_page_locked: nobody can see the page yet, so no one is waiting on it.
+                if settingLock { page.isLocked = true }
+                insertUnderRuntimeLock(page, at: index, onLRU: false)
+                // The page enters the cache locked.
+                changes.created(page.isLocked, path: "page[\(index)].locked")
                 syncNrpagesUnderRuntimeLock(&changes)
             }
-            call.returning("inserted locked", diff: changes.diffs)
+            call.returning("inserted locked, not on an LRU list yet", diff: changes.diffs)
         }
     }
 
@@ -230,14 +253,14 @@ public final class PageCache: @unchecked Sendable {
         }
     }
 
-    /// Puts an allocated page into the index and the unread list; the caller then calls
-    /// ``syncNrpagesUnderRuntimeLock(_:)``. Runtime lock held.
-    func insertUnderRuntimeLock(_ page: Page, at index: Int) {
+    /// Puts an allocated page into the index and, with `onLRU`, on the unread list; the caller
+    /// then calls ``syncNrpagesUnderRuntimeLock(_:)``. Runtime lock held.
+    func insertUnderRuntimeLock(_ page: Page, at index: Int, onLRU: Bool = true) {
         assert(runtime.holdsLock, "insertUnderRuntimeLock without the runtime lock")
         page.index = index
         page.residency = .cached
         tree[index] = page
-        unread.append(page)
+        if onLRU { unread.append(page) }
         stats.cachedPages = tree.count
         stats.peakCachedPages = max(stats.peakCachedPages, tree.count)
     }
@@ -335,14 +358,39 @@ public final class PageCache: @unchecked Sendable {
         }
     }
 
-    /// Finishes a read of `pages`: marks each uptodate if `uptodate`, then unlocks it, waking its
-    /// readers. Mirrors the page loop of `cifs_readv_complete`. Without tracing the whole batch
-    /// takes the lock once; with tracing, each page gets its own `SetPageUptodate` and
-    /// `unlock_page` frames (each a step in the stepper).
-    public func completeRead(_ pages: [Page], uptodate: Bool) throws {
+    /// Puts a cached page that is on no LRU list yet (inserted with
+    /// ``addToPageCacheLocked(_:index:)``) on the list of pages not yet copied out to a reader —
+    /// from then on the cache may reclaim it once it is unlocked and unpinned. A page already on
+    /// a list stays where it is. Mirrors `lru_cache_add_file` (the page joins the inactive file
+    /// LRU).
+    public func lruCacheAddFile(_ page: Page) throws {
+        assertOutsideRuntimeLock()
+        try runtime.traced("lru_cache_add_file", "page[\(page.index)]") { call in
+            let added = runtime.withLock { addToLRUUnderRuntimeLock(page) }
+            call.returning(added ? "on the LRU, reclaimable once unlocked and copied out" : "already on an LRU list")
+        }
+    }
+
+    /// Appends a cached page that is on no list to the unread list; returns whether it did.
+    /// Runtime lock held.
+    private func addToLRUUnderRuntimeLock(_ page: Page) -> Bool {
+        assert(runtime.holdsLock, "addToLRUUnderRuntimeLock without the runtime lock")
+        guard page.residency == .cached, page.list == .none else { return false }
+        unread.append(page)
+        return true
+    }
+
+    /// Finishes a read of `pages`, page by page: with `addingToLRU` (pages inserted with
+    /// ``addToPageCacheLocked(_:index:)``) puts each on the LRU, then marks it uptodate if
+    /// `uptodate`, then unlocks it, waking its readers. Mirrors the page loop of
+    /// `cifs_readv_complete` (`lru_cache_add_file`, `SetPageUptodate`, `unlock_page`). With
+    /// tracing each page gets its own frames (each a step in the stepper); without, the whole
+    /// batch takes the lock once and leaves the pages in the same state.
+    public func completeRead(_ pages: [Page], uptodate: Bool, addingToLRU: Bool = false) throws {
         assertOutsideRuntimeLock()
         if runtime.isTracing {
             for page in pages {
+                if addingToLRU { try lruCacheAddFile(page) }
                 if uptodate { try markUptodate(page) }
                 try unlockPage(page)
             }
@@ -350,10 +398,28 @@ public final class PageCache: @unchecked Sendable {
         }
         runtime.withLock {
             for page in pages {
+                if addingToLRU { _ = addToLRUUnderRuntimeLock(page) }
                 if uptodate { page.isUptodate = true }
                 page.isLocked = false
                 runtime.wakeAll(page.queue)
             }
+        }
+    }
+
+    /// The indices of the pages on the two LRU lists, each in list order (oldest first): what
+    /// eviction will look at. For tests and inspection. Takes the runtime lock (re-entrant).
+    public var lruOrder: (unread: [Int], consumed: [Int]) {
+        runtime.withLock {
+            func indices(_ list: PageList) -> [Int] {
+                var result: [Int] = []
+                var cursor = list.head
+                while let page = cursor {
+                    result.append(page.index)
+                    cursor = page.next
+                }
+                return result
+            }
+            return (indices(unread), indices(consumed))
         }
     }
 

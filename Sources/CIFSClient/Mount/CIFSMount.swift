@@ -24,7 +24,7 @@ import SMBWire
 /// ## Inspecting the state
 /// Everything a state view shows is reachable from a mount and read under the runtime lock
 /// (`runtime.withLock { … }`; under ``KernelRuntime/SteppedRuntime`` between steps):
-/// ``server`` (`server.*`, with its ``ServerInfo/pendingMids``: `mid[N].*`), ``session``
+/// ``server`` (`server.*`, with its ``ServerInfo/allocatedMids``: `mid[N].*`), ``session``
 /// (`ses.*`), ``tree`` (`tcon.*`) and its ``TreeConnection/openFiles`` (`file.*`), each open
 /// file's ``OpenFile/mapping`` (`page[N].*`, `mapping.nrpages`, `inode.i_size`, read by index)
 /// and ``OpenFile/readahead`` (`ra.*`), and ``cifsiod`` (`cifsiod.pending`).

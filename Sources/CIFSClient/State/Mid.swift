@@ -79,3 +79,26 @@ public final class Mid: @unchecked Sendable, CustomStringConvertible {
 
     public var description: String { "mid \(mid) \(command.name) \(state)" }
 }
+
+/// The MIDs on `pending_mid_q` as one value, oldest first, for state diffs and the state view:
+/// `3,4`, or `-` when the queue is empty. Two queues are equal when they hold the same mids
+/// (the same objects) in the same order.
+public struct MidQueue: Equatable, Sendable, CustomStringConvertible {
+    /// The queued mids, oldest first.
+    public var mids: [Mid]
+
+    public init(_ mids: [Mid]) {
+        self.mids = mids
+    }
+
+    public static func == (lhs: MidQueue, rhs: MidQueue) -> Bool {
+        lhs.mids.count == rhs.mids.count && zip(lhs.mids, rhs.mids).allSatisfy { $0 === $1 }
+    }
+
+    /// What an empty queue reads as (the same marker as a flag set with no flag).
+    public static let emptyMarker = "-"
+
+    public var description: String {
+        mids.isEmpty ? MidQueue.emptyMarker : mids.map { String($0.mid) }.joined(separator: ",")
+    }
+}

@@ -32,6 +32,18 @@ public final class ServerInfo: @unchecked Sendable {
     public internal(set) var cifsd: KernelThread?
     /// Requests waiting for replies, oldest first (the kernel's `pending_mid_q`).
     public internal(set) var pendingMids: [Mid] = []
+    /// Every mid allocated and not yet freed, in allocation order: `allocate_mid` adds one,
+    /// `DeleteMidQEntry` removes it. The kernel keeps no such list — a `mid_q_entry` simply lives
+    /// from its allocation to `DeleteMidQEntry` — but the state view needs one to show a mid
+    /// that `dequeue_mid` has already taken off ``pendingMids`` (`mid[N].state` reads
+    /// `responseReceived` until the mid is deleted).
+    public internal(set) var allocatedMids: [Mid] = []
+    /// ``pendingMids`` as one value, so a state diff can record the queue (`server.pendingMids`)
+    /// with its old value read from here and its new one written through here.
+    var pendingMidQueue: MidQueue {
+        get { MidQueue(pendingMids) }
+        set { pendingMids = newValue.mids }
+    }
     /// The last MID handed out (the kernel's `CurrentMid`).
     public internal(set) var currentMid: UInt16 = 0
     /// Sessions on this connection (the kernel's `smb_ses_list`).

@@ -122,6 +122,8 @@ public struct StateSnapshot: Sendable, Equatable {
             PathPattern("server.signaturesVerified", .integer, "replies whose signature verified"),
             PathPattern("server.signatureFailures", .integer, "replies whose signature failed"),
             PathPattern("server.currentMid", .integer, "the last MID handed out (CurrentMid)"),
+            PathPattern("server.pendingMids", .text(names: nil),
+                        "MIDs on pending_mid_q, oldest first (\"3,4\"; \"\(MidQueue.emptyMarker)\" when empty)"),
             PathPattern("server.processID", .integer, "the PID requests carry"),
             PathPattern("server.reconnectCount", .integer, "successful reconnects"),
             PathPattern("server.requestsSent", .integer, "requests sent"),
@@ -195,6 +197,7 @@ public struct StateSnapshot: Sendable, Equatable {
                 c.add("server.signaturesVerified", .integer(server.signaturesVerified))
                 c.add("server.signatureFailures", .integer(server.signatureFailures))
                 c.add("server.currentMid", .integer(Int(server.currentMid)))
+                c.add("server.pendingMids", .text(server.pendingMidQueue.description))
                 c.add("server.processID", .integer(Int(server.processID)))
                 c.add("server.reconnectCount", .integer(server.reconnectCount))
                 c.add("server.requestsSent", .integer(server.requestsSent))
@@ -231,8 +234,10 @@ public struct StateSnapshot: Sendable, Equatable {
                 c.add("file.reopenCount", .integer(open.reopenCount))
             }
             if c.wants(section: "mid[") {
+                // Every mid alive, from allocate_mid to DeleteMidQEntry (still there after
+                // dequeue_mid took it off pending_mid_q), oldest first.
                 let wantedMid = c.wantedIndex(section: "mid")
-                for mid in server.pendingMids where wantedMid == nil || Int(mid.mid) == wantedMid {
+                for mid in server.allocatedMids where wantedMid == nil || Int(mid.mid) == wantedMid {
                     let root = "mid[\(mid.mid)]."
                     guard c.wants(section: root) else { continue }
                     c.add(root + "command", .text(mid.command.name))

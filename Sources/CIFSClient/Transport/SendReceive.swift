@@ -15,14 +15,16 @@ struct ReplyBuffer: Sendable {
 
 extension ServerInfo {
     /// Hands out the next MID not in flight, skipping 0xFFFF (used by oplock breaks). Mirrors
-    /// the kernel's `cifs_get_next_mid`.
+    /// the kernel's `cifs_get_next_mid`, which skips the MIDs on `pending_mid_q`; here every mid
+    /// not yet freed is skipped (``allocatedMids``, which holds the pending ones), so that
+    /// `mid[N]` names one mid in the state view even after the MIDs wrap.
     func getNextMid() -> UInt16 {
         runtime.withLock {
             var candidate = currentMid
             for _ in 0..<0x10000 {
                 candidate = candidate &+ 1
                 if candidate == 0xFFFF { continue }
-                if !pendingMids.contains(where: { $0.mid == candidate }) { break }
+                if !allocatedMids.contains(where: { $0.mid == candidate }) { break }
             }
             currentMid = candidate
             return candidate
@@ -69,14 +71,16 @@ extension ServerInfo {
     /// - Parameter derivation: while tracing, how the packet was put together (signing says).
     func smbSend(_ packet: [UInt8], function: String, derivation: Derivation? = nil) throws {
         assert(runtime.withLock { srvMutex.holder == runtime.currentThreadID }, "smb_send without srv_mutex")
-        try runtime.traced("smb_send", "\(function): \(packet.count) bytes and the 4-byte NBSS header") { call in
+        try runtime.traced("smb_send", mid: SMBHeaderBits.mid(packet),
+                           "\(function): \(packet.count) bytes and the 4-byte NBSS header") { call in
             guard let transport = runtime.withLock({ self.transport }) else {
                 throw CIFSError.again("no socket (reconnecting)")
             }
             let framed = try NBSSFrame.encode(packet)
             if call.isTracing {
-                try call.event(.send, SMBTrace.summary(packet),
-                               buffers: [SMBTrace.buffer("request", packet, traceableOn: runtime, derivation: derivation)])
+                try call.event(.send, SMBTrace.summary(packet), buffers: [SMBTrace.buffer(
+                    "request", packet, traceableOn: runtime,
+                    derivation: derivation ?? .given("the request as \(function) built it"))])
             }
             do {
                 try transport.send(framed)
@@ -98,11 +102,41 @@ extension ServerInfo {
     }
 }
 
+extension ServerInfo {
+    /// Frees `mid` once its reply (or its failure) has been handed over: it leaves
+    /// ``allocatedMids``, so `mid[N]` disappears from the state view. Every allocated mid is
+    /// freed here exactly once — by `SendReceive` for a synchronous request, by the mid's
+    /// callback (`cifs_readv_callback`) for an asynchronous one, by the sender when the request
+    /// could not be sent. A mid still on ``pendingMids`` (a send that failed) is unlinked first,
+    /// as the kernel's `cifs_delete_mid` does before it calls `DeleteMidQEntry`. Mirrors the
+    /// kernel's `DeleteMidQEntry`.
+    func deleteMidQEntry(_ mid: Mid) throws {
+        try runtime.traced("DeleteMidQEntry", mid: mid.mid, "mid \(mid.mid) \(mid.command.name)") { call in
+            var changes = StateChanges(tracing: call.isTracing)
+            let (freed, unlinked, state) = runtime.withLock { () -> (Bool, Bool, MidState) in
+                let unlinked = pendingMids.contains { $0 === mid }
+                if unlinked { changes.set(self, \.pendingMidQueue, MidQueue(pendingMids.filter { $0 !== mid }), path: "server.pendingMids") }
+                guard let position = allocatedMids.firstIndex(where: { $0 === mid }) else { return (false, unlinked, mid.state) }
+                changes.removed(mid.state, path: "mid[\(mid.mid)].state")
+                allocatedMids.remove(at: position)
+                return (true, unlinked, mid.state)
+            }
+            // Freeing a mid twice is a bug in the caller (the kernel would corrupt its mempool).
+            assert(freed, "DeleteMidQEntry: mid \(mid.mid) was already freed")
+            call.returning(
+                freed ? "mid \(mid.mid) (\(state)) freed" + (unlinked ? ", first taken off pending_mid_q" : "")
+                    : "mid \(mid.mid) was already freed",
+                diff: changes.diffs)
+        }
+    }
+}
+
 extension Session {
     /// Sends one request and waits for its reply. Mirrors the kernel's `SendReceive`:
     /// `wait_for_free_request`, then under `srv_mutex` `allocate_mid`, `cifs_sign_smb` and
     /// `smb_send`; then `wait_for_response`, `cifs_sync_mid_result` and `cifs_check_receive`
-    /// (signature check, status mapping).
+    /// (signature check, status mapping); last `DeleteMidQEntry` and `add_credits` — on the
+    /// error paths too.
     ///
     /// - Parameters:
     ///   - request: the request message (from `0xFF 'SMB'`) with its MID already set.
@@ -110,15 +144,17 @@ extension Session {
     ///   - allowing: error statuses returned as a reply instead of thrown
     ///     (`MORE_PROCESSING_REQUIRED` during NTLMSSP).
     /// - Throws: ``CIFSError/status(_:command:)`` for an error status,
-    ///   ``CIFSError/again(_:)`` when the connection was lost, ``CIFSError/malformedReply(command:reason:)``.
+    ///   ``CIFSError/again(_:)`` when the connection was lost, ``CIFSError/malformedReply(command:reason:)``,
+    ///   ``CIFSError/invalidArgument(_:)`` for a request shorter than an SMB header.
     func sendReceive(_ request: [UInt8], function: String, allowing: [NTStatus] = [],
                      trans2Request: Trans2RequestInfo? = nil) throws -> ReplyBuffer {
         let server = self.server
         let runtime = server.runtime
-        return try runtime.traced("SendReceive", "\(function): \(Self.describeRequest(request))") { call in
-            guard request.count >= SMBHeader.size else {
-                throw CIFSError.invalidArgument("request shorter than an SMB header")
-            }
+        guard request.count >= SMBHeader.size else {
+            throw CIFSError.invalidArgument("request shorter than an SMB header")
+        }
+        return try runtime.traced("SendReceive", mid: SMBHeaderBits.mid(request),
+                                  "\(function): \(Self.describeRequest(request))") { call in
             if runtime.withLock({ server.tcpStatus }) == .exiting { throw CIFSError.shuttingDown }
 
             try server.waitForFreeRequest()
@@ -128,14 +164,21 @@ extension Session {
 
             // Sign and send in one order (srv_mutex).
             let mid = try runtime.withMutex(server.srvMutex) {
-                try submitUnderSrvMutex(request, function: function, call: call) { $0.trans2Request = trans2Request }
+                try submitUnderSrvMutex(request, function: function, async: false, call: call) {
+                    $0.trans2Request = trans2Request
+                }
             }
+            // An error frees the mid too, before the credit goes back (this defer runs first).
+            var midHeld = true
+            defer { if midHeld { try? server.deleteMidQEntry(mid) } }
 
             try waitForResponse(mid)
             let reply = try syncMidResult(mid)
+            let result = try checkReceive(reply, mid: mid, allowing: allowing)
+            midHeld = false
+            try server.deleteMidQEntry(mid)
             creditHeld = false
             try server.addCredits()
-            let result = try checkReceive(reply, mid: mid, allowing: allowing)
             call.returning("mid \(mid.mid) \(mid.command.name) reply: \(result.header.status.name)")
             return result
         }
@@ -147,14 +190,18 @@ extension Session {
         return "\(SMBCommand(request[4]).name) mid \(SMBHeaderBits.mid(request))"
     }
 
-    /// Checks that a request may go out now and queues its mid on ``ServerInfo/pendingMids``.
-    /// Mirrors the kernel's `allocate_mid`.
-    func allocateMid(_ request: [UInt8]) throws -> Mid {
+    /// Checks that a request may go out now and allocates its mid (recorded in
+    /// ``ServerInfo/allocatedMids`` until ``ServerInfo/deleteMidQEntry(_:)``). A synchronous
+    /// request's mid also goes on ``ServerInfo/pendingMids`` here, as in the kernel's
+    /// `allocate_mid`; an asynchronous one is queued by `cifs_call_async` once it is signed and
+    /// has its receive and callback (the kernel allocates it with `AllocMidQEntry` in
+    /// `cifs_setup_async_request`). Mirrors the kernel's `allocate_mid`.
+    func allocateMid(_ request: [UInt8], onPendingQueue: Bool) throws -> Mid {
         let server = self.server
         let runtime = server.runtime
         let command = SMBCommand(request[4])
         let number = SMBHeaderBits.mid(request)
-        return try runtime.traced("allocate_mid", "mid \(number) for \(command.name)") { call in
+        return try runtime.traced("allocate_mid", mid: number, "mid \(number) for \(command.name)") { call in
             var changes = StateChanges(tracing: call.isTracing)
             let mid: Mid = try runtime.withLock {
                 switch server.tcpStatus {
@@ -166,11 +213,15 @@ extension Session {
                     throw CIFSError.again("session not set up")
                 }
                 let mid = Mid(mid: number, command: command, runtime: runtime)
-                server.pendingMids.append(mid)
+                server.allocatedMids.append(mid)
                 changes.created(mid.state, path: "mid[\(number)].state")
+                if onPendingQueue {
+                    changes.set(server, \.pendingMidQueue, MidQueue(server.pendingMids + [mid]), path: "server.pendingMids")
+                }
                 return mid
             }
-            call.returning("mid \(number) queued on pending_mid_q", diff: changes.diffs)
+            call.returning(
+                onPendingQueue ? "mid \(number) queued on pending_mid_q" : "mid \(number) allocated", diff: changes.diffs)
             return mid
         }
     }
@@ -178,7 +229,7 @@ extension Session {
     /// Sleeps until cifsd has completed `mid`. Mirrors the kernel's `wait_for_response`.
     func waitForResponse(_ mid: Mid) throws {
         let runtime = server.runtime
-        try runtime.traced("wait_for_response", "mid \(mid.mid) \(mid.command.name)") { call in
+        try runtime.traced("wait_for_response", mid: mid.mid, "mid \(mid.mid) \(mid.command.name)") { call in
             let done = runtime.withLock { mid.state != .submitted && mid.state != .allocated }
             if !done { try call.event(.block, "sleeping until cifsd completes mid \(mid.mid)") }
             let state = try runtime.withLock { () -> MidState in
@@ -190,11 +241,10 @@ extension Session {
     }
 
     /// Turns a completed mid into its reply or an error. Mirrors the kernel's
-    /// `cifs_sync_mid_result`.
+    /// `cifs_sync_mid_result` (whose unlink from `pending_mid_q` is left to `DeleteMidQEntry`
+    /// here: cifsd has always dequeued a completed mid already).
     func syncMidResult(_ mid: Mid) throws -> [UInt8] {
-        let server = self.server
-        return try server.runtime.withLock {
-            server.pendingMids.removeAll { $0 === mid }
+        try server.runtime.withLock {
             switch mid.state {
             case .responseReceived:
                 guard let response = mid.response else {
@@ -236,22 +286,26 @@ extension Session {
 extension Session {
     /// Sends a request without waiting for its reply: the mid gets `receive` (which reads the
     /// reply frame off the socket on the cifsd thread; `nil` for `standard_receive3`) and
-    /// `callback` (run on cifsd when the mid completes, is retried or shut down). The callback
-    /// owns the credit taken here and must return it with ``ServerInfo/addCredits(_:)``.
-    /// Mirrors the kernel's `cifs_call_async`, on which the async read path
-    /// (`cifs_async_readv`) is built.
+    /// `callback` (run on cifsd when the mid completes, is retried or shut down), and goes on
+    /// `pending_mid_q` before the request is sent. The callback owns the mid and the credit
+    /// taken here: it must free the mid with ``ServerInfo/deleteMidQEntry(_:)`` and return the
+    /// credit with ``ServerInfo/addCredits(_:)``. Mirrors the kernel's `cifs_call_async`, on
+    /// which the async read path (`cifs_async_readv`) is built.
+    /// - Throws: ``CIFSError/invalidArgument(_:)`` for a request shorter than an SMB header;
+    ///   what allocating or sending throws (the mid is then freed and the credit returned).
     func callAsync(_ request: [UInt8], function: String, receive: MidReceive?,
                    callback: @escaping MidCallback) throws -> Mid {
         let server = self.server
         let runtime = server.runtime
-        return try runtime.traced("cifs_call_async", "\(function): \(Self.describeRequest(request))") { call in
-            guard request.count >= SMBHeader.size else {
-                throw CIFSError.invalidArgument("request shorter than an SMB header")
-            }
+        guard request.count >= SMBHeader.size else {
+            throw CIFSError.invalidArgument("request shorter than an SMB header")
+        }
+        return try runtime.traced("cifs_call_async", mid: SMBHeaderBits.mid(request),
+                                  "\(function): \(Self.describeRequest(request))") { call in
             try server.waitForFreeRequest()
             do {
                 let mid = try runtime.withMutex(server.srvMutex) {
-                    try submitUnderSrvMutex(request, function: function, call: call) { mid in
+                    try submitUnderSrvMutex(request, function: function, async: true, call: call) { mid in
                         mid.receive = receive
                         mid.callback = callback
                     }
@@ -268,36 +322,48 @@ extension Session {
 
     /// Allocates the mid, signs and sends the request: the part of the kernel's `SendReceive`
     /// and `cifs_call_async` done under `srv_mutex`, which the caller holds, so that requests
-    /// leave in sequence-number order. A failed send gives the sequence numbers back and takes
-    /// the mid off `pending_mid_q`. Events go to `call`, the caller's frame.
-    private func submitUnderSrvMutex(_ request: [UInt8], function: String, call: TracedCall,
+    /// leave in sequence-number order. `async` says whose order it follows: `SendReceive`
+    /// queues the mid on `pending_mid_q` as it allocates it, `cifs_call_async` once it is
+    /// signed, submitted and has its receive and callback. A request that cannot be signed or
+    /// sent gives its sequence numbers back and its mid is freed (`cifs_delete_mid`). Events go
+    /// to `call`, the caller's frame.
+    private func submitUnderSrvMutex(_ request: [UInt8], function: String, async: Bool, call: TracedCall,
                                      configure: (Mid) -> Void) throws -> Mid {
         let runtime = server.runtime
         assert(runtime.withLock { server.srvMutex.holder == runtime.currentThreadID }, "submit without srv_mutex")
-        let mid = try allocateMid(request)
+        let mid = try allocateMid(request, onPendingQueue: !async)
         configure(mid)
-        var packet = request
-        let sentAs = try server.signSMB(&packet, mid: mid)
-        var submitted = StateChanges(tracing: call.isTracing)
-        runtime.withLock {
-            submitted.set(mid, \.state, .submitted, path: "mid[\(mid.mid)].state")
-            mid.whenSent = runtime.now
-        }
-        try call.note("mid \(mid.mid) submitted", diff: submitted.diffs)
         do {
+            var packet = request
+            let sentAs = try server.signSMB(&packet, mid: mid)
+            var submitted = StateChanges(tracing: call.isTracing)
+            runtime.withLock {
+                submitted.set(mid, \.state, .submitted, path: "mid[\(mid.mid)].state")
+                mid.whenSent = runtime.now
+                if async {
+                    submitted.set(server, \.pendingMidQueue, MidQueue(server.pendingMids + [mid]),
+                                  path: "server.pendingMids")
+                }
+            }
+            try call.note(async ? "mid \(mid.mid) submitted and put on pending_mid_q" : "mid \(mid.mid) submitted",
+                          diff: submitted.diffs)
             try server.smbSend(packet, function: function, derivation: sentAs)
+        } catch let abort as RuntimeAbort {
+            // The run is torn down: nothing more is recorded; just forget the mid.
+            runtime.withLock {
+                server.pendingMids.removeAll { $0 === mid }
+                server.allocatedMids.removeAll { $0 === mid }
+            }
+            throw abort
         } catch {
             var undo = StateChanges(tracing: call.isTracing)
             runtime.withLock {
                 if mid.sequenceNumber != 0 {
                     undo.set(server, \.sequenceNumber, server.sequenceNumber &- 2, path: "server.sequenceNumber")
                 }
-                server.pendingMids.removeAll { $0 === mid }
-                undo.removed(mid.state, path: "mid[\(mid.mid)].state")
             }
-            if !(error is RuntimeAbort) {
-                try call.note("mid \(mid.mid) not sent: off pending_mid_q, sequence numbers given back", diff: undo.diffs)
-            }
+            try call.note("mid \(mid.mid) not sent: sequence numbers given back, mid freed", diff: undo.diffs)
+            try server.deleteMidQEntry(mid)
             throw error
         }
         return mid

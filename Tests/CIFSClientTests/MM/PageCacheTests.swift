@@ -36,6 +36,27 @@ struct PageCacheTests {
         #expect(cache.snapshot() == [PageSnapshot(index: 3, frame: 0, flags: .locked, consumed: false)])
     }
 
+    /// cifs_readpages' insertion: locked and in the cache, but on no LRU list until its read
+    /// completes; a page that cannot go in is left unlocked and the caller's.
+    @Test func setPageLockedAndAddToPageCacheKeepsThePageOffTheLRU() throws {
+        let cache = PageCache(runtime: FreeRunRuntime(), fileSize: 1 << 20, capacity: 8)
+        let page = try #require(allocate(cache))
+        try cache.setPageLockedAndAddToPageCache(page, index: 3)
+        #expect(cache.flags(of: page) == .locked)
+        #expect(cache.cachedPageIndices == [3])
+        #expect(cache.lruOrder.unread.isEmpty)
+        let other = try #require(allocate(cache))
+        #expect(throws: PageCacheError.exists(index: 3)) { try cache.setPageLockedAndAddToPageCache(other, index: 3) }
+        #expect(cache.flags(of: other) == [])
+        try cache.lruCacheAddFile(page)
+        try cache.lruCacheAddFile(page)  // already on the list: stays once
+        #expect(cache.lruOrder.unread == [3])
+        // An unlocked page on the LRU is reclaimable again once copied out.
+        try cache.unlockPage(page)
+        cache.markPageConsumed(page)
+        #expect(cache.lruOrder == (unread: [], consumed: [3]))
+    }
+
     @Test func addToPageCacheLRULocksAndFindGetPagePins() throws {
         let cache = PageCache(runtime: FreeRunRuntime(), fileSize: 1 << 20, capacity: 8)
         let page = try #require(allocate(cache))

@@ -36,4 +36,27 @@ enum FrameCheck {
         }
         return problems
     }
+
+    /// What is wrong with the mids' lifetimes: every `allocate_mid` must be followed by exactly
+    /// one `DeleteMidQEntry` of its mid (empty when nothing is wrong).
+    static func midLifetimeProblems(_ events: [TraceEvent]) -> [String] {
+        var alive: [Int: Int] = [:]  // mid → sequence of its allocation
+        var problems: [String] = []
+        for event in events where event.phase == .exit {
+            guard let mid = event.mid else { continue }
+            switch event.function {
+            case "allocate_mid" where !event.message.hasPrefix("error"):
+                if alive[mid] != nil { problems.append("#\(event.sequence): mid \(mid) allocated while alive") }
+                alive[mid] = event.sequence
+            case "DeleteMidQEntry":
+                if alive.removeValue(forKey: mid) == nil { problems.append("#\(event.sequence): mid \(mid) freed but not alive") }
+            default:
+                break
+            }
+        }
+        for (mid, sequence) in alive.sorted(by: { $0.key < $1.key }) {
+            problems.append("mid \(mid) allocated at #\(sequence) never freed")
+        }
+        return problems
+    }
 }
