@@ -56,8 +56,7 @@ extension Session {
             let sessionUID = runtime.withLock { () -> UInt16 in
                 changes.set(self, \.status, .good, path: "ses.status")
                 changes.set(self, \.needReconnect, false, path: "ses.needReconnect")
-                // 3.8 kfree's auth_key.response here (the MAC key lives on in server->session_key).
-                changes.set(self, \.authKeyState, .freed, path: "ses.authKey")
+                changes.set(self, \.authKeyState, .freed, path: "ses.authKey") // 3.8 kfree's auth_key.response
                 ntlmssp = nil
                 return uid
             }

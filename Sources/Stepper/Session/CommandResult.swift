@@ -93,6 +93,18 @@ public enum Report: Equatable, Sendable {
     case condition(holds: Bool, values: [StateEntryOrAbsent])
 }
 
+extension Report {
+    /// The value a `print` report shows: the value, or the bytes of a buffer; `nil` for anything
+    /// else (nothing there, an object's fields).
+    public var printedValue: StateValue? {
+        switch self {
+        case let .value(_, value): return value
+        case let .bytes(_, buffer): return .bytes(buffer.buffer.bytes)
+        default: return nil
+        }
+    }
+}
+
 /// A path and its value now, or `nil` when nothing is there.
 public struct StateEntryOrAbsent: Equatable, Sendable {
     public var path: String
