@@ -26,6 +26,9 @@ import Testing
             0010  41                                                A
             """)
         #expect(AnnotatedHexDump.render([], spans: [], color: false) == "(no bytes)")
+        // Exactly half a line: the ASCII column stays where it is.
+        #expect(AnnotatedHexDump.render(Array(0x61...0x68), spans: [], color: false)
+            == "0000  61 62 63 64 65 66 67 68                           abcdefgh")
     }
 
     /// A 4-byte header then 200 bytes of data: the data's 12 whole lines (after the line it

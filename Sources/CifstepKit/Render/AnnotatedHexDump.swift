@@ -73,7 +73,7 @@ enum AnnotatedHexDump {
                 ascii += (0x20..<0x7f).contains(bytes[i]) ? String(UnicodeScalar(bytes[i])) : "."
             }
             if end - start < bytesPerLine {
-                text += String(repeating: "   ", count: bytesPerLine - (end - start)) + (end - start <= 8 ? " " : "")
+                text += String(repeating: "   ", count: bytesPerLine - (end - start)) + (end - start < 8 ? " " : "")
             }
             text += " " + ascii
             for (n, index) in annotations[line].enumerated() {
