@@ -205,7 +205,7 @@ extension Session {
             } catch {
                 throw CIFSError.authentication("NTLM response: \(error)")
             }
-            runtime.withLock { changes.set(self, \.authKey, key, path: "ses.authKey") }
+            runtime.withLock { changes.set(self, \.authKeyState, .held(key), path: "ses.authKey") }
             call.returning(
                 "NTLMv1 response to challenge \(Hex.encode(challenge)); auth key = MD4(NT hash) ‖ response",
                 buffers: [TraceBuffer(name: "NT response", bytes: response), TraceBuffer(name: "auth key", bytes: key)],
@@ -281,7 +281,7 @@ extension Session {
                 throw CIFSError.authentication("NTLMv2 response: \(error)")
             }
             let key = sessionKey + response
-            runtime.withLock { changes.set(self, \.authKey, key, path: "ses.authKey") }
+            runtime.withLock { changes.set(self, \.authKeyState, .held(key), path: "ses.authKey") }
             call.returning(
                 "NTLMv2 response for \(user.uppercased()) in domain \"\(domain)\", client challenge "
                     + "\(Hex.encode(clientChallenge)); auth key = session key ‖ response (\(key.count) bytes)",
@@ -359,7 +359,7 @@ extension Session {
                 runtime.withLock {
                     changes.set(self, \.cryptKey, challenge, path: "ses.cryptKey")
                     // The kernel keeps the target info in auth_key until the response is built.
-                    changes.set(self, \.authKey, targetInfo, path: "ses.authKey")
+                    changes.set(self, \.authKeyState, .held(targetInfo), path: "ses.authKey")
                     ntlmssp = NTLMSSPAuthState(serverFlags: flags)
                 }
                 call.returning(
@@ -389,7 +389,7 @@ extension Session {
             var changes = StateChanges(tracing: call.isTracing)
             runtime.withLock {
                 ntlmssp?.ciphertext = ciphertext
-                changes.set(self, \.authKey, exported, path: "ses.authKey")
+                changes.set(self, \.authKeyState, .held(exported), path: "ses.authKey")
             }
             call.returning(
                 "random exported session key, RC4-encrypted under the session base key",

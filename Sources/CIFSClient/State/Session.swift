@@ -99,7 +99,9 @@ public final class Session: @unchecked Sendable {
     public internal(set) var trees: [TreeConnection] = []
 
     /// ``authKey`` as a state view shows it: the bytes, or freed. Assigning ``AuthKeyState/freed``
-    /// empties the key and marks it freed, so a diff reads `ses.authKey <hex> → freed`.
+    /// empties the key and marks it freed, so a diff reads `ses.authKey <hex> → freed`. Record
+    /// every change of the key through this (`changes.set(self, \.authKeyState, .held(key), …)`),
+    /// so that the diff after a free reads `freed → <hex>`, as the object held.
     var authKeyState: AuthKeyState {
         get { authKeyFreed ? .freed : .held(authKey) }
         set {
