@@ -293,6 +293,24 @@ import Testing
         }
     }
 
+    @Test func anObjectPrintsButCannotBeWatched() throws {
+        let session = StepperSession(scenario: Scenario(), catalogue: Synthetic.catalogue([]))
+        defer { session.close() }
+        guard case let .values(fields) = try report(session, "server") else {
+            Issue.record("print server is not a listing")
+            return
+        }
+        #expect(fields.contains { $0.path == "server.tcpStatus" } && fields.allSatisfy { $0.path.hasPrefix("server.") })
+        guard case .failure(.unknownPath("rdata[0]", _)) = session.execute(.watch(path: "rdata[0]")) else {
+            Issue.record("a watch on an object must be refused")
+            return
+        }
+        guard case .failure(.badCondition) = session.execute(.evaluate(condition: "threads == 1")) else {
+            Issue.record("a condition on an object must be refused")
+            return
+        }
+    }
+
     /// At events through a 256 KiB run, every value `info state` lists prints as that value.
     @Test func everyListedValuePrints() throws {
         let session = StepperSession(scenario: Scenario(signing: .on, file: "random-256k.bin"), catalogue: Synthetic.catalogue([]))

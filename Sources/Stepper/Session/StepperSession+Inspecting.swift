@@ -26,7 +26,8 @@ extension StepperSession {
     }
 
     func setWatch(_ path: String) throws(StepperError) -> CommandResult {
-        try requireKnownPath(path)
+        // A watch compares one value: an object (rdata[0], threads) is not one.
+        try requireKnownPath(path, objects: false)
         let breakpoint = Breakpoint(number: nextBreakpointNumber, kind: .watch(path: path))
         nextBreakpointNumber += 1
         stopPoints.append(StopPoint(breakpoint: breakpoint, watchedValue: value(at: path)))
@@ -118,13 +119,15 @@ extension StepperSession {
 
     // MARK: State
 
-    func requireKnownPath(_ path: String) throws(StepperError) {
+    /// Refuses a path no pattern names; `objects`: also accept an object whose fields are paths
+    /// (`rdata[0]`, `threads`), as `print` does.
+    func requireKnownPath(_ path: String, objects: Bool = true) throws(StepperError) {
         do {
             try ExpressionParser.validatePath(path, column: 1)
         } catch {
             throw StepperError.unknownPath(path, closest: paths.suggestions(for: path))
         }
-        guard paths.pattern(for: path) != nil || paths.isObject(path) else {
+        guard paths.pattern(for: path) != nil || objects && paths.isObject(path) else {
             throw StepperError.unknownPath(path, closest: paths.suggestions(for: path))
         }
     }

@@ -50,9 +50,13 @@ public enum StateAbsence: Equatable, Sendable, CustomStringConvertible {
 public struct StateBuffer: Equatable, Sendable {
     /// The event that recorded the buffer.
     public struct Origin: Equatable, Sendable, CustomStringConvertible {
+        /// The event's sequence number.
         public var event: Int
+        /// The thread that recorded it (`reader`, `cifsd`).
         public var threadName: String
+        /// Its kernel function (`smb_send`).
         public var function: String
+        /// Its phase (`send`, `receive`, `note`).
         public var phase: TracePhase
         /// The buffer's name in that event (`request`, `reply`, `MAC key`).
         public var bufferName: String
