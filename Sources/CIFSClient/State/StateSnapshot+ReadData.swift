@@ -8,7 +8,7 @@ extension StateSnapshot {
         PathPattern("rdata[N].bytesAsked", .integer, "bytes asked for: its pages × 4096"),
         PathPattern("rdata[N].bytes", .integer, "bytes asked for, then bytes received (bytes)"),
         PathPattern("rdata[N].firstPage", .integer, "index of its first page"),
-        PathPattern("rdata[N].pageCount", .integer, "pages it was allocated with (nr_pages)"),
+        PathPattern("rdata[N].pageCount", .integer, "pages it was allocated with"),
         PathPattern("rdata[N].mid", .integer, "the MID its READ_ANDX went out with (0 until sent)"),
         PathPattern("rdata[N].result", .integer, "0, or the negative errno it failed with (result)"),
         PathPattern("rdata[N].error", .text(names: nil), "why it failed, when it did"),

@@ -10,7 +10,8 @@ import SMBWire
 /// stepped runtime runs that body at once even if a parked thread holds the lock mid-update.
 ///
 /// Entries come in a fixed order — server, session, tree, file, mids (oldest first), inode,
-/// mapping, pages (ascending index), readahead — never in hash order, so two snapshots of one
+/// mapping, pages (ascending index), readahead, cifsiod, reads (`rdata[K]`, in allocation
+/// order) — never in hash order, so two snapshots of one
 /// state are equal and print the same.
 public struct StateSnapshot: Sendable, Equatable {
     /// One value, typed so that a condition can compare it.
