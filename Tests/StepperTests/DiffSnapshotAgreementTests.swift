@@ -27,7 +27,7 @@ import Testing
                 guard let written = change.new else { continue }
                 if change.path.hasPrefix(Self.serverOnly) { continue }
                 guard case let .success(result) = session.execute(.print(path: change.path)),
-                      case let .value(_, value?) = result.report else {
+                      let value = result.report.printedValue else {
                     notInSnapshot.insert(Self.pattern(change.path))
                     if event.function != "__do_page_cache_readahead" { disagreements.append("#\(event.sequence) \(event.function): cannot print \(change.path)") }
                     continue

@@ -227,7 +227,9 @@ import Testing
                 dequeued.insert(mid)
             }
             if event.function == "DeleteMidQEntry", event.phase == .exit {
-                #expect(state == .value(path: "mid[\(mid)].state", value: nil))
+                // Gone, and the stepper says where: freed at this very DeleteMidQEntry.
+                #expect(state == .absent(path: "mid[\(mid)].state", reason: .gone(
+                    object: "mid[\(mid)]", event: event.sequence, function: "DeleteMidQEntry", removed: true)))
                 deleted.insert(mid)
             }
             if case let .value(_, value?) = try session.must(.print(path: "server.pendingMids")).report {

@@ -20,12 +20,20 @@ public final class ReadData: @unchecked Sendable, CustomStringConvertible {
     /// page is unlocked and its frame reused.
     public let firstIndex: Int
     /// Bytes asked for (pages × 4096); after the reply, bytes received (`rdata->bytes`).
-    public internal(set) var bytes: Int
+    public internal(set) var bytes: Int {
+        didSet { replied = true }
+    }
+    /// Bytes asked for when allocated (pages × 4096), kept when ``bytes`` becomes what arrived.
+    public let bytesAsked: Int
+    /// Pages the read was allocated with (``pages`` may lose some to a short reply).
+    public let pageCount: Int
     /// The locked pages, ascending and contiguous (`rdata->pages`). `cifs_readv_receive` drops
     /// the ones a short reply did not reach (unlocking them itself).
     public internal(set) var pages: [Page]
     /// Why the read failed; `nil` is the kernel's `rdata->result == 0`.
-    public internal(set) var result: CIFSError?
+    public internal(set) var result: CIFSError? {
+        didSet { replied = true }
+    }
     /// Bytes of data in the last page (`rdata->tailsz`).
     public internal(set) var tailSize = Page.size
     /// The end of file the server is believed to have, captured when the read was set up (the
@@ -36,6 +44,11 @@ public final class ReadData: @unchecked Sendable, CustomStringConvertible {
 
     /// The work queued on cifsiod when the reply is in (`rdata->work`, `cifs_readv_complete`).
     let complete: @Sendable (ReadData) throws -> Void
+
+    // For ``stage``: the reply was read (``bytes`` set) or the read failed (``result`` set); the
+    // cifsiod worker started ``complete``.
+    private var replied = false
+    private var completionStarted = false
 
     // cifsd only: the signature of the reply, computed as it streams in.
     var signature: SMB1SignatureStream?
@@ -50,17 +63,31 @@ public final class ReadData: @unchecked Sendable, CustomStringConvertible {
         self.firstIndex = firstIndex
         self.offset = UInt64(firstIndex) << UInt64(Page.shift)
         self.bytes = pages.count * Page.size
+        self.bytesAsked = pages.count * Page.size
+        self.pageCount = pages.count
         self.serverEOF = serverEOF
-        self.complete = complete
+        self.complete = { rdata in
+            rdata.completionStarted = true
+            try complete(rdata)
+        }
+    }
+
+    /// Where the read stands, from its own fields (read it between steps: no lock guards them).
+    public var stage: ReadDataStage {
+        if completionStarted { return pages.isEmpty ? .completed : .completing }
+        if replied { return .received }
+        return mid == 0 ? .allocated : .sent
     }
 
     /// Allocates the read for `pages` (already locked and in the cache) with its completion
-    /// work. Mirrors the kernel's `cifs_readdata_alloc`.
+    /// work. Mirrors the kernel's `cifs_readdata_alloc`. While tracing, the read is also listed in
+    /// its tree's ``TreeConnection/tracedReads`` (`rdata[K]` in a stepper).
     static func alloc(file: OpenFile, mapping: PageCache, pages: [Page], firstIndex: Int, serverEOF: Int64,
                       complete: @escaping @Sendable (ReadData) throws -> Void) throws -> ReadData {
         try mapping.runtime.traced("cifs_readdata_alloc", "\(pages.count) pages from page[\(firstIndex)]") { call in
             let rdata = ReadData(file: file, mapping: mapping, pages: pages, firstIndex: firstIndex,
                                  serverEOF: serverEOF, complete: complete)
+            if call.isTracing { mapping.runtime.withLock { file.tree.tracedReads.append(rdata) } }
             call.returning("\(rdata), work = cifs_readv_complete")
             return rdata
         }
@@ -71,4 +98,22 @@ public final class ReadData: @unchecked Sendable, CustomStringConvertible {
         let last = firstIndex + max(pages.count, 1) - 1
         return "pages \(firstIndex)...\(last) (offset \(offset), \(bytes) bytes)"
     }
+}
+
+/// Where a ``ReadData`` stands, as a stepper shows it (`rdata[K].state`). The kernel keeps no
+/// such field; each stage is read off the fields the read path sets.
+public enum ReadDataStage: String, Sendable, Equatable, CaseIterable, CustomStringConvertible {
+    /// Allocated, not yet given a MID.
+    case allocated
+    /// `cifs_async_readv` gave it a MID: the READ_ANDX is going out or in flight.
+    case sent
+    /// Its reply was read (``ReadData/bytes`` set) or it failed (``ReadData/result`` set); the
+    /// completion is not running yet.
+    case received
+    /// The cifsiod worker is running its completion (`cifs_readv_complete`).
+    case completing
+    /// The completion released its pages.
+    case completed
+
+    public var description: String { rawValue }
 }

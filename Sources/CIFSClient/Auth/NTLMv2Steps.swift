@@ -124,7 +124,7 @@ extension Session {
                                      [sessionKey.input("session key"), response.input("response")])
             var keyChanges = StateChanges(tracing: call.isTracing)
             runtime.withLock {
-                keyChanges.set(self, \.authKey, key.bytes, path: "ses.authKey")
+                keyChanges.set(self, \.authKeyState, .held(key.bytes), path: "ses.authKey")
                 keyTrace.authKey = key.buffer
             }
             call.returning(

@@ -59,7 +59,7 @@ extension Session {
             let sessionUID = runtime.withLock { () -> UInt16 in
                 changes.set(self, \.status, .good, path: "ses.status")
                 changes.set(self, \.needReconnect, false, path: "ses.needReconnect")
-                changes.set(self, \.authKey, [], path: "ses.authKey")
+                changes.set(self, \.authKeyState, .freed, path: "ses.authKey") // 3.8 kfree's auth_key.response
                 ntlmssp = nil
                 return uid
             }
@@ -217,7 +217,7 @@ extension Session {
                                      [sessionKey.input("session key"), response.input("response")])
             var keyChanges = StateChanges(tracing: call.isTracing)
             runtime.withLock {
-                keyChanges.set(self, \.authKey, key.bytes, path: "ses.authKey")
+                keyChanges.set(self, \.authKeyState, .held(key.bytes), path: "ses.authKey")
                 keyTrace.authKey = key.buffer
             }
             call.returning(
@@ -342,7 +342,7 @@ extension Session {
                     changes.set(self, \.cryptKey, challenge, path: "ses.cryptKey")
                     keyTrace.challenge = challengeTrace.buffer
                     // The kernel keeps the target info in auth_key until the response is built.
-                    changes.set(self, \.authKey, targetInfo, path: "ses.authKey")
+                    changes.set(self, \.authKeyState, .held(targetInfo), path: "ses.authKey")
                     keyTrace.authKey = targetInfoTrace.buffer
                     ntlmssp = NTLMSSPAuthState(serverFlags: flags)
                 }
@@ -383,7 +383,7 @@ extension Session {
             var changes = StateChanges(tracing: call.isTracing)
             runtime.withLock {
                 ntlmssp?.ciphertext = ciphertext.bytes
-                changes.set(self, \.authKey, exported.bytes, path: "ses.authKey")
+                changes.set(self, \.authKeyState, .held(exported.bytes), path: "ses.authKey")
                 keyTrace.authKey = newAuthKey.buffer
             }
             call.returning(

@@ -30,6 +30,22 @@ public struct NTLMSSPAuthState: Sendable, Equatable {
     public var ciphertext: [UInt8] = []
 }
 
+/// The session's key material as a state view shows it (``Session/authKey``).
+public enum AuthKeyState: Sendable, Equatable, CustomStringConvertible {
+    /// The key is held: its bytes (empty before one is computed).
+    case held([UInt8])
+    /// `cifs_setup_session` freed it.
+    case freed
+
+    /// The bytes as lowercase hex (as every state value renders bytes), or `freed`.
+    public var description: String {
+        switch self {
+        case let .held(key): return StateChanges.render(key)
+        case .freed: return "freed"
+        }
+    }
+}
+
 /// One authenticated user on a connection. Mirrors the kernel's `struct cifs_ses`.
 ///
 /// Mutable fields are read and written under the runtime lock.
@@ -64,8 +80,13 @@ public final class Session: @unchecked Sendable {
     public internal(set) var cryptKey: [UInt8] = []
     /// Key material: the session key followed by the response as sent for old-style sessions,
     /// the exported session key for NTLMSSP; it becomes the MAC key of the first session (the
-    /// kernel's `auth_key.response`).
-    public internal(set) var authKey: [UInt8] = []
+    /// kernel's `auth_key.response`). Computing a new key clears ``authKeyFreed``.
+    public internal(set) var authKey: [UInt8] = [] {
+        didSet { authKeyFreed = false }
+    }
+    /// `cifs_setup_session` freed ``authKey`` (3.8 kfree's `auth_key.response` at its end; the
+    /// first session's MAC key lives on as ``ServerInfo/sessionKey``). Runtime lock.
+    public private(set) var authKeyFreed = false
     /// Where ``cryptKey`` and ``authKey`` were recorded in the trace (only while tracing).
     var keyTrace = KeyTrace()
     /// The NTLMSSP exchange, while it runs.
@@ -78,6 +99,23 @@ public final class Session: @unchecked Sendable {
     public internal(set) var isGuest = false
     /// Tree connections of this session (the kernel's `tcon_list`).
     public internal(set) var trees: [TreeConnection] = []
+
+    /// ``authKey`` as a state view shows it: the bytes, or freed. Assigning ``AuthKeyState/freed``
+    /// empties the key and marks it freed, so a diff reads `ses.authKey <hex> → freed`. Record
+    /// every change of the key through this (`changes.set(self, \.authKeyState, .held(key), …)`),
+    /// so that the diff after a free reads `freed → <hex>`, as the object held.
+    var authKeyState: AuthKeyState {
+        get { authKeyFreed ? .freed : .held(authKey) }
+        set {
+            switch newValue {
+            case let .held(key):
+                authKey = key
+            case .freed:
+                authKey = []
+                authKeyFreed = true
+            }
+        }
+    }
 
     /// Serialises session setup and reconnect (the kernel's `session_mutex`).
     public let sessionMutex = KernelMutex("session_mutex")

@@ -10,7 +10,8 @@ import SMBWire
 /// stepped runtime runs that body at once even if a parked thread holds the lock mid-update.
 ///
 /// Entries come in a fixed order — server, session, tree, file, mids (oldest first), inode,
-/// mapping, pages (ascending index), readahead — never in hash order, so two snapshots of one
+/// mapping, pages (ascending index), readahead, cifsiod, reads (`rdata[K]`, in allocation
+/// order) — never in hash order, so two snapshots of one
 /// state are equal and print the same.
 public struct StateSnapshot: Sendable, Equatable {
     /// One value, typed so that a condition can compare it.
@@ -135,7 +136,8 @@ public struct StateSnapshot: Sendable, Equatable {
             PathPattern("ses.auth", .text(names: auth), "the sec= mode"),
             PathPattern("ses.uid", .integer, "the UID the server assigned (Suid)"),
             PathPattern("ses.cryptKey", .bytes, "the challenge the responses are computed from"),
-            PathPattern("ses.authKey", .bytes, "key material that becomes the MAC key (auth_key)"),
+            PathPattern("ses.authKey", .bytes,
+                        "key material that becomes the MAC key (auth_key); freed at the end of cifs_setup_session"),
             PathPattern("ses.needReconnect", .bool, "the session must be set up again"),
             PathPattern("ses.isGuest", .bool, "logged in as guest"),
             PathPattern("tcon.treeName", .text(names: nil), "\\\\host\\share"),
@@ -168,7 +170,7 @@ public struct StateSnapshot: Sendable, Equatable {
             PathPattern("ra.ra_pages", .integer, "the maximum window (ra_pages)"),
             PathPattern("ra.prev_pos", .integer, "where the last read stopped, in bytes"),
             PathPattern("cifsiod.pending", .integer, "work items queued on cifsiod_wq, not yet taken by its worker"),
-        ]
+        ] + readDataPatterns
     }()
 
     // MARK: - Reading
@@ -211,7 +213,7 @@ public struct StateSnapshot: Sendable, Equatable {
                 c.add("ses.auth", .text(session.auth.rawValue))
                 c.add("ses.uid", .integer(Int(session.uid)))
                 c.add("ses.cryptKey", .bytes(session.cryptKey))
-                c.add("ses.authKey", .bytes(session.authKey))
+                c.add("ses.authKey", session.authKeyFreed ? .text("freed") : .bytes(session.authKey))
                 c.add("ses.needReconnect", .bool(session.needReconnect))
                 c.add("ses.isGuest", .bool(session.isGuest))
             }
@@ -276,17 +278,20 @@ public struct StateSnapshot: Sendable, Equatable {
         if c.wants(section: "cifsiod.") {
             c.add("cifsiod.pending", .integer(mount.runtime.withLock { mount.cifsiod.pendingCount }))
         }
+        if c.wants(section: "rdata[") {
+            collectReadData(mount.runtime.withLock { tree.tracedReads }, into: &c)
+        }
     }
 
     /// Which entries a read keeps.
-    private enum Wanted {
+    enum Wanted {
         case all
         case prefix(String)
         case path(String)
     }
 
     /// Gathers entries, skipping sections the wanted paths cannot be in.
-    private struct Collector {
+    struct Collector {
         let wanted: Wanted
         var entries: [Entry] = []
 

@@ -31,6 +31,10 @@ public final class TreeConnection: @unchecked Sendable {
     public internal(set) var numReads = 0
     /// Bytes read (the kernel's `bytes_read`).
     public internal(set) var bytesRead: UInt64 = 0
+    /// Every ``ReadData`` allocated for this tree's files while tracing, oldest first (what a
+    /// stepper shows as `rdata[K]`). A stepping aid — 3.8 keeps no such list — so nothing is kept
+    /// with tracing off, where a long read would grow it without bound. Runtime lock.
+    public internal(set) var tracedReads: [ReadData] = []
 
     init(session: Session, treeName: String) {
         self.session = session

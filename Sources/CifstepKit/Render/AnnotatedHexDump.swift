@@ -1,59 +1,170 @@
 import SMBWire
 
-/// Renders bytes as a hex dump followed by the decoder's field spans, one per line:
+/// Renders bytes as an annotated hex dump: offset, sixteen bytes in hex and as ASCII, and beside
+/// each line the fields that start in it (byte range, name, decoded value, meaning):
 ///
-///     0000  ff 53 4d 42 72 00 00 00  00 18 43 c8 00 00 00 00  .SMBr.....C.....
-///     [0..<4]    header.Protocol     ff534d42
-///     [4..<5]    header.Command      0x72 (NEGOTIATE)
+///     0000  ff 53 4d 42 72 00 00 00  00 18 43 c8 00 00 00 00  .SMBr.....C.....  [0..<4]  header.Protocol  ff534d42
+///                                                                               [4..<5]  header.Command   0x72  (NEGOTIATE)
 ///
-/// With colour, each field's bytes and its line share a colour, so a reader can match them.
+/// Long buffers stay readable: where more than ``elideBeyondLines`` lines in a row lie inside
+/// one field (a READ_ANDX reply's data) or outside every field, only the first
+/// ``keptHeadLines`` and last ``keptTailLines`` of them are shown, with a line saying how many
+/// bytes were left out; `full` shows every byte. With colour, each field's bytes and its
+/// annotation share a colour. The one renderer of buffers for `show` and `print`.
 enum AnnotatedHexDump {
+    static let bytesPerLine = 16
+    /// Runs up to this many lines (128 bytes) always show whole: a key, a header's words.
+    static let elideBeyondLines = 8
+    static let keptHeadLines = 3
+    static let keptTailLines = 2
+    /// Field names longer than this do not widen the name column.
+    static let widestNameColumn = 44
+
     private static let palette = ["\u{1b}[36m", "\u{1b}[33m", "\u{1b}[32m", "\u{1b}[35m", "\u{1b}[34m", "\u{1b}[31m"]
     private static let reset = "\u{1b}[0m"
 
-    static func render(_ bytes: [UInt8], spans: [FieldSpan], color: Bool, maxBytes: Int = 512) -> String {
-        var colorOf = [Int](repeating: -1, count: min(bytes.count, maxBytes))
-        for (i, span) in spans.enumerated() {
-            for b in span.range where b >= 0 && b < colorOf.count { colorOf[b] = i % palette.count }
+    /// - Parameters:
+    ///   - full: show every byte (no elision).
+    ///   - hint: how to see every byte (`'print --all last.sent' shows them`), said on each
+    ///     elision line.
+    static func render(_ bytes: [UInt8], spans: [FieldSpan], color: Bool, full: Bool = false, hint: String? = nil) -> String {
+        let lineCount = (bytes.count + bytesPerLine - 1) / bytesPerLine
+        guard lineCount > 0 else {
+            return (["(no bytes)"] + spans.enumerated().map { annotation($0.element, $0.offset, color: color, layout: .init(spans)) })
+                .joined(separator: "\n")
         }
-        var lines: [String] = []
-        var offset = 0
-        while offset < colorOf.count {
-            let end = min(offset + 16, colorOf.count)
-            var hexPart = hex4(offset) + "  "
+        let layout = Layout(spans)
+        // Each byte's field (for colour); each line's annotations (fields starting in it, those
+        // past the end on the last line).
+        var colorOf = [Int](repeating: -1, count: bytes.count)
+        var annotations = [[Int]](repeating: [], count: lineCount)
+        for (index, span) in spans.enumerated() {
+            for b in max(0, span.range.lowerBound)..<max(0, min(span.range.upperBound, bytes.count)) { colorOf[b] = index }
+            annotations[min(max(0, span.range.lowerBound) / bytesPerLine, lineCount - 1)].append(index)
+        }
+        for line in annotations.indices {
+            annotations[line].sort { (spans[$0].range.lowerBound, $0) < (spans[$1].range.lowerBound, $1) }
+        }
+        let elided = full ? [] : elidedRuns(bytes.count, spans: spans, annotated: annotations.map { !$0.isEmpty })
+        let offsetWidth = max(4, String((lineCount - 1) * bytesPerLine, radix: 16).count)
+        let annotationIndent = String(repeating: " ", count: offsetWidth + 2 + 3 * bytesPerLine + 2 + bytesPerLine + 2)
+
+        var out: [String] = []
+        var line = 0
+        var run = 0
+        while line < lineCount {
+            if run < elided.count, elided[run].lowerBound == line {
+                let lines = elided[run]
+                let count = min(lines.upperBound * bytesPerLine, bytes.count) - lines.lowerBound * bytesPerLine
+                out.append(String(repeating: " ", count: offsetWidth) + "  … \(count) bytes not shown"
+                    + (hint.map { "; \($0)" } ?? ""))
+                line = lines.upperBound
+                run += 1
+                continue
+            }
+            let start = line * bytesPerLine
+            let end = min(start + bytesPerLine, bytes.count)
+            var text = hex(start, width: offsetWidth) + "  "
             var ascii = ""
-            for i in offset..<end {
-                let b = bytes[i]
-                let cell = Hex.encode([b])
-                hexPart += color && colorOf[i] >= 0 ? palette[colorOf[i]] + cell + reset : cell
-                hexPart += i - offset == 7 ? "  " : " "
-                ascii += (0x20..<0x7f).contains(b) ? String(UnicodeScalar(b)) : "."
+            for i in start..<end {
+                let cell = Hex.encode([bytes[i]])
+                text += color && colorOf[i] >= 0 ? palette[colorOf[i] % palette.count] + cell + reset : cell
+                text += i - start == 7 ? "  " : " "
+                ascii += (0x20..<0x7f).contains(bytes[i]) ? String(UnicodeScalar(bytes[i])) : "."
             }
-            if end - offset < 16 {
-                let missing = 16 - (end - offset)
-                hexPart += String(repeating: "   ", count: missing) + (end - offset <= 8 ? " " : "")
+            if end - start < bytesPerLine {
+                text += String(repeating: "   ", count: bytesPerLine - (end - start)) + (end - start < 8 ? " " : "")
             }
-            lines.append(hexPart + " " + ascii)
-            offset = end
+            text += " " + ascii
+            for (n, index) in annotations[line].enumerated() {
+                let note = annotation(spans[index], index, color: color, layout: layout)
+                if n == 0 {
+                    out.append(text + String(repeating: " ", count: bytesPerLine - ascii.count + 2) + note)
+                } else {
+                    out.append(annotationIndent + note)
+                }
+            }
+            if annotations[line].isEmpty { out.append(text) }
+            line += 1
         }
-        if bytes.count > maxBytes { lines.append("… \(bytes.count - maxBytes) more bytes") }
-        let width = min(spans.map { $0.name.count }.max() ?? 0, 44)
-        for (i, span) in spans.enumerated() {
-            let range = "[\(span.range.lowerBound)..<\(span.range.upperBound)]"
-            var line = range.padding(to: 12) + " " + span.name.padding(to: width) + "  " + span.value
-            if let meaning = span.meaning { line += "  (\(meaning))" }
-            lines.append(color ? palette[i % palette.count] + line + reset : line)
-        }
-        return lines.joined(separator: "\n")
+        return out.map { $0.trimmingTrailingBlanks() }.joined(separator: "\n")
     }
 
-    private static func hex4(_ v: Int) -> String {
-        let s = String(v, radix: 16)
-        return String(repeating: "0", count: max(0, 4 - s.count)) + s
+    /// Column widths shared by every annotation of a buffer.
+    private struct Layout {
+        var rangeWidth: Int
+        var nameWidth: Int
+
+        init(_ spans: [FieldSpan]) {
+            rangeWidth = spans.map { AnnotatedHexDump.rangeText($0).count }.max() ?? 0
+            nameWidth = min(spans.map(\.name.count).max() ?? 0, AnnotatedHexDump.widestNameColumn)
+        }
+    }
+
+    /// `[4..<5]  header.Command   0x72  (NEGOTIATE)`.
+    private static func annotation(_ span: FieldSpan, _ index: Int, color: Bool, layout: Layout) -> String {
+        var text = rangeText(span).padding(to: layout.rangeWidth) + "  " + span.name.padding(to: layout.nameWidth)
+            + "  " + span.value
+        if let meaning = span.meaning { text += "  (\(meaning))" }
+        return color ? palette[index % palette.count] + text + reset : text
+    }
+
+    private static func rangeText(_ span: FieldSpan) -> String {
+        "[\(span.range.lowerBound)..<\(span.range.upperBound)]"
+    }
+
+    /// The line ranges to leave out: inside each run of more than ``elideBeyondLines`` lines that
+    /// lie wholly in one field (or in none) and carry no annotation, all but the first
+    /// ``keptHeadLines`` and the last ``keptTailLines``.
+    private static func elidedRuns(_ count: Int, spans: [FieldSpan], annotated: [Bool]) -> [Range<Int>] {
+        let lineCount = annotated.count
+        // Per line: how many fields touch it, and the one that does if it covers the line whole.
+        var touching = [Int](repeating: 0, count: lineCount)
+        var wholeField = [Int](repeating: -1, count: lineCount)
+        for (index, span) in spans.enumerated() {
+            let lower = max(0, span.range.lowerBound), upper = min(span.range.upperBound, count)
+            guard lower < upper else { continue }
+            for line in (lower / bytesPerLine)...((upper - 1) / bytesPerLine) {
+                touching[line] += 1
+                let start = line * bytesPerLine, end = min(start + bytesPerLine, count)
+                if lower <= start, upper >= end { wholeField[line] = index }
+            }
+        }
+        // A line's run key: the field covering it whole, -2 for no field, nil when it cannot be left out.
+        func key(_ line: Int) -> Int? {
+            if annotated[line] { return nil }
+            if touching[line] == 0 { return -2 }
+            return touching[line] == 1 && wholeField[line] >= 0 ? wholeField[line] : nil
+        }
+        var runs: [Range<Int>] = []
+        var line = 0
+        while line < lineCount {
+            guard let k = key(line) else {
+                line += 1
+                continue
+            }
+            var end = line + 1
+            while end < lineCount, key(end) == k { end += 1 }
+            if end - line > elideBeyondLines { runs.append((line + keptHeadLines)..<(end - keptTailLines)) }
+            line = end
+        }
+        return runs
+    }
+
+    private static func hex(_ value: Int, width: Int) -> String {
+        let s = String(value, radix: 16)
+        return String(repeating: "0", count: max(0, width - s.count)) + s
     }
 }
 
 extension String {
+    /// The string without trailing spaces (an annotation with an empty value ends in padding).
+    func trimmingTrailingBlanks() -> String {
+        var s = Substring(self)
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+
     func padding(to width: Int) -> String {
         count >= width ? self : self + String(repeating: " ", count: width - count)
     }

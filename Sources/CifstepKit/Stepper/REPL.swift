@@ -53,13 +53,19 @@ final class REPL {
             for c in REPLParser.commands {
                 out("  " + (c.name + " " + c.args).padding(to: 28) + c.help)
             }
+            for line in REPLParser.pathHelp { out(line) }
         case let .usage(message):
             out(message)
-        case let .show(n):
+        case let .show(n, full):
             let events = session.events
             let number = n ?? events.count
             guard number >= 1, number <= events.count else { out("no event \(number) yet (1...\(events.count))"); break }
-            out(renderer.detail(events[number - 1]))
+            out(renderer.detail(events[number - 1], full: full))
+        case let .print(path, full):
+            switch session.execute(.print(path: path)) {
+            case let .success(result): for text in renderer.report(result.report, full: full) { out(text) }
+            case let .failure(error): out(renderer.error(error, line: line))
+            }
         case let .list(n):
             for event in session.events.suffix(n) { out(renderer.line(event)) }
         case .scenario:

@@ -6,8 +6,10 @@ enum REPLLine: Equatable {
     case command(Command)
     case help
     case quit
-    /// The buffers and state changes of event N (default: the last).
-    case show(Int?)
+    /// The buffers and state changes of event N (default: the last); `full`: every byte.
+    case show(Int?, full: Bool)
+    /// The value at a state path; `full`: a buffer's every byte (`print --all`, `print/x`).
+    case print(path: String, full: Bool)
     /// The last N events.
     case list(Int)
     /// The scenario's settings, labelled against 3.8.
@@ -37,12 +39,12 @@ enum REPLParser {
         ("watch", "PATH", "stop when a state value changes, e.g. watch server.sequenceNumber"),
         ("delete", "[N|FUNCTION]", "remove one breakpoint or watch, or all"),
         ("info breakpoints", "", "the breakpoints and watches"),
-        ("show", "[N]", "the buffers and state changes of event N (default: the last)"),
+        ("show", "[--all] [N]", "event N's buffers and state changes (default: the last; --all: uncut)"),
         ("list", "[N]", "the last N events (default 10)"),
         ("threads", "", "the simulated kernel threads and what they wait for"),
         ("thread", "N", "make thread N the current thread (for next, finish, bt)"),
         ("bt", "[N]", "the calls in progress on the current thread (or thread N)"),
-        ("print", "PATH", "a state value now, e.g. print page[3].flags (p)"),
+        ("print", "[--all] PATH", "a state value now, e.g. print last.sent (p; --all or p/x: every byte)"),
         ("why", "$N|PATH|NAME", "where a buffer came from, walked back to the password and the wire: why signature, why server.sessionKey, why $12"),
         ("check", "COND", "whether a condition holds now, e.g. check page[0].flags has uptodate"),
         ("info state", "[PREFIX]", "every state value, or those under a prefix (info state ra)"),
@@ -53,6 +55,18 @@ enum REPLParser {
         ("export", "[--force] FILE.json", "write the run so far as a JSON trace (as cifstep trace does)"),
         ("help", "", "this list"),
         ("quit", "", "leave"),
+    ]
+
+    /// What `help` says about state paths after the commands (`info state` lists them all).
+    static let pathHelp: [String] = [
+        "State paths (print, watch, check, break … if; 'info state' lists every one):",
+        "  server.*  ses.*  tcon.*  file.*  inode.i_size  mapping.nrpages  ra.*  cifsiod.pending",
+        "  ses.authKey (freed by cifs_setup_session)  server.sessionKey  server.sequenceNumber",
+        "  mid[N].state  mid[N].sequenceNumber (a freed mid says when it went)  page[N].flags",
+        "  rdata[K].state/offset/bytesAsked/bytes/firstPage/pageCount/mid/result (K from 0)",
+        "  threads (threads[N].name/state/waitsOn/function)  last.sent  last.received",
+        "  mid: the current event's MID, e.g. break cifs_readv_callback if mid == 5",
+        "'print rdata[0]' or 'print threads' shows every field; bytes show as annotated hex dumps.",
     ]
 
     /// First words, for tab completion.
@@ -101,10 +115,12 @@ enum REPLParser {
         case "delete", "d":
             guard let target = args.first else { return .command(.delete(.all)) }
             return .command(.delete(Int(target).map(DeleteTarget.number) ?? .function(target)))
-        case "show":
-            guard let n = args.first else { return .show(nil) }
-            guard let number = Int(n) else { return .usage("usage: show [N]") }
-            return .show(number)
+        case "show", "show/x":
+            let full = first == "show/x" || args.first == "--all"
+            let rest = args.first == "--all" ? Array(args.dropFirst()) : args
+            guard let n = rest.first else { return .show(nil, full: full) }
+            guard rest.count == 1, let number = Int(n) else { return .usage("usage: show [--all] [N]") }
+            return .show(number, full: full)
         case "list", "l":
             return count(args, default: 10) { .list($0) }
         case "threads":
@@ -116,9 +132,11 @@ enum REPLParser {
             guard let n = args.first else { return .command(.backtrace()) }
             guard let id = Int(n) else { return .usage("usage: bt [THREAD]") }
             return .command(.backtrace(thread: id))
-        case "print", "p":
-            guard args.count == 1 else { return .usage("usage: print PATH (e.g. print server.sequenceNumber)") }
-            return .command(.print(path: args[0]))
+        case "print", "p", "print/x", "p/x":
+            let full = first.hasSuffix("/x") || args.first == "--all"
+            let rest = args.first == "--all" ? Array(args.dropFirst()) : args
+            guard rest.count == 1 else { return .usage("usage: print [--all] PATH (e.g. print server.sequenceNumber)") }
+            return .print(path: rest[0], full: full)
         case "why":
             guard !args.isEmpty else { return .usage("usage: why $N | PATH | NAME (e.g. why signature, why server.sessionKey)") }
             let quotes: Set<Character> = ["\"", "'"]

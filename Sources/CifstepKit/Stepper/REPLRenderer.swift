@@ -32,14 +32,16 @@ struct REPLRenderer {
         return line
     }
 
-    /// The event, its state changes and its buffers as annotated hex dumps.
-    func detail(_ e: TraceEvent) -> String {
+    /// The event, its state changes and its buffers as annotated hex dumps (long fields cut
+    /// short unless `full`).
+    func detail(_ e: TraceEvent, full: Bool = false) -> String {
         var parts = [line(e)]
         for d in e.diff { parts.append("  " + d.description) }
         for b in e.buffers {
             parts.append("── \(b.name)\(b.id.map { " \($0)" } ?? "") (\(b.bytes.count) bytes)"
                 + (b.derivation.map { paint("  " + ProvenanceRenderer.summary($0), "2") } ?? ""))
-            parts.append(AnnotatedHexDump.render(b.bytes, spans: b.spans, color: color))
+            parts.append(AnnotatedHexDump.render(
+                b.bytes, spans: b.spans, color: color, full: full, hint: "'show --all \(e.sequence)' shows every byte"))
         }
         return parts.joined(separator: "\n")
     }
@@ -73,7 +75,8 @@ struct REPLRenderer {
         }
     }
 
-    func report(_ report: Report) -> [String] {
+    /// The lines of a report; `full`: buffers with every byte (`print --all`).
+    func report(_ report: Report, full: Bool = false) -> [String] {
         switch report {
         case .none:
             return []
@@ -89,8 +92,13 @@ struct REPLRenderer {
             return backtrace(trace)
         case let .value(path, value):
             return [value.map { "\(path) = \(shown($0))" } ?? "\(path): nothing there now"]
+        case let .absent(path, reason):
+            if case .gone = reason { return ["\(path) = \(reason)"] }
+            return ["\(path): \(reason)"]
+        case let .bytes(path, value):
+            return buffer(path, value, full: full)
         case let .values(entries):
-            return entries.isEmpty ? ["(nothing there now)"] : entries.map { "  \($0.path) = \(shown($0.value))" }
+            return entries.isEmpty ? ["(nothing there now)"] : entries.map { "  \($0.path) = \(listed($0))" }
         case .scenario:
             return []
         case let .condition(holds, values):
@@ -108,6 +116,26 @@ struct REPLRenderer {
     private func shown(_ value: StateValue) -> String {
         let text = value.description
         return text.isEmpty ? "\"\"" : text
+    }
+
+    /// Bytes longer than this show only their start in a listing (`info state`).
+    static let longestListedBytes = 32
+
+    /// A value in a listing: long bytes cut to their first 16, with their length and how to see them.
+    private func listed(_ entry: StateEntry) -> String {
+        guard case let .bytes(bytes) = entry.value, bytes.count > Self.longestListedBytes else { return shown(entry.value) }
+        return StateValue.bytes(Array(bytes.prefix(16))).description + "… (\(bytes.count) bytes; 'print \(entry.path)' shows them)"
+    }
+
+    /// `print` of bytes: a line saying what they are, then the annotated hex dump.
+    private func buffer(_ path: String, _ value: StateBuffer, full: Bool) -> [String] {
+        let bytes = value.buffer.bytes
+        var head = "\(path) = "
+        head += bytes.count <= Self.longestListedBytes ? "\(StateValue.bytes(bytes)) (\(bytes.count) bytes)" : "\(bytes.count) bytes"
+        if let origin = value.origin { head += ", as \(origin)" }
+        let dump = AnnotatedHexDump.render(
+            bytes, spans: value.buffer.spans, color: color, full: full, hint: "'print --all \(path)' shows every byte")
+        return [head] + dump.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     }
 
     func setting(_ s: Scenario.SettingValue) -> String {

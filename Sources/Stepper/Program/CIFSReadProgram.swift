@@ -22,7 +22,7 @@ extension StepperProgram {
         _ scenario: Scenario, files: [String: [UInt8]],
         adjustServer: (@Sendable (inout SMBServerConfiguration) -> Void)? = nil
     ) -> StepperProgram {
-        StepperProgram(paths: .clientCore) { runtime in
+        StepperProgram(paths: .clientCore.merging(.clientMessages)) { runtime in
             var configuration = SMBServerConfiguration(
                 users: [scenario.user: scenario.password], shares: [DemoFiles.shareName: .memory(files)],
                 signing: scenario.signing.serverPolicy)
@@ -41,7 +41,7 @@ extension StepperProgram {
                 try reader.run(mount: mount, path: path)
             }
             server.serve(connection: serverEnd, peer: "pipe")
-            return CIFSReadRun(mount: mount, reader: reader)
+            return CIFSReadRun(mount: mount, reader: reader, trace: runtime.trace)
         }
     }
 }
@@ -110,26 +110,68 @@ final class ReaderState: @unchecked Sendable {
     }
 }
 
-/// The started ``StepperProgram/cifsRead(_:)``: its state is the mount's (``StateSnapshot``).
+/// The started ``StepperProgram/cifsRead(_:)``: its state is the mount's (``StateSnapshot``)
+/// and, read off the trace, the last SMB message the client sent and received (`last.sent`,
+/// `last.received`).
 final class CIFSReadRun: StepperProgramRun {
     let mount: CIFSMount
     let reader: ReaderState
+    let trace: TraceRecorder
 
-    init(mount: CIFSMount, reader: ReaderState) {
+    init(mount: CIFSMount, reader: ReaderState, trace: TraceRecorder) {
         self.mount = mount
         self.reader = reader
+        self.trace = trace
     }
 
     func state(prefix: String?) -> [StateEntry] {
-        StateSnapshot(mount: mount, file: reader.file, prefix: prefix).entries.map {
+        var entries = StateSnapshot(mount: mount, file: reader.file, prefix: prefix).entries.map {
             StateEntry(path: $0.path, value: StateValue($0.value))
         }
+        for path in StatePaths.clientMessages.patterns.map(\.pattern) where prefix.map(path.hasPrefix) ?? true {
+            if let value = value(at: path) { entries.append(StateEntry(path: path, value: value)) }
+        }
+        return entries
     }
 
     func value(at path: String) -> StateValue? {
-        StateSnapshot.value(at: path, mount: mount, file: reader.file).map(StateValue.init)
+        if let phase = Self.messagePaths[path] { return lastMessage(phase).map { .bytes($0.buffer.bytes) } }
+        return StateSnapshot.value(at: path, mount: mount, file: reader.file).map(StateValue.init)
+    }
+
+    func buffer(at path: String) -> (buffer: TraceBuffer, event: TraceEvent)? {
+        Self.messagePaths[path].flatMap(lastMessage)
     }
 
     var output: [UInt8] { reader.output }
     var failure: ProgramFailure? { reader.failure }
+
+    // MARK: The last message
+
+    private static let messagePaths: [String: TracePhase] = ["last.sent": .send, "last.received": .receive]
+    /// `0xFF 'SMB'`: a buffer holding an SMB message (not an RFC 1002 header).
+    private static let smbProtocol: [UInt8] = [0xFF, 0x53, 0x4D, 0x42]
+
+    /// The buffer of the client's last `phase` event that holds an SMB message, and that event.
+    /// Client events are those of functions the catalogue does not list as the server's; the
+    /// RFC 1002 header cifsd reads first is not a message, so it is passed over.
+    private func lastMessage(_ phase: TracePhase) -> (buffer: TraceBuffer, event: TraceEvent)? {
+        let events = trace.events
+        for event in events.reversed() where event.phase == phase {
+            guard TracepointCatalogue.builtIn.entry(event.function)?.side != "server",
+                  let buffer = event.buffers.last(where: { $0.bytes.starts(with: Self.smbProtocol) }) else { continue }
+            return (buffer, event)
+        }
+        return nil
+    }
+}
+
+extension StatePaths {
+    /// The client's last messages, read off the trace (``StepperProgram/cifsRead(_:)``).
+    public static let clientMessages = StatePaths([
+        StatePathPattern("last.sent", kind: .bytes,
+                         summary: "the last SMB message the client sent, as sent (print shows its fields)"),
+        StatePathPattern("last.received", kind: .bytes,
+                         summary: "the last SMB message the client received (of a READ_ANDX reply, the header and words: the data went into the pages)"),
+    ])
 }

@@ -33,6 +33,13 @@ public protocol StepperProgramRun: AnyObject {
     var output: [UInt8] { get }
     /// The failure the program reported, if any (e.g. the reader's open error), with its cause.
     var failure: ProgramFailure? { get }
+    /// When the bytes at `path` are a buffer the trace recorded (a message as sent), that buffer
+    /// with its field spans and the event that carried it. The default: `nil`.
+    func buffer(at path: String) -> (buffer: TraceBuffer, event: TraceEvent)?
+}
+
+extension StepperProgramRun {
+    public func buffer(at path: String) -> (buffer: TraceBuffer, event: TraceEvent)? { nil }
 }
 
 /// A program's own failure: which thread, and the error it met.

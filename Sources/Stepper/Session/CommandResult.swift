@@ -77,7 +77,13 @@ public enum Report: Equatable, Sendable {
     case backtrace(Backtrace)
     /// One path's value now (`nil`: nothing there now — e.g. a mid already freed).
     case value(path: String, value: StateValue?)
-    /// State values, in the program's order.
+    /// `print` of a path that holds nothing now, and why (gone since an event, never there).
+    case absent(path: String, reason: StateAbsence)
+    /// `print` of a path that holds bytes (a key, a message): the bytes with the trace's field
+    /// spans for them when it recorded them.
+    case bytes(path: String, value: StateBuffer)
+    /// State values, in the program's order (`info state`, and `print` of an object such as
+    /// `rdata[0]` or `threads`).
     case values([StateEntry])
     /// The scenario a reset started.
     case scenario(Scenario)
@@ -87,6 +93,18 @@ public enum Report: Equatable, Sendable {
     case condition(holds: Bool, values: [StateEntryOrAbsent])
     /// Where a buffer came from (`why`).
     case provenance(ProvenanceNode)
+}
+
+extension Report {
+    /// The value a `print` report shows: the value, or the bytes of a buffer; `nil` for anything
+    /// else (nothing there, an object's fields).
+    public var printedValue: StateValue? {
+        switch self {
+        case let .value(_, value): return value
+        case let .bytes(_, buffer): return .bytes(buffer.buffer.bytes)
+        default: return nil
+        }
+    }
 }
 
 /// A path and its value now, or `nil` when nothing is there.

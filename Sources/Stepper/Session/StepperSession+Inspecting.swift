@@ -14,7 +14,7 @@ extension StepperSession {
         var condition: StateExpression?
         if let text {
             do {
-                condition = try StateExpression.parse(text, paths: program.paths)
+                condition = try StateExpression.parse(text, paths: paths)
             } catch {
                 throw StepperError.badCondition(error)
             }
@@ -26,10 +26,11 @@ extension StepperSession {
     }
 
     func setWatch(_ path: String) throws(StepperError) -> CommandResult {
-        try requireKnownPath(path)
+        // A watch compares one value: an object (rdata[0], threads) is not one.
+        try requireKnownPath(path, objects: false)
         let breakpoint = Breakpoint(number: nextBreakpointNumber, kind: .watch(path: path))
         nextBreakpointNumber += 1
-        stopPoints.append(StopPoint(breakpoint: breakpoint, watchedValue: run?.value(at: path)))
+        stopPoints.append(StopPoint(breakpoint: breakpoint, watchedValue: value(at: path)))
         return CommandResult(position: position, report: .breakpointSet(breakpoint))
     }
 
@@ -50,11 +51,12 @@ extension StepperSession {
         return CommandResult(position: position, report: .deleted(removed.map(\.breakpoint)))
     }
 
-    /// The first breakpoint (by number) on `event`'s function whose condition holds now.
+    /// The first breakpoint (by number) on `event`'s function whose condition holds now (a bare
+    /// `mid` in it is `event`'s).
     func firstBreakpoint(hitBy event: TraceEvent) -> Breakpoint? {
         for point in stopPoints where point.function == event.function {
             guard let condition = point.condition else { return point.breakpoint }
-            if condition.evaluate({ run?.value(at: $0) }) { return point.breakpoint }
+            if condition.evaluate({ value(at: $0, event: event) }) { return point.breakpoint }
         }
         return nil
     }
@@ -65,7 +67,7 @@ extension StepperSession {
         var first: StopReason?
         for index in stopPoints.indices {
             guard let path = stopPoints[index].watchedPath else { continue }
-            let now = run?.value(at: path)
+            let now = value(at: path, event: event)
             let old = stopPoints[index].watchedValue
             guard now != old else { continue }
             stopPoints[index].watchedValue = now
@@ -80,7 +82,7 @@ extension StepperSession {
     func refreshWatches() {
         for index in stopPoints.indices {
             guard let path = stopPoints[index].watchedPath else { continue }
-            stopPoints[index].watchedValue = run?.value(at: path)
+            stopPoints[index].watchedValue = value(at: path)
         }
     }
 
@@ -117,42 +119,44 @@ extension StepperSession {
 
     // MARK: State
 
-    func requireKnownPath(_ path: String) throws(StepperError) {
+    /// Refuses a path no pattern names; `objects`: also accept an object whose fields are paths
+    /// (`rdata[0]`, `threads`), as `print` does.
+    func requireKnownPath(_ path: String, objects: Bool = true) throws(StepperError) {
         do {
             try ExpressionParser.validatePath(path, column: 1)
         } catch {
-            throw StepperError.unknownPath(path, closest: program.paths.suggestions(for: path))
+            throw StepperError.unknownPath(path, closest: paths.suggestions(for: path))
         }
-        guard program.paths.pattern(for: path) != nil else {
-            throw StepperError.unknownPath(path, closest: program.paths.suggestions(for: path))
+        guard paths.pattern(for: path) != nil || objects && paths.isObject(path) else {
+            throw StepperError.unknownPath(path, closest: paths.suggestions(for: path))
         }
     }
 
     func print(_ path: String) throws(StepperError) -> CommandResult {
         try requireKnownPath(path)
-        return CommandResult(position: position, report: .value(path: path, value: run?.value(at: path)))
+        return CommandResult(position: position, report: reading(path))
     }
 
     func evaluate(_ text: String) throws(StepperError) -> CommandResult {
         let condition: StateExpression
         do {
-            condition = try StateExpression.parse(text, paths: program.paths)
+            condition = try StateExpression.parse(text, paths: paths)
         } catch {
             throw StepperError.badCondition(error)
         }
         var seen: Set<String> = []
         let values = condition.paths.filter { seen.insert($0).inserted }.map {
-            StateEntryOrAbsent(path: $0, value: run?.value(at: $0))
+            StateEntryOrAbsent(path: $0, value: value(at: $0))
         }
-        let holds = condition.evaluate { run?.value(at: $0) }
+        let holds = condition.evaluate { value(at: $0) }
         return CommandResult(position: position, report: .condition(holds: holds, values: values))
     }
 
     func infoState(_ prefix: String?) throws(StepperError) -> CommandResult {
-        if let prefix, !program.paths.admitsPrefix(prefix) {
-            throw StepperError.unknownPath(prefix, closest: program.paths.suggestions(for: prefix))
+        if let prefix, !paths.admitsPrefix(prefix) {
+            throw StepperError.unknownPath(prefix, closest: paths.suggestions(for: prefix))
         }
-        return CommandResult(position: position, report: .values(run?.state(prefix: prefix) ?? []))
+        return CommandResult(position: position, report: .values(entries(prefix: prefix)))
     }
 }
 

@@ -29,8 +29,9 @@ public final class StepperSession {
     public private(set) var scenario: Scenario
     /// The tracepoint catalogue breakpoint names are checked against.
     public let catalogue: TracepointCatalogue
-    /// The paths the program's state can show.
-    public var paths: StatePaths { program.paths }
+    /// The paths `print`, `watch`, `info state` and conditions accept: the program's, then the
+    /// session's own (``StatePaths/session``: `mid`, `threads[N].*`).
+    public var paths: StatePaths { program.paths.merging(.session) }
 
     let makeProgram: (Scenario) -> StepperProgram
     var program: StepperProgram

@@ -15,6 +15,19 @@ public struct StatePaths: Sendable, Equatable {
         StatePathPattern($0.pattern, kind: StateKind($0.kind), summary: $0.summary)
     })
 
+    /// These patterns followed by `other`'s (a pattern already here is not repeated).
+    public func merging(_ other: StatePaths) -> StatePaths {
+        let known = Set(patterns.map(\.pattern))
+        return StatePaths(patterns + other.patterns.filter { !known.contains($0.pattern) })
+    }
+
+    /// Whether `path` names an object whose fields are paths (`rdata[0]`, `threads`, `server`)
+    /// rather than a value: some pattern continues it with `.` or `[`.
+    public func isObject(_ path: String) -> Bool {
+        let shape = Self.shape(of: path)
+        return patterns.contains { $0.pattern.hasPrefix(shape + ".") || $0.pattern.hasPrefix(shape + "[") }
+    }
+
     /// The pattern `path` is an instance of (`page[12].locked` → `page[N].locked`), if any.
     public func pattern(for path: String) -> StatePathPattern? {
         let shape = Self.shape(of: path)
