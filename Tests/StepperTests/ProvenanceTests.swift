@@ -76,6 +76,24 @@ import Testing
     func everyDerivedBufferRecomputesFromItsRecordedInputs(flow: Int) throws {
         let (auth, signing) = Self.flows[flow]
         let events = try Self.run(auth, signing)
+        let (problems, checked) = try Self.recheck(events)
+        #expect(problems.isEmpty, "\(auth) \(signing):\n\(problems.prefix(10).joined(separator: "\n"))")
+        // The steps each flow must have shown (so an empty trace cannot pass).
+        var required: [Derivation.Operation] = [.copy, .concat, .md4, .passwordUTF16LE]
+        switch auth {
+        case .ntlm: required += [.zeroPad, .desKey, .desEncrypt]
+        case .ntlmv2: required += [.hmacMD5, .uppercasedUTF16LE, .utf16LE]
+        case .ntlmssp: required += [.hmacMD5, .rc4]
+        }
+        if signing != .off { required += [.sequenceInSignatureField, .md5, .truncate, .compare] }
+        for operation in required {
+            #expect(checked[operation, default: 0] > 0, "\(auth) \(signing): no \(operation) step recorded")
+        }
+    }
+
+    /// Every derived buffer of `events` recomputed from its inputs: what disagrees, and how many
+    /// steps of each kind were checked.
+    static func recheck(_ events: [TraceEvent]) throws -> (problems: [String], checked: [Derivation.Operation: Int]) {
         var byID: [TraceBufferID: (bytes: [UInt8], event: Int)] = [:]
         var checked: [Derivation.Operation: Int] = [:]
         var problems: [String] = []
@@ -114,18 +132,7 @@ import Testing
                 checked[derivation.operation, default: 0] += 1
             }
         }
-        #expect(problems.isEmpty, "\(auth) \(signing):\n\(problems.prefix(10).joined(separator: "\n"))")
-        // The steps each flow must have shown (so an empty trace cannot pass).
-        var required: [Derivation.Operation] = [.copy, .concat, .md4, .passwordUTF16LE]
-        switch auth {
-        case .ntlm: required += [.zeroPad, .desKey, .desEncrypt]
-        case .ntlmv2: required += [.hmacMD5, .uppercasedUTF16LE, .utf16LE]
-        case .ntlmssp: required += [.hmacMD5, .rc4]
-        }
-        if signing != .off { required += [.sequenceInSignatureField, .md5, .truncate, .compare] }
-        for operation in required {
-            #expect(checked[operation, default: 0] > 0, "\(auth) \(signing): no \(operation) step recorded")
-        }
+        return (problems, checked)
     }
 
     /// Redoes one step with SMBCrypto, from the inputs' bytes.
@@ -256,6 +263,46 @@ import Testing
                 : ["session base key", "exported session key", "NTProofStr", "NTOWFv2", "NT hash"]
             #expect(expected.isSubset(of: names), "\(auth) from \(start.buffer.name): \(names.sorted())")
         }
+    }
+
+    @Test func aREAD_ANDXReplyIsCheckedOverTheBytesCifsdReadIntoThePages() throws {
+        let session = StepperSession(
+            scenario: Scenario(auth: .ntlm, signing: .on, file: "random-256k.bin"), catalogue: Synthetic.catalogue([]))
+        defer { session.close() }
+        guard case .end(.completed)? = try session.must(.continue).stop else {
+            Issue.record("the run did not complete")
+            return
+        }
+        let events = session.events
+        let (problems, checked) = try Self.recheck(events)
+        #expect(problems.isEmpty, "\(problems.prefix(10).joined(separator: "\n"))")
+        #expect(checked[.md5, default: 0] > 10)
+        let index = ProvenanceIndex(events: events)
+        // Each READ_ANDX reply's check, on cifsd inside cifs_readv_callback, hashed the whole reply.
+        let replies = events.filter { $0.function == "cifs_readv_callback" && $0.phase == .note }
+            .compactMap { $0.buffers.first { $0.name == "reply" } }
+        #expect(replies.count == 5, "256 KiB: four replies of 61440 data bytes and one of 16384")
+        var walked = 0
+        for event in events where event.function == "cifs_verify_signature" && event.phase == .exit {
+            guard let match = event.buffers.first(where: { $0.name == "signatures match" }) else { continue }
+            #expect(match.bytes == [1])
+            let matchID = try #require(match.id)
+            let node = index.walk(from: try #require(index.buffer(matchID)))
+            let names = Set(Self.flatten(node).map(\.located.buffer.name))
+            if names.contains("reply"), Self.flatten(node).contains(where: { $0.located.function == "cifs_readv_callback" }) {
+                walked += 1
+            }
+        }
+        #expect(walked == replies.count, "every READ_ANDX check walks back to its reply as cifsd read it")
+        // And the data those replies carried is the file's bytes.
+        var data: [UInt8] = []
+        for reply in replies {
+            let fixed = Array(reply.bytes.prefix(ReadAndXResponse.fixedPartSize))
+            let range = try ReadAndXResponse.locateData(fixedPart: fixed, messageLength: reply.bytes.count).dataRange
+            data += reply.bytes[range]
+        }
+        #expect(data.count == 262_144)
+        #expect(data == session.output)
     }
 
     static func flatten(_ node: ProvenanceNode) -> [ProvenanceNode] {

@@ -24,7 +24,7 @@ extension CIFSReadOperations {
                 (mid.signingKey, mid.sequenceNumber &+ 1, server.signingEnabledUnderRuntimeLock)
             }
             if signing, !key.isEmpty {
-                var stream = SMB1SignatureStream(macKey: key, sequence: sequence)
+                var stream = ReplySignature(macKey: key, sequence: sequence, keepingBytes: call.isTracing)
                 stream.update(fixed)
                 rdata.signature = stream
                 rdata.receivedSignature = Array(fixed[SMBHeader.signatureRange])
@@ -166,7 +166,7 @@ extension CIFSReadOperations {
     /// the same pieces, at a fraction of the system calls (what `cifstep get` runs).
     static func receivePageData(
         _ runtime: any KernelRuntime, pages: [Page], lastPageBytes: Int, firstIndex: Int, mid: UInt16,
-        frame: ReceivedFrame, signature: inout SMB1SignatureStream?
+        frame: ReceivedFrame, signature: inout ReplySignature?
     ) throws {
         if runtime.isTracing {
             for (position, page) in pages.enumerated() {
@@ -250,9 +250,19 @@ extension CIFSReadOperations {
             switch state {
             case .responseReceived:
                 if let stream = rdata.signature {
+                    // While tracing, the reply as cifsd read it, so every step of the check can be shown.
+                    let reply = stream.kept.map {
+                        runtime.given("reply", $0, spans: SMBMessage.annotate($0).spans,
+                                      source: "the READ_ANDX reply as cifsd read it: header and words, then the data "
+                                          + "straight into the pages")
+                    }
+                    if let reply {
+                        try call.note("the reply as received (\(reply.bytes.count) bytes), for the signature check",
+                                      buffers: reply.buffers)
+                    }
                     _ = try server.verifySignature(
                         mid: mid, received: rdata.receivedSignature, expectedSequence: expected, keyLength: keyLength,
-                        how: "header, then the data in the pages"
+                        reply: reply, how: "header, then the data in the pages"
                     ) {
                         stream.finalize()
                     }

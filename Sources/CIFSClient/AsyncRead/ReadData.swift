@@ -51,7 +51,7 @@ public final class ReadData: @unchecked Sendable, CustomStringConvertible {
     private var completionStarted = false
 
     // cifsd only: the signature of the reply, computed as it streams in.
-    var signature: SMB1SignatureStream?
+    var signature: ReplySignature?
     /// The SecuritySignature field of the reply.
     var receivedSignature: [UInt8] = []
 

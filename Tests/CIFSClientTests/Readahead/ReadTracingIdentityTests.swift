@@ -56,6 +56,7 @@ struct ReadTracingIdentityTests {
         var fed: Int
         var remaining: Int
         var next: [UInt8]
+        var kept: [UInt8]?
         var events: [String]
     }
 
@@ -66,7 +67,8 @@ struct ReadTracingIdentityTests {
         let reader = SocketReader(transport: ChunkedTransport(data + trailer, chunk: chunk))
         let frame = ReceivedFrame(reader: reader, length: header.count + data.count, header: header)
         let pages = (0..<pageCount).map { Page(frame: $0) }
-        var signature: SMB1SignatureStream? = SMB1SignatureStream(macKey: Array(repeating: 7, count: 16), sequence: 9)
+        var signature: ReplySignature? = ReplySignature(
+            macKey: Array(repeating: 7, count: 16), sequence: 9, keepingBytes: runtime.isTracing)
         signature?.update(header)
         try CIFSReadOperations.receivePageData(
             runtime, pages: pages, lastPageBytes: lastPageBytes, firstIndex: 30, mid: 12, frame: frame,
@@ -74,7 +76,7 @@ struct ReadTracingIdentityTests {
         return Outcome(
             pages: pages.map { page in page.withUnsafeBytes { Array($0) } },
             signature: signature?.finalize() ?? [], fed: signature?.length ?? 0, remaining: frame.remaining,
-            next: try reader.read(trailer.count),
+            next: try reader.read(trailer.count), kept: signature?.kept,
             events: (runtime.recorder?.events ?? []).map { "\($0.function) \($0.phase) \($0.mid ?? -1) \($0.message)" })
     }
 
@@ -98,6 +100,9 @@ struct ReadTracingIdentityTests {
         #expect(traced.signature == reference.finalize())
         #expect(untraced.signature == reference.finalize())
         #expect(traced.fed == 32 + data.count && untraced.fed == traced.fed)
+        // Only while tracing are the bytes kept (for the signature check's MD5 input): all of them.
+        #expect(traced.kept == [UInt8](repeating: 0xAB, count: 32) + data)
+        #expect(untraced.kept == nil)
         // The frame is consumed exactly; the next frame's bytes are still there.
         #expect(traced.remaining == 0 && untraced.remaining == 0)
         #expect(traced.next == Array(0..<40) && untraced.next == traced.next)
