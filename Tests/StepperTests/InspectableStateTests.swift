@@ -277,6 +277,26 @@ import Testing
         #expect(throws: StepperError.self) { try session.must(.breakpoint(function: "handle", condition: "mid == submitted")) }
     }
 
+    @Test func aBareMidStopsAtThatREAD_ANDXsCallbackInARealRun() throws {
+        let scenario = Scenario(signing: .on, file: "random-256k.bin")
+        let probe = StepperSession(scenario: scenario, catalogue: .builtIn)
+        _ = try probe.must(.continue)
+        let callbacks = probe.events.filter { $0.function == "cifs_readv_callback" && $0.phase == .enter }.compactMap(\.mid)
+        probe.close()
+        #expect(callbacks.count == 5)
+        let wanted = try #require(callbacks.dropFirst(2).first)
+        let session = StepperSession(scenario: scenario, catalogue: .builtIn)
+        defer { session.close() }
+        _ = try session.must(.breakpoint(function: "cifs_verify_signature", condition: "mid == \(wanted)"))
+        let hit = try session.must(.continue)
+        #expect(hit.stop == .breakpoint(number: 1, function: "cifs_verify_signature", event: session.position))
+        let event = try #require(session.events.last)
+        #expect(event.function == "cifs_verify_signature" && event.phase == .enter && event.mid == wanted)
+        // Inside cifs_readv_callback on cifsd: the READ_ANDX reply's check, with the mid still allocated.
+        #expect(event.threadName == "cifsd")
+        #expect(try report(session, "mid[\(wanted)].state") == .value(path: "mid[\(wanted)].state", value: .text("responseReceived")))
+    }
+
     // MARK: Every path
 
     @Test func everyPathTheIssueNamesIsKnown() {
