@@ -55,3 +55,19 @@ enum CLIRunner {
                          stderr: String(decoding: errData, as: UTF8.self))
     }
 }
+
+extension CLIRunner {
+    /// `cifstep repl --no-color ARGS` with `commands` typed on stdin, one a line (a transcript:
+    /// no terminal, commands echoed after each prompt).
+    static func replTranscript(_ commands: [String], _ args: [String] = []) throws -> CLIResult {
+        try run(["repl", "--no-color"] + args, stdin: Data((commands.joined(separator: "\n") + "\n").utf8))
+    }
+
+    /// The output between the prompt of `command` and the next prompt in a transcript.
+    static func output(of command: String, in stdout: String) -> String {
+        guard let start = stdout.range(of: "]> " + command + "\n") else { return "" }
+        let rest = stdout[start.upperBound...]
+        let end = rest.range(of: "cifstep[")?.lowerBound ?? rest.endIndex
+        return String(rest[..<end])
+    }
+}

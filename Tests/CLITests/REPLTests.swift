@@ -57,15 +57,11 @@ import Testing
 /// The commands the stepper library added, through the REPL as a user types them.
 @Suite struct REPLControlTests {
     private func transcript(_ commands: [String], _ args: [String] = []) throws -> CLIResult {
-        try CLIRunner.run(["repl", "--no-color"] + args, stdin: Data((commands.joined(separator: "\n") + "\n").utf8))
+        try CLIRunner.replTranscript(commands, args)
     }
 
-    /// The output between the prompt of `command` and the next prompt.
     private func output(of command: String, in stdout: String) -> String {
-        guard let start = stdout.range(of: "]> " + command + "\n") else { return "" }
-        let rest = stdout[start.upperBound...]
-        let end = rest.range(of: "cifstep[")?.lowerBound ?? rest.endIndex
-        return String(rest[..<end])
+        CLIRunner.output(of: command, in: stdout)
     }
 
     @Test func nextFinishBacktraceAndThreads() throws {

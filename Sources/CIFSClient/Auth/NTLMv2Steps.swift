@@ -120,17 +120,11 @@ extension Session {
                 "session key", NTLM.hmacMD5(key: owf.bytes, proof.bytes), .hmacMD5,
                 [owf.input("key"), proof.input("NTProofStr")])
             try call.note("session key = HMAC-MD5(NTOWFv2, NTProofStr)", buffers: sessionKey.buffers)
-            let key = runtime.derive("auth key", sessionKey.bytes + response.bytes, .concat,
-                                     [sessionKey.input("session key"), response.input("response")])
-            var keyChanges = StateChanges(tracing: call.isTracing)
-            runtime.withLock {
-                keyChanges.set(self, \.authKeyState, .held(key.bytes), path: "ses.authKey")
-                keyTrace.authKey = key.buffer
-            }
+            let (key, keyChanges) = keepAuthKey(sessionKey: sessionKey, response: response, tracing: call.isTracing)
             call.returning(
                 "NTLMv2 response for \(user.uppercased()) in domain \"\(domain)\"; auth key = session key ‖ response "
                     + "(\(key.bytes.count) bytes)",
-                buffers: key.buffers, diff: keyChanges.diffs)
+                buffers: key.buffers, diff: keyChanges)
             return response.bytes
         }
     }

@@ -213,16 +213,10 @@ extension Session {
             let password = passwordRoot()
             let response = try smbNTEncrypt(password: password, challenge: challenge)
             let sessionKey = try mdfour(try eMD4Hash(password), output: "session key")
-            let key = runtime.derive("auth key", sessionKey.bytes + response.bytes, .concat,
-                                     [sessionKey.input("session key"), response.input("response")])
-            var keyChanges = StateChanges(tracing: call.isTracing)
-            runtime.withLock {
-                keyChanges.set(self, \.authKeyState, .held(key.bytes), path: "ses.authKey")
-                keyTrace.authKey = key.buffer
-            }
+            let (key, keyChanges) = keepAuthKey(sessionKey: sessionKey, response: response, tracing: call.isTracing)
             call.returning(
                 "auth key = session key ‖ response (\(key.bytes.count) bytes)", buffers: key.buffers,
-                diff: keyChanges.diffs)
+                diff: keyChanges)
             return response.bytes
         }
     }
