@@ -217,12 +217,26 @@ public final class SMBServer: @unchecked Sendable {
         }
     }
 
-    /// Counts a READ_ANDX: the status it must fail with, and whether its handle is then invalidated.
-    func countRead() -> (number: Int, failWith: NTStatus?, invalidateAfter: Bool) {
+    /// What the plan does to a READ_ANDX.
+    struct ReadFaults {
+        var number: Int
+        /// Answer with this status instead of data.
+        var failWith: NTStatus?
+        /// Send at most this many data bytes.
+        var shortenTo: Int?
+        /// Invalidate the handle once the read is served.
+        var invalidateAfter = false
+    }
+
+    /// Counts a READ_ANDX and says what the plan does to it.
+    func countRead() -> ReadFaults {
         runtime.withLock {
             counters.reads += 1
             let n = counters.reads
-            return (n, faultPlan.failRead.removeValue(forKey: n), faultPlan.invalidateHandleAfterRead.remove(n) != nil)
+            return ReadFaults(
+                number: n, failWith: faultPlan.failRead.removeValue(forKey: n),
+                shortenTo: faultPlan.shortenRead.removeValue(forKey: n),
+                invalidateAfter: faultPlan.invalidateHandleAfterRead.remove(n) != nil)
         }
     }
 

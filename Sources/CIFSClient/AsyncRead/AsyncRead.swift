@@ -26,14 +26,18 @@ public final class CIFSReadOperations: AddressSpaceOperations, @unchecked Sendab
     /// Where read completions run (`cifsiod_wq`).
     public let workQueue: WorkQueue
     let counters: ReadPathCounters
+    /// ``MountOptions/shortReadZeroFill``: 3.8's handling of a reply that stops mid-page.
+    let shortReadZeroFill: Bool
     var runtime: any KernelRuntime { session.server.runtime }
 
-    init(session: Session, file: OpenFile, rsize: Int, workQueue: WorkQueue, counters: ReadPathCounters) {
+    init(session: Session, file: OpenFile, rsize: Int, workQueue: WorkQueue, counters: ReadPathCounters,
+         shortReadZeroFill: Bool = false) {
         self.session = session
         self.file = file
         self.rsize = rsize
         self.workQueue = workQueue
         self.counters = counters
+        self.shortReadZeroFill = shortReadZeroFill
     }
 
     /// Starts reading readahead's `pages`: takes runs of contiguous pages of at most rsize

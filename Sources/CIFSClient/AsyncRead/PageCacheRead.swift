@@ -68,7 +68,8 @@ extension CIFSMount {
         }
         let readSize = asyncReadSize
         let operations = CIFSReadOperations(
-            session: session, file: file, rsize: readSize, workQueue: cifsiod, counters: readPathCounters)
+            session: session, file: file, rsize: readSize, workQueue: cifsiod, counters: readPathCounters,
+            shortReadZeroFill: options.shortReadZeroFill)
         let chunk = max(chunkSize, Page.size)
         let user = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: Page.size)
         defer { user.deallocate() }

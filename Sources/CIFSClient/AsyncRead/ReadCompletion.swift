@@ -117,12 +117,20 @@ extension CIFSReadOperations {
                     mid: rdata.mid, frame: frame, signature: &rdata.signature)
                 rdata.mapping.setDataArrived(filled)
             }
-            // A partial last page is complete only if the file ends in it.
+            // A partial last page is complete only if the file ends in it — unless, as 3.8 did,
+            // every partial page is zero-filled and made uptodate wherever the data stopped.
             var keptPages = filledPages
             if rdata.tailSize < Page.size {
                 let dataEnd = Int64(rdata.offset) + Int64(total)
                 if dataEnd >= eof {
                     rdata.pages[filledPages - 1].zero(from: rdata.tailSize)
+                } else if shortReadZeroFill {
+                    rdata.pages[filledPages - 1].zero(from: rdata.tailSize)
+                    try call.note(
+                        "3.8: page[\(rdata.firstIndex + filledPages - 1)] zero-filled after \(rdata.tailSize) bytes and "
+                            + "kept as uptodate, although the file goes on to \(eof): the reader will see "
+                            + "\(Page.size - rdata.tailSize) zero bytes where the file has data (cifstep get leaves "
+                            + "the page for readpage)")
                 } else {
                     keptPages -= 1
                 }
@@ -151,7 +159,9 @@ extension CIFSReadOperations {
             call.returning(
                 "\(total) bytes straight into \(filledPages) pages"
                     + (rdata.tailSize < Page.size
-                        ? (keptPages == filledPages ? ", last page zeroed after \(rdata.tailSize) bytes (end of file)"
+                        ? (keptPages == filledPages
+                            ? ", last page zeroed after \(rdata.tailSize) bytes"
+                                + (Int64(rdata.offset) + Int64(total) >= eof ? " (end of file)" : " (3.8's zero fill)")
                             : ", last page only \(rdata.tailSize) bytes before end of file: left for readpage")
                         : ""))
             return total

@@ -29,6 +29,11 @@ public struct MountOptions: Sendable, Equatable {
     public var nativeOS: String
     /// NativeLanMan sent in SESSION_SETUP_ANDX.
     public var nativeLanMan: String
+    /// Do what 3.8 did with a READ_ANDX reply that stops inside a page before end of file:
+    /// zero the rest of that page and mark it uptodate, so the reader sees zeros where the
+    /// file has data. Off for `cifstep get` (the page is left for `readpage`); the stepper
+    /// turns it on to show the 3.8 behaviour.
+    public var shortReadZeroFill = false
 
     public init(host: String, share: String, user: String, password: String, domain: String? = nil,
                 auth: SecurityType = .ntlmssp, sign: Bool = false, rsize: Int? = nil,

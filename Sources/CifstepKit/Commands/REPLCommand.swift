@@ -17,6 +17,7 @@ struct REPLCommand: ParsableCommand {
 
     func run() throws {
         let repl = REPL(scenario: try scenario.scenario(), color: !noColor && Terminal.useColor)
+        try scenario.armFaults(in: repl.session)
         let editor = LineEditor(words: REPLParser.words)
         repl.run(editor: editor)
     }

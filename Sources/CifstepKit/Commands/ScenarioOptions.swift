@@ -18,6 +18,30 @@ struct ScenarioOptions: ParsableArguments {
                                valueName: "pages"))
     var readahead: String?
     @Option(help: "teaching | random: who runs next when you do not choose.") var policy: String?
+    @Option(name: .customLong("fault"), help: ArgumentHelp(
+        "Make something go wrong, from the start: NAME[:N], the Nth occurrence (default 1); repeatable. "
+            + "Names: \(StepperFault.names.joined(separator: ", ")).", valueName: "NAME:N"))
+    var faults: [String] = []
+
+    /// The faults `--fault` asks for, in order. A misspelt one is a usage error.
+    func parsedFaults() throws -> [StepperFault] {
+        try faults.map { spec in
+            do {
+                return try StepperFault(parsing: spec)
+            } catch {
+                throw CLIError.usage("--fault \(spec): \(error)")
+            }
+        }
+    }
+
+    /// Arms the `--fault` faults in `session`, before its first event.
+    func armFaults(in session: StepperSession) throws {
+        for fault in try parsedFaults() {
+            if case let .failure(error) = session.execute(.fault(fault)) {
+                throw CLIError.usage("--fault \(fault): \(error)")
+            }
+        }
+    }
 
     /// The scenario the flags describe. A refused value is a usage error naming its flag.
     func scenario() throws -> Scenario {

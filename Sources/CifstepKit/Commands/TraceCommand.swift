@@ -35,6 +35,7 @@ struct TraceCommand: ParsableCommand {
 
     func run() throws {
         let scenario = try self.scenario.scenario()
+        _ = try self.scenario.parsedFaults()
         if let until, until < 1 { throw CLIError.usage("--until: expected an event number ≥ 1, got \(until)") }
         if output != "-", !output.lowercased().hasSuffix(".json"), !OutputFile.isStream(output) {
             throw CLIError.usage("-o \(output): only JSON traces for now, so the name must end in .json (other formats come later)")
@@ -44,6 +45,7 @@ struct TraceCommand: ParsableCommand {
         let started = ProgressBar.nowNanos()
         let session = StepperSession(scenario: scenario)
         defer { session.close() }
+        try self.scenario.armFaults(in: session)
         let stop: StopReason?
         switch session.execute(until.map { .goto(event: $0) } ?? .continue) {
         case let .success(result): stop = result.stop
@@ -58,6 +60,7 @@ struct TraceCommand: ParsableCommand {
         switch session.outcome {
         case let .completed(bytes)?:
             ending = "completed: \(bytes) bytes read"
+                + (session.firstWrongByte.map { " (differing from the file from byte \($0): what 3.8 did)" } ?? "")
         case let outcome?:
             ending = "failed"
             failure = "trace: " + Self.describe(outcome, at: events)

@@ -8,7 +8,10 @@ extension TraceDocument {
     /// `key=value` text `reset` takes), its scheduling decisions and its events. `cifstep trace`
     /// and the REPL's `export` both write this, so one scenario gives one file whichever wrote it.
     init(session: StepperSession) {
-        self.init(scenario: Self.settings(of: session.scenario), decisions: session.decisions, events: session.events)
+        var settings = Self.settings(of: session.scenario)
+        // The faults armed, each with the event it was armed after (`bad-signature:2@143`).
+        if !session.faults.isEmpty { settings["faults"] = session.faults.map(\.recorded).joined(separator: ",") }
+        self.init(scenario: settings, decisions: session.decisions, events: session.events)
     }
 
     /// A scenario as the document's flat `scenario` object.

@@ -10,7 +10,7 @@ final class REPL {
     /// How many events `continue`, `next`, `finish` and `goto` show at most.
     static let shownEvents = 20
 
-    private let session: StepperSession
+    let session: StepperSession
     private let renderer: REPLRenderer
     private let out: (String) -> Void
 

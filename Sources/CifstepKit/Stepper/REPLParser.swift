@@ -46,6 +46,8 @@ enum REPLParser {
         ("bt", "[N]", "the calls in progress on the current thread (or thread N)"),
         ("print", "[--all] PATH", "a state value now, e.g. print last.sent (p; --all or p/x: every byte)"),
         ("why", "$N|PATH|NAME", "where a buffer came from, walked back to the password and the wire: why signature, why server.sessionKey, why $12"),
+        ("fault", "NAME [N]", "make the Nth occurrence from now go wrong: " + StepperFault.names.joined(separator: ", ")),
+        ("info faults", "", "the faults armed in this run"),
         ("check", "COND", "whether a condition holds now, e.g. check page[0].flags has uptodate"),
         ("info state", "[PREFIX]", "every state value, or those under a prefix (info state ra)"),
         ("info scenario", "", "the scenario's settings"),
@@ -137,6 +139,15 @@ enum REPLParser {
             let rest = args.first == "--all" ? Array(args.dropFirst()) : args
             guard rest.count == 1 else { return .usage("usage: print [--all] PATH (e.g. print server.sequenceNumber)") }
             return .print(path: rest[0], full: full)
+        case "fault":
+            guard !args.isEmpty else {
+                return .usage("usage: fault NAME [N] (faults: \(StepperFault.names.joined(separator: ", ")))")
+            }
+            do {
+                return .command(.fault(try StepperFault(parsing: args.joined(separator: " "))))
+            } catch {
+                return .usage("fault: \(error)")
+            }
         case "why":
             guard !args.isEmpty else { return .usage("usage: why $N | PATH | NAME (e.g. why signature, why server.sessionKey)") }
             let quotes: Set<Character> = ["\"", "'"]
@@ -152,7 +163,8 @@ enum REPLParser {
             case "breakpoints", "break", "b", "watchpoints": return .command(.infoBreakpoints)
             case "threads": return .command(.threads)
             case "scenario": return .scenario
-            default: return .usage("usage: info state [PREFIX] | info breakpoints | info threads | info scenario")
+            case "faults": return .command(.infoFaults)
+            default: return .usage("usage: info state [PREFIX] | info breakpoints | info threads | info scenario | info faults")
             }
         case "reset", "run":
             return .command(.reset(settings: args))

@@ -63,7 +63,9 @@ struct REPLRenderer {
         case let .end(outcome):
             switch outcome {
             case let .completed(bytes):
-                return "end of the run: \(bytes) bytes read ('back' to go back)"
+                return "end of the run: \(bytes) bytes read"
+                    + (session.firstWrongByte.map { ", but they differ from the file from byte \($0) on (what 3.8 did)" } ?? "")
+                    + " ('back' to go back)"
             case let .programFailed(failure):
                 return "end of the run: the \(failure.thread) failed: \(failure.error)"
                     + (failure.errno.map { " (errno \($0))" } ?? "") + " ('back' to go back)"
@@ -109,6 +111,10 @@ struct REPLRenderer {
             return ["current thread: " + thread(info).trimmingCharacters(in: " *")]
         case let .provenance(node):
             return ProvenanceRenderer(color: color).lines(node)
+        case let .faultArmed(armed):
+            return ["fault \(armed.fault) armed after event \(armed.afterEvent): \(armed.detail)"]
+        case let .faults(all):
+            return all.isEmpty ? ["no faults armed"] : all.map { "  \($0.fault) after event \($0.afterEvent): \($0.detail)" }
         }
     }
 

@@ -6,6 +6,7 @@ import SMBWire
 /// | spec | effect |
 /// | --- | --- |
 /// | `read-error:N[:STATUS]` | the Nth READ_ANDX fails (default STATUS_UNEXPECTED_IO_ERROR) |
+/// | `short-read:N[:BYTES]` | the Nth READ_ANDX answers at most BYTES data bytes (default 10000) |
 /// | `corrupt-signature:N` | the Nth reply's signature has one bit flipped |
 /// | `drop-reply:N` | the Nth reply is never sent |
 /// | `delay-reply:N:MS` | the Nth reply waits MS milliseconds |
@@ -13,7 +14,7 @@ import SMBWire
 /// | `invalidate-handle:N` | the handle used by the Nth read becomes invalid |
 /// | `reject-login:N` | the Nth login fails with STATUS_LOGON_FAILURE |
 enum FaultSpec {
-    static let kinds = ["read-error", "corrupt-signature", "drop-reply", "delay-reply", "close",
+    static let kinds = ["read-error", "short-read", "corrupt-signature", "drop-reply", "delay-reply", "close",
                         "invalidate-handle", "reject-login"]
 
     static func apply(_ spec: String, to plan: inout FaultPlan) throws {
@@ -24,7 +25,7 @@ enum FaultSpec {
         let arg = parts.count > 2 ? parts[2] : nil
         switch parts[0] {
         case "read-error":
-            var status = NTStatus(rawValue: 0xC000_00E9)   // STATUS_UNEXPECTED_IO_ERROR
+            var status = NTStatus.unexpectedIOError
             if let arg {
                 guard let named = NTStatus(name: arg) ?? NTStatus(name: "STATUS_" + arg) else {
                     throw CLIError.usage("--fault \(spec): unknown NT status '\(arg)'")
@@ -32,6 +33,11 @@ enum FaultSpec {
                 status = named
             }
             plan.failRead[n] = status
+        case "short-read":
+            guard let bytes = arg.map({ Int($0) }) ?? FaultPlan.defaultShortRead, bytes >= 0 else {
+                throw CLIError.usage("--fault \(spec): expected short-read:N[:BYTES] with BYTES ≥ 0")
+            }
+            plan.shortenRead[n] = bytes
         case "corrupt-signature": plan.corruptSignature.insert(n)
         case "drop-reply": plan.dropReply.insert(n)
         case "delay-reply":

@@ -15,6 +15,9 @@ import SMBWire
 public struct FaultPlan: Sendable, Equatable {
     /// Read number → the status to answer with instead of data.
     public var failRead: [Int: NTStatus]
+    /// Read number → the most data bytes to answer with (fewer than asked, even before end of
+    /// file: a short read).
+    public var shortenRead: [Int: Int]
     /// Reply numbers whose signature is corrupted (one bit flipped) after signing. On an
     /// unsigned connection the signature field is corrupted all the same.
     public var corruptSignature: Set<Int>
@@ -32,11 +35,12 @@ public struct FaultPlan: Sendable, Equatable {
     public var rejectAuthentication: Set<Int>
 
     public init(
-        failRead: [Int: NTStatus] = [:], corruptSignature: Set<Int> = [], dropReply: Set<Int> = [],
+        failRead: [Int: NTStatus] = [:], shortenRead: [Int: Int] = [:], corruptSignature: Set<Int> = [], dropReply: Set<Int> = [],
         delayReply: [Int: UInt64] = [:], closeConnectionAtRequest: Set<Int> = [],
         invalidateHandleAfterRead: Set<Int> = [], rejectAuthentication: Set<Int> = []
     ) {
         self.failRead = failRead
+        self.shortenRead = shortenRead
         self.corruptSignature = corruptSignature
         self.dropReply = dropReply
         self.delayReply = delayReply
@@ -44,6 +48,10 @@ public struct FaultPlan: Sendable, Equatable {
         self.invalidateHandleAfterRead = invalidateHandleAfterRead
         self.rejectAuthentication = rejectAuthentication
     }
+
+    /// The data bytes a short read answers with unless told otherwise: two whole pages and part
+    /// of a third, so a reader sees filled pages, a partial page and pages the data never reached.
+    public static let defaultShortRead = 10_000
 
     /// True when no fault is planned.
     public var isEmpty: Bool { self == FaultPlan() }

@@ -100,7 +100,7 @@ extension ShareError {
         case .accessDenied: return .accessDenied
         case .nameInvalid: return .objectNameInvalid
         case .isDirectory: return .fileIsADirectory
-        case .io: return NTStatus(0xC000_00E9)  // STATUS_UNEXPECTED_IO_ERROR
+        case .io: return .unexpectedIOError
         }
     }
 }

@@ -17,8 +17,9 @@ extension ServerConnection {
         let request = try decode(ReadAndXRequest.self, header, message)
         return try runtime.traced("reply_read_and_X", Self.describe(request)) { call in
             let open = try requireFile(request.fid, header, call)
-            let (number, failWith, invalidateAfter) = server.countRead()
-            if let failWith {
+            let faults = server.countRead()
+            let (number, invalidateAfter) = (faults.number, faults.invalidateAfter)
+            if let failWith = faults.failWith {
                 server.log(.faultInjected(connection: id, fault: "read \(number) fails with \(failWith.name)"))
                 throw RequestError(failWith, "fault")
             }
@@ -33,6 +34,10 @@ extension ServerConnection {
                 count = min(count, max(0, Int(configuration.maxBufferSize) - Self.readReplyOverhead))
             }
             if signing.isActive, let limit = configuration.signedReadLimit { count = min(count, limit) }
+            if let shortened = faults.shortenTo, shortened < count {
+                server.log(.faultInjected(connection: id, fault: "read \(number) answers \(shortened) of \(count) bytes"))
+                count = max(0, shortened)
+            }
             let data: [UInt8]
             do throws(ShareError) {
                 data = try open.file.read(offset: request.offset, count: count)

@@ -83,6 +83,7 @@ public struct NTStatus: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let badNetworkName = NTStatus(0xC000_00CC)
     public static let requestNotAccepted = NTStatus(0xC000_00D0)
     public static let internalError = NTStatus(0xC000_00E5)
+    public static let unexpectedIOError = NTStatus(0xC000_00E9)
     public static let directoryNotEmpty = NTStatus(0xC000_0101)
     public static let notADirectory = NTStatus(0xC000_0103)
     public static let tooManyOpenedFiles = NTStatus(0xC000_011F)
@@ -141,6 +142,7 @@ public struct NTStatus: RawRepresentable, Hashable, Sendable, CustomStringConver
         0xC000_00C9: "STATUS_NETWORK_NAME_DELETED", 0xC000_00CA: "STATUS_NETWORK_ACCESS_DENIED",
         0xC000_00CB: "STATUS_BAD_DEVICE_TYPE", 0xC000_00CC: "STATUS_BAD_NETWORK_NAME",
         0xC000_00D0: "STATUS_REQUEST_NOT_ACCEPTED", 0xC000_00E5: "STATUS_INTERNAL_ERROR",
+        0xC000_00E9: "STATUS_UNEXPECTED_IO_ERROR",
         0xC000_0101: "STATUS_DIRECTORY_NOT_EMPTY", 0xC000_0103: "STATUS_NOT_A_DIRECTORY",
         0xC000_011F: "STATUS_TOO_MANY_OPENED_FILES", 0xC000_0120: "STATUS_CANCELLED",
         0xC000_0121: "STATUS_CANNOT_DELETE", 0xC000_0128: "STATUS_FILE_CLOSED",

@@ -1,6 +1,7 @@
 import CIFSClient
 import KernelRuntime
 import SMBServer
+import SMBWire
 
 extension StepperProgram {
     /// The stepper's program: the kernel-shaped client mounts `//cifstep/share`, opens the
@@ -18,9 +19,11 @@ extension StepperProgram {
 
     /// `cifsRead` with the share's files given (made once per scenario, shared by replays);
     /// `adjustServer` lets a test break the server's configuration.
+    /// `mountOptions` lets a test mount as `cifstep get` does.
     static func cifsRead(
         _ scenario: Scenario, files: [String: [UInt8]],
-        adjustServer: (@Sendable (inout SMBServerConfiguration) -> Void)? = nil
+        adjustServer: (@Sendable (inout SMBServerConfiguration) -> Void)? = nil,
+        mountOptions: (@Sendable (MountOptions) -> MountOptions)? = nil
     ) -> StepperProgram {
         StepperProgram(paths: .clientCore.merging(.clientMessages)) { runtime in
             var configuration = SMBServerConfiguration(
@@ -34,15 +37,47 @@ extension StepperProgram {
                 throw ProgramStartError(reason: "the server did not start: \(error)")
             }
             let (clientEnd, serverEnd) = PipeTransport.makePair(runtime: runtime, names: ("client", "server"))
-            let mount = CIFSMount(runtime: runtime, options: scenario.mountOptions) { clientEnd }
+            // The first connection's pipe exists from the start (smbd is thread 2); a reconnect
+            // (cifs_reconnect after the connection dropped) gets a new pipe and a new smbd.
+            let connections = PipeConnections(first: clientEnd, runtime: runtime, server: server)
+            let options = mountOptions?(scenario.mountOptions) ?? scenario.mountOptions
+            let mount = CIFSMount(runtime: runtime, options: options) { connections.next() }
             let reader = ReaderState(runtime: runtime)
             let path = scenario.file
             runtime.spawn(name: "reader") {
                 try reader.run(mount: mount, path: path)
             }
             server.serve(connection: serverEnd, peer: "pipe")
-            return CIFSReadRun(mount: mount, reader: reader, trace: runtime.trace)
+            return CIFSReadRun(mount: mount, reader: reader, trace: runtime.trace, server: server,
+                               source: files[path] ?? [])
         }
+    }
+}
+
+/// The client ends of the pipes to the in-process server: the first made with the program, each
+/// later one (a reconnect) made on demand with the server serving its other end.
+final class PipeConnections: @unchecked Sendable {
+    private let runtime: any KernelRuntime
+    private let server: SMBServer
+    private var first: PipeTransport?
+    private var made = 1
+
+    init(first: PipeTransport, runtime: any KernelRuntime, server: SMBServer) {
+        self.first = first
+        self.runtime = runtime
+        self.server = server
+    }
+
+    func next() -> PipeTransport {
+        let (fresh, number) = runtime.withLock { () -> (PipeTransport?, Int) in
+            defer { first = nil; made += 1 }
+            return (first, made)
+        }
+        if let fresh { return fresh }
+        let (client, serverEnd) = PipeTransport.makePair(
+            runtime: runtime, names: ("client \(number)", "server \(number)"))
+        server.serve(connection: serverEnd, peer: "pipe \(number)")
+        return client
     }
 }
 
@@ -117,11 +152,57 @@ final class CIFSReadRun: StepperProgramRun {
     let mount: CIFSMount
     let reader: ReaderState
     let trace: TraceRecorder
+    /// The in-process server, whose fault plan ``arm(_:)`` changes.
+    let server: SMBServer
 
-    init(mount: CIFSMount, reader: ReaderState, trace: TraceRecorder) {
+    /// The file as the share holds it, to check what the reader got.
+    let source: [UInt8]
+
+    init(mount: CIFSMount, reader: ReaderState, trace: TraceRecorder, server: SMBServer, source: [UInt8]) {
         self.mount = mount
         self.reader = reader
         self.trace = trace
+        self.server = server
+        self.source = source
+    }
+
+    var firstWrongByte: Int? {
+        let got = reader.output
+        return zip(got, source).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+    }
+
+    /// Arms `fault` in the server's plan: the server counts requests, replies, reads and logins
+    /// from its start, so "the Nth from now" is its count so far plus N.
+    func arm(_ fault: StepperFault) throws(StepperError) -> String {
+        let counts = server.statistics
+        switch fault {
+        case let .badSignature(n):
+            server.updateFaults { $0.corruptSignature.insert(counts.replies + n) }
+            return "the server corrupts the signature of its reply \(counts.replies + n) (\(fault.target)); "
+                + "only a signing client notices"
+        case let .readError(n):
+            let status = NTStatus.unexpectedIOError
+            server.updateFaults { $0.failRead[counts.reads + n] = status }
+            return "the server answers its READ_ANDX \(counts.reads + n) (\(fault.target)) with \(status.name)"
+        case let .shortRead(n):
+            server.updateFaults { $0.shortenRead[counts.reads + n] = FaultPlan.defaultShortRead }
+            return "the server answers its READ_ANDX \(counts.reads + n) (\(fault.target)) with at most "
+                + "\(FaultPlan.defaultShortRead) data bytes"
+        case .wrongPassword:
+            server.updateFaults { $0.rejectAuthentication.insert(counts.authentications + 1) }
+            return "the server refuses login \(counts.authentications + 1) (the next) with STATUS_LOGON_FAILURE"
+        case let .disconnect(n):
+            server.updateFaults { $0.closeConnectionAtRequest.insert(counts.requests + n) }
+            return "the server drops the connection at its request \(counts.requests + n) (\(fault.target)), "
+                + "before answering it"
+        case let .dropReply(n):
+            server.updateFaults { $0.dropReply.insert(counts.replies + n) }
+            return "the server never sends its reply \(counts.replies + n) (\(fault.target))"
+        case let .staleHandle(n):
+            server.updateFaults { $0.invalidateHandleAfterRead.insert(counts.reads + n) }
+            return "the server forgets the file handle once it has served its READ_ANDX \(counts.reads + n) "
+                + "(\(fault.target))"
+        }
     }
 
     func state(prefix: String?) -> [StateEntry] {

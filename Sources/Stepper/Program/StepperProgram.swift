@@ -36,10 +36,22 @@ public protocol StepperProgramRun: AnyObject {
     /// When the bytes at `path` are a buffer the trace recorded (a message as sent), that buffer
     /// with its field spans and the event that carried it. The default: `nil`.
     func buffer(at path: String) -> (buffer: TraceBuffer, event: TraceEvent)?
+    /// Arms `fault` now (between steps), counting from this point; returns what it targets,
+    /// for people. The default refuses: a program without a server to misbehave has no faults.
+    func arm(_ fault: StepperFault) throws(StepperError) -> String
+    /// Where the bytes produced so far first differ from what the program was reading (a
+    /// short read under 3.8's zero fill); `nil` when they agree or nothing says. Default `nil`.
+    var firstWrongByte: Int? { get }
 }
 
 extension StepperProgramRun {
     public func buffer(at path: String) -> (buffer: TraceBuffer, event: TraceEvent)? { nil }
+
+    public var firstWrongByte: Int? { nil }
+
+    public func arm(_ fault: StepperFault) throws(StepperError) -> String {
+        throw StepperError.faultRefused("this program has no server to inject \(fault.name) into")
+    }
 }
 
 /// A program's own failure: which thread, and the error it met.

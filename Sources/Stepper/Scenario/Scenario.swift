@@ -115,10 +115,13 @@ public struct Scenario: Codable, Equatable, Sendable {
     /// What the client is told at mount time. `rsize` and `readaheadPages` are always explicit,
     /// so the client's own (faster, `cifstep get`) defaults never apply to a stepped run.
     public var mountOptions: MountOptions {
-        MountOptions(
+        var options = MountOptions(
             host: "cifstep", share: DemoFiles.shareName, user: user, password: password, domain: domain,
             auth: auth.securityType, sign: signing.clientSigns, rsize: rsize,
             readaheadPages: effectiveReadaheadPages)
+        // The stepper shows what 3.8 did with a short read (a `short-read` fault).
+        options.shortReadZeroFill = true
+        return options
     }
 
     // MARK: Codable with defaults

@@ -65,6 +65,11 @@ public enum Command: Equatable, Sendable {
     /// is a buffer id (`$12`), a state path holding bytes (`server.sessionKey`), or the name of
     /// a buffer (`signature`: the last one recorded so far).
     case why(target: String)
+    /// Arms a fault now, counting from this point. It becomes part of the run: going back and
+    /// forward replays it at the same event; the recorded future after this point is dropped.
+    case fault(StepperFault)
+    /// The faults armed in this run.
+    case infoFaults
 }
 
 /// Which breakpoints ``Command/delete(_:)`` removes.

@@ -93,6 +93,10 @@ public enum Report: Equatable, Sendable {
     case condition(holds: Bool, values: [StateEntryOrAbsent])
     /// Where a buffer came from (`why`).
     case provenance(ProvenanceNode)
+    /// A fault armed (`fault`).
+    case faultArmed(ArmedFault)
+    /// The faults armed in the run, in order (`info faults`).
+    case faults([ArmedFault])
 }
 
 extension Report {

@@ -24,6 +24,8 @@ public enum StepperError: Error, Equatable, Sendable, CustomStringConvertible {
     case noCurrentThread
     /// `why` found nothing to walk back from.
     case noProvenance(String)
+    /// A fault could not be armed (misspelt, or nothing to inject it into).
+    case faultRefused(String)
 
     public var description: String {
         switch self {
@@ -50,6 +52,8 @@ public enum StepperError: Error, Equatable, Sendable, CustomStringConvertible {
             return "no thread has run yet"
         case let .noProvenance(why):
             return why
+        case let .faultRefused(why):
+            return "fault: " + why
         }
     }
 }

@@ -41,6 +41,9 @@ extension StepperSession {
         let watching = honourStops && stopPoints.contains { $0.watchedPath != nil }
         var goalReached = false
         var callHit = false
+        // A fault armed after an event this run replays: stop there to arm it again.
+        var faultDue = nextFaultEvent
+        var faultHit = false
         var tracker = self.tracker
         defer { self.tracker = tracker }
 
@@ -59,7 +62,8 @@ extension StepperSession {
             case let .event(sequence): goalReached = event.sequence >= sequence
             }
             callHit = functions.contains(event.function) && Self.isCall(event, level: level, tracker: tracker)
-            return goalReached || callHit
+            faultHit = faultDue.map { event.sequence >= $0 } ?? false
+            return goalReached || callHit || faultHit
         }
 
         while true {
@@ -89,6 +93,10 @@ extension StepperSession {
             }
             guard let event = stopped else { continue }
             self.tracker = tracker
+            if faultHit {
+                applyFaults(through: event.sequence)
+                faultDue = nextFaultEvent
+            }
             // Between steps now: conditions and watches may read the program's state. Read the
             // watches first, so a breakpoint stop at the same event does not leave a change to be
             // reported one event late.
@@ -215,7 +223,16 @@ extension StepperSession {
     func prepareExplicitChoice(_ id: Int) {
         let made = runtime.decisions.count
         guard made < timeline.count, timeline[made].chosen != id else { return }
+        cutTimeline()
+    }
+
+    /// Drops the recorded future — the decisions after the ones made so far and the faults
+    /// armed after this event — and rebuilds the run on what is left, back at this point.
+    func cutTimeline() {
+        let made = runtime.decisions.count
         let here = position
+        faults.removeAll { $0.afterEvent > here }
+        guard made < timeline.count else { return }
         timeline = Array(timeline.prefix(made))
         replay(to: here)
         // Decisions after the last event (a thread chosen by hand that blocked at once).

@@ -40,6 +40,11 @@ public final class StepperSession {
     var tracker = FrameTracker()
     /// The longest decision list known to be consistent with the current run.
     var timeline: [SchedulingDecision] = []
+    /// The faults armed in this run, by the event after which they were armed (kept with the
+    /// timeline: a replay re-arms each at its event).
+    public internal(set) var faults: [ArmedFault] = []
+    /// How many of ``faults`` the current runtime instance has armed.
+    var faultsApplied = 0
     var stopPoints: [StopPoint] = []
     var nextBreakpointNumber = 1
     /// The current thread for `next`, `finish` and `backtrace`.
@@ -89,6 +94,10 @@ public final class StepperSession {
 
     /// How the run ended; `nil` while it can go on.
     public var outcome: RunOutcome? { ended }
+
+    /// Where the bytes read so far first differ from the file on the share (3.8's zero fill
+    /// after a short read); `nil` when they agree.
+    public var firstWrongByte: Int? { run?.firstWrongByte }
 
     /// What the program produced so far (the bytes the reader read).
     public var output: [UInt8] { run?.output ?? [] }
@@ -153,6 +162,10 @@ public final class StepperSession {
             return try print(path)
         case let .why(target):
             return try why(target)
+        case let .fault(fault):
+            return try arm(fault)
+        case .infoFaults:
+            return CommandResult(position: position, report: .faults(faults))
         case let .infoState(prefix):
             return try infoState(prefix)
         case .infoBreakpoints:
@@ -181,7 +194,9 @@ public final class StepperSession {
             seed: scenario.seed, policy: scenario.policy.schedulingPolicy(seed: scenario.seed), replaying: decisions)
         tracker = FrameTracker()
         ended = nil
+        faultsApplied = 0
         startProgram()
+        applyFaults(through: 0)
     }
 
     private func startProgram() {
@@ -207,6 +222,7 @@ public final class StepperSession {
             program = makeProgram(changed)
         }
         timeline = []
+        faults = []
         selectedThread = nil
         restart(replaying: [])
         let stop: StopReason = ended.map { .end($0) } ?? .start
