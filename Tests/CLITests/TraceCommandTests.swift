@@ -96,6 +96,33 @@ func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
     // MARK: Refusals
 
     /// Exit status, stderr's only line, and whether the directory is still empty.
+    /// `--fault` on the command line is `fault` typed before the first step: the same file, the
+    /// fault recorded in the scenario, its path in the events; a misspelt one is a usage error.
+    @Test func faultsOnTheCommandLineAreTheREPLsFaultAtTheStart() throws {
+        let scenario = ["--sign", "--file", "random-256k.bin"]
+        try withTemporaryDirectory { dir in
+            func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+            let trace = try CLIRunner.run(["trace"] + scenario
+                + ["--fault", "bad-signature:6", "--fault", "read-error", "-o", path("trace.json")])
+            #expect(trace.status == 0, "\(trace.stderr)")
+            let repl = try CLIRunner.replTranscript(
+                ["fault bad-signature 6", "fault read-error", "info faults", "continue", "export \(path("repl.json"))",
+                 "quit"], scenario)
+            #expect(repl.status == 0)
+            #expect(CLIRunner.output(of: "info faults", in: repl.stdout)
+                .contains("  bad-signature:6 after event 0: the server corrupts the signature of its reply 6"))
+            let file = try Data(contentsOf: URL(fileURLWithPath: path("trace.json")))
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path("repl.json"))) == file)
+            let document = try TraceDocument(decoding: file)
+            #expect(document.scenario?["faults"] == "bad-signature:6@0,read-error:1@0")
+            #expect(document.events.contains { $0.function == "cifs_verify_signature" && $0.message.contains("EACCES") })
+            #expect(document.events.contains { $0.function == "cifs_readv_discard" })
+            let bad = try refused(["--fault", "bad-signatur:2", "-o", path("x.json")], in: dir)
+            #expect(bad.status == 2)
+            #expect(bad.line.contains("--fault bad-signatur:2: no fault 'bad-signatur'; closest: bad-signature"))
+        }
+    }
+
     private func refused(_ arguments: [String], in dir: URL) throws -> (status: Int32, line: String, left: [String]) {
         let r = try CLIRunner.run(["trace"] + arguments)
         let lines = r.stderr.split(separator: "\n")
