@@ -175,6 +175,18 @@ import Testing
         #expect(!session.events.contains { $0.function == "cifs_readv_discard" })
     }
 
+    @Test func aMoveStopsAtTheEventLimitAndTheNextGoesOn() throws {
+        let session = StepperSession(scenario: Self.scenario)
+        defer { session.close() }
+        session.eventLimit = 100
+        #expect(try session.must(.continue).stop == .eventLimit(100))
+        #expect(session.position == 100)
+        #expect(try session.must(.continue).stop == .eventLimit(100))
+        #expect(session.position == 200)
+        // goto is not a run that may go round in circles: it reaches its event.
+        #expect(try session.must(.goto(event: 450)).stop == .done && session.position == 450)
+    }
+
     @Test(arguments: ["bad-signature:0", "nonsense", "read-error:x", "wrong-password:2", "drop-reply 1 2"])
     func misspeltFaultsAreRefusedSayingWhy(text: String) {
         #expect(throws: StepperFault.ParseError.self) { try StepperFault(parsing: text) }

@@ -60,6 +60,9 @@ struct REPLRenderer {
             return "thread \(thread.id) \(thread.name) \(thread.status)"
         case .start:
             return "at the start"
+        case let .eventLimit(count):
+            return "stopped after \(count) events without reaching the goal or the end: the run may be going round "
+                + "in circles ('bt', 'threads' and 'list' show where; the next command goes on)"
         case let .end(outcome):
             switch outcome {
             case let .completed(bytes):

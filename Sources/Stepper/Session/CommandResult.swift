@@ -35,6 +35,10 @@ public enum StopReason: Equatable, Sendable {
     case threadFinished(ThreadSnapshot)
     /// Going back found no earlier stop and reached the start (event 0).
     case start
+    /// One moving command ran ``StepperSession/eventLimit`` events without reaching its goal
+    /// or the end: the run may be going round in circles (3.8 retries some things forever). The
+    /// next command goes on from here.
+    case eventLimit(Int)
     /// The run is over, this way.
     case end(RunOutcome)
 }

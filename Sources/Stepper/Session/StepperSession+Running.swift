@@ -63,7 +63,7 @@ extension StepperSession {
             }
             callHit = functions.contains(event.function) && Self.isCall(event, level: level, tracker: tracker)
             faultHit = faultDue.map { event.sequence >= $0 } ?? false
-            return goalReached || callHit || faultHit
+            return goalReached || callHit || faultHit || (honourStops && taken >= eventLimit)
         }
 
         while true {
@@ -117,6 +117,10 @@ extension StepperSession {
             if goalReached {
                 syncTimeline()
                 return (seen, .done)
+            }
+            if honourStops, taken >= eventLimit {
+                syncTimeline()
+                return (seen, .eventLimit(taken))
             }
         }
     }

@@ -43,6 +43,13 @@ public final class StepperSession {
     /// The faults armed in this run, by the event after which they were armed (kept with the
     /// timeline: a replay re-arms each at its event).
     public internal(set) var faults: [ArmedFault] = []
+
+    /// The most events one moving command runs before it stops and says so: a run that never
+    /// ends (a reconnect retried forever) must not take the machine's memory with it. A 256 MiB
+    /// read is about 1.3 million events.
+    public static let eventsPerMove = 4_000_000
+    /// This session's limit (``eventsPerMove`` unless changed, e.g. by a test).
+    public var eventLimit = StepperSession.eventsPerMove
     /// How many of ``faults`` the current runtime instance has armed.
     var faultsApplied = 0
     var stopPoints: [StopPoint] = []
