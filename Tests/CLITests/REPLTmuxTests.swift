@@ -45,4 +45,34 @@ import Testing
         #expect(!(try repl.screen(escapes: true)).contains("\u{1b}["))
         try repl.type("quit")
     }
+
+    @Test func aFaultArmedAtAPromptTakesThe38PathAndGoingBackReplaysIt() throws {
+        guard TmuxREPL.available else {
+            #expect(ProcessInfo.processInfo.environment["CI"] != "true", "tmux is not installed")
+            return
+        }
+        let repl = try TmuxREPL(["repl", "--sign", "--file", "random-256k.bin"], noColor: true)
+        defer { repl.close() }
+        try repl.waitFor("cifstep[0]>")
+        try repl.type("goto 300")
+        try repl.waitFor("cifstep[300]>")
+        try repl.type("fault disconnect 3")
+        try repl.waitFor("fault disconnect:3 armed after event 300: the server drops the connection at its request")
+        try repl.type("break cifs_reconnect")
+        try repl.waitFor("breakpoint 1 at cifs_reconnect")
+        try repl.type("continue")
+        let first = try repl.waitFor("breakpoint 1: cifs_reconnect")
+        let stopLine = first.split(separator: "\n").last { $0.contains("] cifs_reconnect enter") }
+        #expect(stopLine?.contains("[cifsd] cifs_reconnect enter: reconnecting to cifstep") == true)
+        try repl.type("info faults")
+        try repl.waitFor("  disconnect:3 after event 300:")
+        // Back before the fault and forward again: the same reconnect at the same event.
+        try repl.type("goto 100")
+        try repl.waitFor("cifstep[100]>")
+        try repl.type("continue")
+        let again = try repl.waitFor("breakpoint 1: cifs_reconnect", count: 2)
+        let lines = again.split(separator: "\n").filter { $0.contains("] cifs_reconnect enter") }
+        #expect(lines.count >= 2 && lines[lines.count - 1] == lines[lines.count - 2])
+        try repl.type("quit")
+    }
 }
