@@ -90,18 +90,21 @@ import Testing
             ["--auth", "ntlm", "--sign"])
         #expect(r.status == 0)
         let signature = output(of: "why signature", in: r.stdout)
-        let lines = signature.split(separator: "\n")
-        #expect(lines.first?.hasPrefix("signature $") == true, "\(signature)")
-        #expect(lines.first?.contains("cifs_calculate_signature [reader]") == true)
-        for step in ["└─ the first 8 bytes of", "MD5 digest $", "└─ MD5 of", "MD5 input $", "MAC key: MAC key $",
-                     "auth key $", "session key $", "NT hash $", "└─ given: the mount's password (pass=)",
-                     "bytes 69..<77 (NegotiateResponse.Challenge) of reply $", "standard_receive3 [cifsd]",
-                     "└─ as received from the wire", "reply with sequence 3 $", "sequence number $"] {
+        let lines = signature.split(separator: "\n").map(String.init)
+        // The signature the verifier computed, then each step below it, one a line.
+        #expect(lines.first?.range(of: #"^#\d+ \$\d+ signature = [0-9a-f]{16} ← the first 8 bytes of \$\d+$"#,
+                                  options: .regularExpression) != nil, "\(signature)")
+        for step in [" MD5 digest = ", " ← MD5 of $", " MD5 input = ", " MAC key = ", " ← copy of $", " auth key = ",
+                     " session key = ", " NT hash = ", " password = 576f6e6465726c616e642d3432 ← given: the mount's password (pass=)",
+                     "(NegotiateResponse.Challenge)", " reply = ff534d42", "← as received from the wire (cifsd standard_receive3)",
+                     " reply with sequence 3 = ", " sequence number = 03000000 ← given: mid[3].sequenceNumber + 1",
+                     " DES key = ", " ← DES of $"] {
             #expect(signature.contains(step), "why signature lacks \(step)")
         }
+        #expect(lines.allSatisfy { $0.count <= 130 }, "lines stay short enough for a projector")
         let macKey = output(of: "why server.sessionKey", in: r.stdout)
-        #expect(macKey.hasPrefix("MAC key $"))
-        #expect(macKey.contains("└─ copied from") && macKey.contains("DES encryption:"))
+        #expect(macKey.range(of: #"^#\d+ \$\d+ MAC key = "#, options: .regularExpression) != nil)
+        #expect(macKey.contains(" ← copy of $") && macKey.contains(" ← DES of $"))
         #expect(output(of: "why $99999", in: r.stdout).contains("no buffer $99999 recorded yet"))
         #expect(output(of: "why ses.uid", in: r.stdout).contains("not bytes the code computed"))
         #expect(output(of: "why", in: r.stdout).contains("usage: why"))

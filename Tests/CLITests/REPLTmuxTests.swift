@@ -4,11 +4,7 @@ import Testing
 /// The REPL in a terminal, as a teacher uses it: prompts, colour, the `why` tree.
 @Suite struct REPLTmuxTests {
     @Test func whyInATerminalShowsTheWalkWithColour() throws {
-        guard TmuxREPL.available else {
-            // CI installs tmux (scripts/install-deps --test); a missing one there is a failure.
-            #expect(ProcessInfo.processInfo.environment["CI"] != "true", "tmux is not installed")
-            return
-        }
+        guard TmuxREPL.usable() else { return }
         let repl = try TmuxREPL(["repl", "--auth", "ntlm", "--sign"])
         defer { repl.close() }
         try repl.waitFor("cifstep[0]>")
@@ -19,12 +15,12 @@ import Testing
         try repl.type("finish")
         try repl.waitFor("cifs_verify_signature exit")
         try repl.type("why signature")
-        let screen = try repl.waitFor("└─ given: the mount's password (pass=)")
-        let tree = screen.components(separatedBy: "why signature").last ?? ""
-        #expect(tree.contains("└─ MD5 of"))
-        #expect(tree.contains("MAC key: MAC key $"))
-        #expect(tree.contains("bytes 69..<77 (NegotiateResponse.Challenge) of reply $"))
-        #expect(tree.contains("└─ as received from the wire"))
+        let screen = try repl.waitFor("← given: the mount's password (pass=)")
+        let walk = screen.components(separatedBy: "why signature").last ?? ""
+        #expect(walk.contains(" ← MD5 of $"))
+        #expect(walk.contains(" MAC key = "))
+        #expect(walk.contains("[69..<77] (NegotiateResponse.Challenge)"))
+        #expect(walk.contains("← as received from the wire (cifsd standard_receive3)"))
         // On a terminal the names are bold and the events dim (colour only on a TTY).
         let coloured = try repl.screen(escapes: true)
         #expect(coloured.contains("\u{1b}[1msignature"))
@@ -32,10 +28,7 @@ import Testing
     }
 
     @Test func noColorIsHonouredOnATerminal() throws {
-        guard TmuxREPL.available else {
-            #expect(ProcessInfo.processInfo.environment["CI"] != "true", "tmux is not installed")
-            return
-        }
+        guard TmuxREPL.usable() else { return }
         let repl = try TmuxREPL(["repl"], noColor: true)
         defer { repl.close() }
         try repl.waitFor("cifstep[0]>")
@@ -47,10 +40,7 @@ import Testing
     }
 
     @Test func aFaultArmedAtAPromptTakesThe38PathAndGoingBackReplaysIt() throws {
-        guard TmuxREPL.available else {
-            #expect(ProcessInfo.processInfo.environment["CI"] != "true", "tmux is not installed")
-            return
-        }
+        guard TmuxREPL.usable() else { return }
         let repl = try TmuxREPL(["repl", "--sign", "--file", "random-256k.bin"], noColor: true)
         defer { repl.close() }
         try repl.waitFor("cifstep[0]>")

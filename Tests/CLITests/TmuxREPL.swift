@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,6 +19,16 @@ struct TmuxREPL {
 
     /// Whether tmux is installed (CI installs it; elsewhere the tests say they were skipped).
     static var available: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") }
+
+    /// `available`, recording a failure when it is not under CI (scripts/install-deps --test
+    /// installs tmux there): a test returns at once when this is false.
+    static func usable() -> Bool {
+        guard available else {
+            #expect(ProcessInfo.processInfo.environment["CI"] != "true", "tmux is not installed")
+            return false
+        }
+        return true
+    }
 
     /// Starts `cifstep ARGUMENTS` in a detached `width`×`height` pane with a private HOME and
     /// without NO_COLOR (which `swift test` sets), unless `noColor`.

@@ -2,24 +2,29 @@ import KernelRuntime
 import SMBWire
 import Stepper
 
-/// Text for `why`: the walk back from a buffer as a tree, one buffer a line with the event that
-/// recorded it, each derivation as a phrase above its inputs.
+/// Text for `why`: the walk back from a buffer, one buffer a line, each line saying how the
+/// buffer was made from the ones below it (`←`), so a chain of a dozen steps still fits a
+/// 100-column projector:
 ///
 /// ```
-/// signature $31 = c5193af6164f9ce0  #138 cifs_calculate_signature [reader]
-/// └─ first 8 bytes of
-///    digest: MD5 digest $30 = 9c1b…  #138 cifs_calculate_signature [reader]
-///    └─ MD5 of
+/// #153 $53 signature = c5193af6164f9ce0 ← the first 8 bytes of $52
+/// #152 $52 MD5 digest = c5193af6164f9ce0a5210d8ed9ed38bc ← MD5 of $51
+/// #151 $51 MD5 input = 6ec56db2882eeb18… (122 bytes) ← $47 ‖ $50
+/// #139 $47 MAC key = 6ec56db2882eeb18… (40 bytes) ← copy of $25
 /// ```
+///
+/// Lines come depth first, each buffer once, indented one space a level.
 struct ProvenanceRenderer {
     let color: Bool
 
     /// Buffers up to this many bytes are shown whole; longer ones by their first bytes.
     static let wholeValueLimit = 16
+    /// Indentation stops growing here, so a deep chain stays on the screen.
+    static let maximumIndent = 12
 
     func lines(_ root: ProvenanceNode) -> [String] {
         var out: [String] = []
-        append(root, lead: "", childLead: "", into: &out)
+        append(root, depth: 0, into: &out)
         return out
     }
 
@@ -27,11 +32,21 @@ struct ProvenanceRenderer {
         color ? "\u{1b}[\(code)m\(text)\u{1b}[0m" : text
     }
 
-    private func append(_ node: ProvenanceNode, lead: String, childLead: String, into out: inout [String]) {
-        out.append(lead + describe(node))
-        if node.shownAbove {
-            return
+    private func append(_ node: ProvenanceNode, depth: Int, into out: inout [String]) {
+        guard !node.shownAbove else { return }
+        out.append(String(repeating: " ", count: min(depth, Self.maximumIndent)) + line(node))
+        for input in node.inputs { append(input, depth: depth + 1, into: &out) }
+        for missing in node.missingInputs {
+            out.append(String(repeating: " ", count: min(depth + 1, Self.maximumIndent))
+                + paint("\(missing): not recorded in this run", "31"))
         }
+    }
+
+    /// `#152 $52 MD5 digest = c519… ← MD5 of $51`
+    private func line(_ node: ProvenanceNode) -> String {
+        let buffer = node.located.buffer
+        let id = buffer.id.map { "\($0) " } ?? ""
+        var text = paint("#\(node.located.event)", "2") + " \(id)" + paint(buffer.name, "1") + " = " + value(buffer.bytes)
         guard let derivation = node.derivation else {
             let how: String
             switch node.located.phase {
@@ -39,38 +54,21 @@ struct ProvenanceRenderer {
             case .send: how = "as sent on the wire"
             default: how = "recorded with no derivation"
             }
-            out.append(childLead + paint("└─ " + how, "2"))
-            return
+            return text + paint(" ← \(how) (\(node.located.threadName) \(node.located.function))", "2")
         }
         if derivation.operation == .given {
-            out.append(childLead + paint("└─ given: " + (derivation.source ?? "from outside the computation"), "2"))
-            return
+            return text + paint(" ← given: " + (derivation.source ?? "from outside the computation"), "2")
         }
-        out.append(childLead + "└─ " + phrase(derivation))
-        let inner = childLead + "   "
-        for (position, input) in node.inputs.enumerated() {
-            let last = position == node.inputs.count - 1 && node.missingInputs.isEmpty
-            append(input, lead: inner + (last ? "└ " : "├ "), childLead: inner + (last ? "  " : "│ "), into: &out)
-        }
-        for missing in node.missingInputs {
-            out.append(inner + "└ " + paint("\(missing): not recorded in this run", "31"))
-        }
+        text += " ← " + Self.phrase(derivation, inputs: node.inputs.map(Self.name))
+        return text
     }
 
-    private func describe(_ node: ProvenanceNode) -> String {
-        let buffer = node.located.buffer
-        let id = buffer.id.map { " \($0)" } ?? ""
-        var text = node.role.map { paint($0 + ": ", "2") } ?? ""
-        if let range = node.range, range != 0..<buffer.bytes.count, range.upperBound <= buffer.bytes.count {
-            text += "bytes \(range.lowerBound)..<\(range.upperBound)"
-                + (node.field.map { " (\($0))" } ?? "") + " of \(paint(buffer.name, "1"))\(id) = "
-                + value(Array(buffer.bytes[range]))
-        } else {
-            text += "\(paint(buffer.name, "1"))\(id) = " + value(buffer.bytes)
-        }
-        text += paint("  #\(node.located.event) \(node.located.function) [\(node.located.threadName)]", "2")
-        if node.shownAbove { text += paint("  (walked above)", "2") }
-        return text
+    /// `$5[69..<77] (NegotiateResponse.Challenge)`: an input as its buffer, the span used and
+    /// the field there.
+    private static func name(_ input: ProvenanceNode) -> String {
+        let id = input.located.buffer.id.map { "\($0)" } ?? input.located.buffer.name
+        guard let range = input.range, range != 0..<input.located.buffer.bytes.count else { return id }
+        return "\(id)[\(range.lowerBound)..<\(range.upperBound)]" + (input.field.map { " (\($0))" } ?? "")
     }
 
     private func value(_ bytes: [UInt8]) -> String {
@@ -78,33 +76,38 @@ struct ProvenanceRenderer {
         return Hex.encode(Array(bytes.prefix(8))) + "… (\(bytes.count) bytes)"
     }
 
-    /// One line for a buffer's header in `show`: `= MD5 of $29` or `given: the mount's password`.
+    /// One line for a buffer's header in `show`: `← MD5 of $29` or `← given: the mount's password`.
     static func summary(_ d: Derivation) -> String {
-        if d.operation == .given { return "given: " + (d.source ?? "from outside the computation") }
+        if d.operation == .given { return "← given: " + (d.source ?? "from outside the computation") }
         let inputs = d.inputs.map { input in
-            "\(input.buffer)" + (input.range.map { "[\($0.lowerBound)..<\($0.upperBound)]" } ?? "") + " (\(input.role))"
+            "\(input.buffer)" + (input.range.map { "[\($0.lowerBound)..<\($0.upperBound)]" } ?? "")
         }
-        return "= " + ProvenanceRenderer(color: false).phrase(d) + " " + inputs.joined(separator: ", ")
+        return "← " + phrase(d, inputs: inputs)
     }
 
-    private func phrase(_ d: Derivation) -> String {
+    /// How the inputs (named) made the buffer: `MD5 of $51`, `$47 ‖ $50`, `DES of $7 with key $13`.
+    static func phrase(_ d: Derivation, inputs: [String]) -> String {
+        let all = inputs.joined(separator: ", ")
+        let first = inputs.first ?? "?"
+        let rest = inputs.dropFirst().joined(separator: " ‖ ")
         switch d.operation {
         case .given: return "given"
-        case .copy: return "copied from"
-        case .concat: return "joined from"
-        case .zeroPad: return "padded with zero bytes to \(d.length ?? 0) bytes:"
-        case .truncate: return "the first \(d.length ?? 0) bytes of"
-        case .passwordUTF16LE: return "at most 128 UTF-8 bytes converted to UTF-16LE (cifs_strtoUTF16):"
-        case .utf16LE: return "as UTF-16LE:"
-        case .uppercasedUTF16LE: return "uppercased, as UTF-16LE:"
-        case .md4: return "MD4 of"
-        case .md5: return "MD5 of"
-        case .hmacMD5: return "HMAC-MD5, keyed with the first, over the rest:"
-        case .desKey: return "7 key bytes spread over 8 (a DES key) from"
-        case .desEncrypt: return "DES encryption:"
-        case .rc4: return "RC4 encryption:"
-        case .sequenceInSignatureField: return "the sequence number written into the signature field of"
-        case .compare: return "compared byte for byte (1 = equal):"
+        case .copy: return "copy of \(first)"
+        case .concat: return inputs.joined(separator: " ‖ ")
+        case .zeroPad: return "\(first) padded with zero bytes to \(d.length ?? 0)"
+        case .truncate: return "the first \(d.length ?? 0) bytes of \(first)"
+        case .passwordUTF16LE: return "\(first) as UTF-16LE, 128 bytes at most (cifs_strtoUTF16)"
+        case .utf16LE: return "\(first) as UTF-16LE"
+        case .uppercasedUTF16LE: return "\(first) uppercased, as UTF-16LE"
+        case .md4: return "MD4 of \(inputs.joined(separator: " ‖ "))"
+        case .md5: return "MD5 of \(inputs.joined(separator: " ‖ "))"
+        case .hmacMD5: return "HMAC-MD5 keyed with \(first) over \(rest)"
+        case .desKey: return "\(first) spread over 8 bytes (a DES key)"
+        case .desEncrypt: return "DES of \(inputs.dropFirst().first ?? "?") with key \(first)"
+        case .rc4: return "RC4 of \(inputs.dropFirst().first ?? "?") with key \(first)"
+        case .sequenceInSignatureField:
+            return "\(first) with sequence number \(inputs.dropFirst().first ?? "?") in its signature field"
+        case .compare: return "\(all) compared (01 = equal)"
         }
     }
 }
