@@ -45,13 +45,13 @@ enum REPLParser {
         ("thread", "N", "make thread N the current thread (for next, finish, bt)"),
         ("bt", "[N]", "the calls in progress on the current thread (or thread N)"),
         ("print", "[--all] PATH", "a state value now, e.g. print last.sent (p; --all or p/x: every byte)"),
-        ("why", "$N|PATH|NAME", "where a buffer came from, walked back to the password and the wire: why signature, why server.sessionKey, why $12"),
-        ("fault", "NAME [N]", "make the Nth occurrence from now go wrong: " + StepperFault.names.joined(separator: ", ")),
+        ("why", "$N|PATH|NAME", "where bytes came from, back to the password: why signature, why $12"),
+        ("fault", "NAME [N]", "make the Nth from now go wrong (info faults; names: fault alone)"),
         ("info faults", "", "the faults armed in this run"),
         ("check", "COND", "whether a condition holds now, e.g. check page[0].flags has uptodate"),
         ("info state", "[PREFIX]", "every state value, or those under a prefix (info state ra)"),
         ("info scenario", "", "the scenario's settings"),
-        ("reset", "[KEY=VALUE…]", "start over, e.g. reset readahead=256 signing=on (keys: info scenario)"),
+        ("reset", "[KEY=VALUE…]", "start over, e.g. reset readahead=256 signing=on (see info scenario)"),
         ("flow", "AUTH [sign] [FILE]", "start over: AUTH is ntlm, ntlmv2 or ntlmssp"),
         ("seed", "N", "start over with another seed"),
         ("export", "[--force] FILE.json", "write the run so far as a JSON trace (as cifstep trace does)"),
@@ -141,7 +141,7 @@ enum REPLParser {
             return .print(path: rest[0], full: full)
         case "fault":
             guard !args.isEmpty else {
-                return .usage("usage: fault NAME [N] (faults: \(StepperFault.names.joined(separator: ", ")))")
+                return .usage("usage: fault NAME [N]; NAME is one of\n  " + StepperFault.names.joined(separator: ", "))
             }
             do {
                 return .command(.fault(try StepperFault(parsing: args.joined(separator: " "))))
