@@ -237,8 +237,10 @@ final class CIFSReadRun: StepperProgramRun {
     /// Client events are those of functions the catalogue does not list as the server's; the
     /// RFC 1002 header cifsd reads first is not a message, so it is passed over.
     private func lastMessage(_ phase: TracePhase) -> (buffer: TraceBuffer, event: TraceEvent)? {
-        let events = trace.events
-        for event in events.reversed() where event.phase == phase {
+        // Walk back one event at a time: copying a long run's events for every read would make
+        // a watch on `last.sent` cost the whole trace at each step.
+        for sequence in stride(from: trace.count, through: 1, by: -1) {
+            guard let event = trace.event(sequence: sequence), event.phase == phase else { continue }
             guard TracepointCatalogue.builtIn.entry(event.function)?.side != "server",
                   let buffer = event.buffers.last(where: { $0.bytes.starts(with: Self.smbProtocol) }) else { continue }
             return (buffer, event)
