@@ -79,6 +79,8 @@ struct TraceSchemaTests {
                 ("required.json", ["--auth", "ntlmv2", "--signing", "required", "--domain", "LAB", "--readahead", "4",
                                    "--rsize", "16384", "--file", "random-100000.bin", "--policy", "random"]),
                 ("until.json", ["--until", "77"]),
+                ("faults.json", ["--sign", "--file", "random-256k.bin", "--fault", "disconnect:10",
+                                 "--fault", "short-read:3"]),
             ]
             for (name, arguments) in runs {
                 let r = try CLIRunner.run(["trace"] + arguments + ["-o", path(name)])
@@ -93,7 +95,8 @@ struct TraceSchemaTests {
             let signed = try TraceDocument(decoding: Data(contentsOf: URL(fileURLWithPath: path("signed.json"))))
             try Data(TraceDocument(events: signed.events).encoded()).write(to: URL(fileURLWithPath: path("get.json")))
 
-            let files = ["signed.json", "ntlm.json", "required.json", "until.json", "failed.json", "export.json", "get.json"]
+            let files = ["signed.json", "ntlm.json", "required.json", "until.json", "faults.json", "failed.json", "export.json",
+                         "get.json"]
             let result = try SchemaValidator.validate(files.map(path))
             #expect(result.valid, "\(result.report)")
             #expect(result.report == "OK")
