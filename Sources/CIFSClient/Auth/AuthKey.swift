@@ -13,7 +13,7 @@ extension Session {
         var changes = StateChanges(tracing: tracing)
         runtime.withLock {
             changes.set(self, \.authKeyState, .held(key.bytes), path: "ses.authKey")
-            keyTrace.authKey = key.buffer
+            keyTrace.authKey = key
         }
         return (key, changes.diffs)
     }

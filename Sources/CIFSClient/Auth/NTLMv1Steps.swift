@@ -122,11 +122,11 @@ extension Session {
 
     /// The challenge the responses answer (the kernel's `ses->cryptKey`), copied from the
     /// connection's; the trace names where the connection's came from.
-    func takeChallenge(from challenge: [UInt8], trace: TraceBuffer?, changes: inout StateChanges) -> TracedBytes {
+    func takeChallenge(from challenge: [UInt8], trace: TracedBytes?, changes: inout StateChanges) -> TracedBytes {
         let runtime = server.runtime
-        let copied = runtime.derive("challenge", challenge, .copy, [KeyTrace.bytes(challenge, trace).input("challenge")])
+        let copied = runtime.derive("challenge", challenge, .copy, [KeyTrace.current(challenge, trace).input("challenge")])
         changes.set(self, \.cryptKey, challenge, path: "ses.cryptKey")
-        keyTrace.challenge = copied.buffer
+        keyTrace.challenge = copied
         return copied
     }
 }

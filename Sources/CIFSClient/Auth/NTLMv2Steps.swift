@@ -100,7 +100,7 @@ extension Session {
             var changes = StateChanges(tracing: call.isTracing)
             let (challenge, domain) = runtime.withLock { () -> (TracedBytes, String) in
                 let challenge = auth == .ntlmssp
-                    ? KeyTrace.bytes(cryptKey, keyTrace.challenge)
+                    ? KeyTrace.current(cryptKey, keyTrace.challenge)
                     : takeChallenge(from: server.cryptKey, trace: server.keyTrace.challenge, changes: &changes)
                 return (challenge, domainName ?? "")
             }

@@ -72,7 +72,7 @@ extension Session {
             // The challenge as a span of the reply, so that every response can name where it came from.
             let challengeTrace = runtime.derive(
                 "challenge", challenge, .copy,
-                [TracedBytes(reply.bytes, buffer: reply.trace).input(
+                [TracedBytes(reply.bytes, buffer: reply.trace?.id).input(
                     "NEGOTIATE reply", range: SMBTrace.fieldRange("Challenge", in: reply.trace))])
             if !challenge.isEmpty {
                 try call.note("EncryptionKey: the 8-byte challenge \(Hex.encode(challenge)), kept as server->cryptkey",
@@ -90,7 +90,7 @@ extension Session {
                 changes.set(server, \.capabilities, response.capabilities, path: "server.capabilities")
                 server.timeAdjust = Int(response.serverTimeZone) * 60
                 changes.set(server, \.cryptKey, challenge, path: "server.cryptKey")
-                server.keyTrace.challenge = challengeTrace.buffer
+                server.keyTrace.challenge = challengeTrace
                 server.serverGUID = guid
                 changes.set(server, \.extendedSecurity, !guid.isEmpty, path: "server.extendedSecurity")
                 runtime.wakeAll(server.requestQueue)

@@ -29,9 +29,9 @@ extension Session {
                 let macKey = runtime.withLock { () -> TracedBytes? in
                     guard !server.sessionEstablished else { return nil }
                     let macKey = runtime.derive(
-                        "MAC key", authKey, .copy, [KeyTrace.bytes(authKey, keyTrace.authKey).input("auth key")])
+                        "MAC key", authKey, .copy, [KeyTrace.current(authKey, keyTrace.authKey).input("auth key")])
                     seeded.set(server, \.sessionKey, authKey, path: "server.sessionKey")
-                    server.keyTrace.macKey = macKey.buffer
+                    server.keyTrace.macKey = macKey
                     seeded.set(server, \.sequenceNumber, 2, path: "server.sequenceNumber")
                     seeded.set(server, \.sessionEstablished, true, path: "server.sessionEstablished")
                     return macKey
@@ -169,9 +169,10 @@ extension Session {
             strings = (response.nativeOS, response.nativeLanMan, response.primaryDomain)
             if phase == .challenge {
                 let blob = response.securityBlob
-                let traced = TracedBytes(reply.bytes, buffer: reply.trace).span(
-                    "NTLMSSP CHALLENGE", SMBTrace.fieldRange("SecurityBlob", in: reply.trace),
-                    spans: runtime.isTracing ? SMBTrace.ntlmsspSpans(blob) : [], on: runtime)
+                let traced = runtime.copy(
+                    "NTLMSSP CHALLENGE", of: TracedBytes(reply.bytes, buffer: reply.trace?.id),
+                    at: SMBTrace.fieldRange("SecurityBlob", in: reply.trace),
+                    spans: runtime.isTracing ? SMBTrace.ntlmsspSpans(blob) : [])
                 if let traced, traced.bytes == blob {
                     try decodeNTLMSSPChallenge(traced)
                 } else {
@@ -334,10 +335,10 @@ extension Session {
                 var changes = StateChanges(tracing: call.isTracing)
                 runtime.withLock {
                     changes.set(self, \.cryptKey, challenge, path: "ses.cryptKey")
-                    keyTrace.challenge = challengeTrace.buffer
+                    keyTrace.challenge = challengeTrace
                     // The kernel keeps the target info in auth_key until the response is built.
                     changes.set(self, \.authKeyState, .held(targetInfo), path: "ses.authKey")
-                    keyTrace.authKey = targetInfoTrace.buffer
+                    keyTrace.authKey = targetInfoTrace
                     ntlmssp = NTLMSSPAuthState(serverFlags: flags)
                 }
                 call.returning(
@@ -355,7 +356,7 @@ extension Session {
     func calcSeckey() throws {
         let runtime = server.runtime
         try runtime.traced("calc_seckey", "key exchange: a random exported session key") { call in
-            let authKeyNow = runtime.withLock { KeyTrace.bytes(authKey, keyTrace.authKey) }
+            let authKeyNow = runtime.withLock { KeyTrace.current(authKey, keyTrace.authKey) }
             let baseKey = runtime.derive("session base key", Array(authKeyNow.bytes.prefix(16)), .copy,
                                          [authKeyNow.input("auth key", range: 0..<min(16, authKeyNow.bytes.count))])
             let exported = runtime.given("exported session key", runtime.randomBytes(16),
@@ -378,7 +379,7 @@ extension Session {
             runtime.withLock {
                 ntlmssp?.ciphertext = ciphertext.bytes
                 changes.set(self, \.authKeyState, .held(exported.bytes), path: "ses.authKey")
-                keyTrace.authKey = newAuthKey.buffer
+                keyTrace.authKey = newAuthKey
             }
             call.returning(
                 "EncryptedRandomSessionKey = RC4(session base key, exported session key); the exported key is the MAC key",
@@ -395,7 +396,7 @@ extension Session {
         let runtime = server.runtime
         return try runtime.traced("build_ntlmssp_auth_blob") { call in
             let (targetInfo, serverFlags) = runtime.withLock {
-                (KeyTrace.bytes(authKey, keyTrace.authKey), ntlmssp?.serverFlags ?? [])
+                (KeyTrace.current(authKey, keyTrace.authKey), ntlmssp?.serverFlags ?? [])
             }
             var changes = StateChanges(tracing: call.isTracing)
             if runtime.withLock({ domainName }) == nil, let learnt = Self.findDomainName(targetInfo.bytes) {

@@ -53,7 +53,7 @@ extension ServerInfo {
                 let built = SMBTrace.buffer(
                     "request", packet, traceableOn: runtime, derivation: .given("the request as built, before signing"))
                 let traced = Self.writeSequence(
-                    sequence, into: TracedBytes(packet, buffer: built), name: "request with sequence \(sequence)",
+                    sequence, into: TracedBytes(made: built), name: "request with sequence \(sequence)",
                     source: "server->sequence_number", on: runtime)
                 withSequence = traced.packet
                 try call.note(
@@ -62,7 +62,7 @@ extension ServerInfo {
             }
             let signature = try calculateSignature(
                 of: "mid \(mid.mid) \(mid.command.name) request", sequence: sequence, keyLength: key.count,
-                traced: withSequence.map { (KeyTrace.bytes(key, keyTrace), $0) }
+                traced: withSequence.map { (KeyTrace.current(key, keyTrace), $0) }
             ) {
                 try SMB1Signing.signature(packet: packet, macKey: key, sequence: sequence)
             }
@@ -91,7 +91,7 @@ extension ServerInfo {
         var bytes = packet.bytes
         bytes.replaceSubrange(SMBHeader.signatureRange, with: number.bytes + [0, 0, 0, 0])
         let written = runtime.derive(
-            name, bytes, spans: packet.buffer?.spans ?? [], .sequenceInSignatureField,
+            name, bytes, spans: packet.made?.spans ?? SMBMessage.annotate(bytes).spans, .sequenceInSignatureField,
             [packet.input("packet"), number.input("sequence")])
         return (written, number)
     }
@@ -118,11 +118,12 @@ extension ServerInfo {
                 return signature
             }
             let keyLength = macKey.bytes.count
-            let spans = [FieldSpan(range: 0..<keyLength, name: "MAC key", value: "\(keyLength) bytes")]
-                + (packet.buffer?.spans ?? []).map {
-                    FieldSpan(range: ($0.range.lowerBound + keyLength)..<($0.range.upperBound + keyLength), name: $0.name,
-                              value: $0.value, meaning: $0.meaning)
-                }
+            let packetSpans: [FieldSpan] = packet.made?.spans ?? []
+            let shifted = packetSpans.map { span -> FieldSpan in
+                let range = (span.range.lowerBound + keyLength)..<(span.range.upperBound + keyLength)
+                return FieldSpan(range: range, name: span.name, value: span.value, meaning: span.meaning)
+            }
+            let spans = [FieldSpan(range: 0..<keyLength, name: "MAC key", value: "\(keyLength) bytes")] + shifted
             let input = runtime.derive("MD5 input", macKey.bytes + packet.bytes, spans: spans, .concat,
                                        [macKey.input("MAC key"), packet.input("packet")])
             try call.note("MD5 input: the MAC key (\(macKey.bytes.count) bytes) ‖ the packet (\(packet.bytes.count) bytes)",
@@ -173,7 +174,7 @@ extension ServerInfo {
                         expectedSequence, into: reply, name: "reply with sequence \(expectedSequence)",
                         source: "mid[\(mid.mid)].sequenceNumber + 1", on: runtime)
                     let (key, keyTrace) = runtime.withLock { (mid.signingKey, self.keyTrace.macKey) }
-                    traced = (KeyTrace.bytes(key, keyTrace), written.packet)
+                    traced = (KeyTrace.current(key, keyTrace), written.packet)
                     try call.note(
                         "saved the server's signature \(saved.hex); sequence \(expectedSequence) written in its place",
                         buffers: saved.buffers + written.sequence.buffers + written.packet.buffers)
@@ -226,7 +227,7 @@ extension ServerInfo {
         guard Self.hasSignatureToCheck(reply, key: key) else { return }
         _ = try verifySignature(
             mid: mid, received: Array(reply[SMBHeader.signatureRange]), expectedSequence: expected,
-            keyLength: key.count, reply: KeyTrace.bytes(reply, replyTrace)
+            keyLength: key.count, reply: TracedBytes(reply, buffer: replyTrace?.id)
         ) {
             try SMB1Signing.signature(packet: reply, macKey: key, sequence: expected)
         }

@@ -26,13 +26,6 @@ enum SMBTrace {
         buffer?.spans.first { $0.name == name || $0.name.hasSuffix("." + name) }?.range
     }
 
-    /// ``buffer(_:_:trans2Request:)`` with a run-unique id (and how its bytes came about), so a
-    /// later buffer can name it as an input. Build it only while tracing.
-    static func traceable(_ call: TracedCall, _ name: String, _ packet: [UInt8], _ derivation: Derivation? = nil,
-                          trans2Request: Trans2RequestInfo? = nil) -> TraceBuffer {
-        buffer(name, packet, trans2Request: trans2Request, traceableOn: call.runtime, derivation: derivation)
-    }
-
     /// One line: command, direction, status and the gist of the first block.
     static func summary(_ packet: [UInt8], trans2Request: Trans2RequestInfo? = nil) -> String {
         SMBMessage.annotate(packet, trans2Request: trans2Request).value.title

@@ -1,46 +1,6 @@
 import KernelRuntime
 import SMBWire
 
-/// Bytes the server computed or received, and where the trace recorded them: a traceable
-/// buffer, or a span of one (a field of a received request). A later step names them as an
-/// input of its ``Derivation`` through ``input(_:)``.
-///
-/// Without tracing nothing is recorded (``buffer`` is nil) and the bytes are all there is.
-struct TracedBytes: Sendable, Equatable {
-    var bytes: [UInt8]
-    /// The recorded buffer these bytes are (or are a span of); nil when nothing was recorded.
-    var buffer: TraceBufferID?
-    /// The span of ``buffer`` these bytes are, when not all of it.
-    var range: Range<Int>?
-
-    /// Bytes with no recorded buffer.
-    init(_ bytes: [UInt8]) {
-        self.bytes = bytes
-    }
-
-    init(_ bytes: [UInt8], buffer: TraceBufferID?, range: Range<Int>? = nil) {
-        self.bytes = bytes
-        self.buffer = buffer
-        self.range = buffer == nil ? nil : range
-    }
-
-    /// These bytes as the input `role` of a derivation. Only asked for while tracing, when every
-    /// value of a login has a buffer; a slip shows as ``TraceBufferID/unrecorded``.
-    func input(_ role: String) -> DerivationInput {
-        DerivationInput(role, buffer ?? .unrecorded, range: range)
-    }
-
-    /// The bytes at `part` (relative to these bytes), still pointing into the same buffer.
-    func slice(_ part: Range<Int>) -> TracedBytes {
-        let base = range?.lowerBound ?? 0
-        return TracedBytes(Array(bytes[part]), buffer: buffer,
-                           range: (base + part.lowerBound)..<(base + part.upperBound))
-    }
-
-    /// The bytes from `start` to the end.
-    func slice(from start: Int) -> TracedBytes { slice(start..<bytes.count) }
-}
-
 /// Where the fields of one received request sit in its recorded `request` buffer, so that the
 /// login can name what the client sent as inputs (`received response` = request bytes 85..<109).
 ///
