@@ -21,8 +21,12 @@ extension StepperSession {
     /// Arms again, in this runtime, every recorded fault armed after an event up to `sequence`.
     func applyFaults(through sequence: Int) {
         while faultsApplied < faults.count, faults[faultsApplied].afterEvent <= sequence {
-            // It was armed once in this same state, so it arms again.
-            _ = try? run?.arm(faults[faultsApplied].fault)
+            // It was armed once in this same state, so it arms again; failing now is a bug.
+            do {
+                _ = try run?.arm(faults[faultsApplied].fault)
+            } catch {
+                assertionFailure("a replay could not arm \(faults[faultsApplied].fault) again: \(error)")
+            }
             faultsApplied += 1
         }
     }
