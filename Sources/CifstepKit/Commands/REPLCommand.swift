@@ -14,11 +14,18 @@ struct REPLCommand: ParsableCommand {
 
     @OptionGroup(title: "Scenario") var scenario: ScenarioOptions
     @Flag(help: "No colour, even on a terminal.") var noColor = false
+    @Option(name: [.customLong("batch"), .customLong("script")], help: ArgumentHelp(
+        "Run the commands in FILE as a transcript; stop at the first error (exit 1: an expect failed, "
+            + "2: a bad or refused command, 3: the run failed on an error nobody injected).",
+        valueName: "FILE")) var batch: String?
 
     func run() throws {
-        let repl = REPL(scenario: try scenario.scenario(), color: !noColor && Terminal.useColor)
+        let script = try batch.map(REPLScript.lines)
+        let repl = REPL(scenario: try scenario.scenario(), color: !noColor && script == nil && Terminal.useColor)
         try scenario.armFaults(in: repl.session)
-        let editor = LineEditor(words: REPLParser.words)
-        repl.run(editor: editor)
+        let editor = LineEditor(complete: { [repl] in repl.completions(before: $0, word: $1) })
+        if script == nil, editor.interactive { repl.pager = Pager.forTerminal() }
+        let status = repl.run(editor: editor, script: script)
+        if status != 0 { throw ExitCode(status) }
     }
 }

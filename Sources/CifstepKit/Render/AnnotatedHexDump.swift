@@ -27,10 +27,16 @@ enum AnnotatedHexDump {
     ///   - full: show every byte (no elision).
     ///   - hint: how to see every byte (`'print --all last.sent' shows them`), said on each
     ///     elision line.
-    static func render(_ bytes: [UInt8], spans: [FieldSpan], color: Bool, full: Bool = false, hint: String? = nil) -> String {
+    ///   - width: the widest line: annotations that do not fit beside their line go beneath it,
+    ///     indented, and are cut to fit.
+    ///   - base: the offset printed for the first byte (`x` of a slice shows the buffer's offsets).
+    static func render(_ bytes: [UInt8], spans: [FieldSpan], color: Bool, full: Bool = false, hint: String? = nil,
+                       width: Int = TextFit.width, base: Int = 0) -> String {
         let lineCount = (bytes.count + bytesPerLine - 1) / bytesPerLine
         guard lineCount > 0 else {
-            return (["(no bytes)"] + spans.enumerated().map { annotation($0.element, $0.offset, color: color, layout: .init(spans)) })
+            return (["(no bytes)"] + spans.enumerated().map {
+                annotation($0.element, $0.offset, color: color, layout: .init(spans), width: width - 2)
+            })
                 .joined(separator: "\n")
         }
         let layout = Layout(spans)
@@ -46,8 +52,12 @@ enum AnnotatedHexDump {
             annotations[line].sort { (spans[$0].range.lowerBound, $0) < (spans[$1].range.lowerBound, $1) }
         }
         let elided = full ? [] : elidedRuns(bytes.count, spans: spans, annotated: annotations.map { !$0.isEmpty })
-        let offsetWidth = max(4, String((lineCount - 1) * bytesPerLine, radix: 16).count)
-        let annotationIndent = String(repeating: " ", count: offsetWidth + 2 + 3 * bytesPerLine + 2 + bytesPerLine + 2)
+        let offsetWidth = max(4, String(base + (lineCount - 1) * bytesPerLine, radix: 16).count)
+        let besideColumn = offsetWidth + 2 + 3 * bytesPerLine + 2 + bytesPerLine + 2
+        let annotationIndent = String(repeating: " ", count: besideColumn)
+        // Beneath a line, annotations start under its first byte.
+        let beneathIndent = String(repeating: " ", count: offsetWidth + 2)
+        let beneathWidth = width - beneathIndent.count
 
         var out: [String] = []
         var line = 0
@@ -64,7 +74,7 @@ enum AnnotatedHexDump {
             }
             let start = line * bytesPerLine
             let end = min(start + bytesPerLine, bytes.count)
-            var text = hex(start, width: offsetWidth) + "  "
+            var text = hex(base + start, width: offsetWidth) + "  "
             var ascii = ""
             for i in start..<end {
                 let cell = Hex.encode([bytes[i]])
@@ -76,15 +86,24 @@ enum AnnotatedHexDump {
                 text += String(repeating: "   ", count: bytesPerLine - (end - start)) + (end - start < 8 ? " " : "")
             }
             text += " " + ascii
-            for (n, index) in annotations[line].enumerated() {
-                let note = annotation(spans[index], index, color: color, layout: layout)
-                if n == 0 {
-                    out.append(text + String(repeating: " ", count: bytesPerLine - ascii.count + 2) + note)
-                } else {
-                    out.append(annotationIndent + note)
+            let notes = annotations[line]
+            let beside = notes.allSatisfy { besideColumn + plainAnnotation(spans[$0], layout: layout).count <= width }
+            if beside {
+                for (n, index) in notes.enumerated() {
+                    let note = annotation(spans[index], index, color: color, layout: layout, width: width - besideColumn)
+                    if n == 0 {
+                        out.append(text + String(repeating: " ", count: bytesPerLine - ascii.count + 2) + note)
+                    } else {
+                        out.append(annotationIndent + note)
+                    }
+                }
+            } else {
+                out.append(text)
+                for index in notes {
+                    out.append(beneathIndent + annotation(spans[index], index, color: color, layout: layout, width: beneathWidth))
                 }
             }
-            if annotations[line].isEmpty { out.append(text) }
+            if notes.isEmpty { out.append(text) }
             line += 1
         }
         return out.map { $0.trimmingTrailingBlanks() }.joined(separator: "\n")
@@ -101,12 +120,17 @@ enum AnnotatedHexDump {
         }
     }
 
-    /// `[4..<5]  header.Command   0x72  (NEGOTIATE)`.
-    private static func annotation(_ span: FieldSpan, _ index: Int, color: Bool, layout: Layout) -> String {
+    /// `[4..<5]  header.Command   0x72  (NEGOTIATE)`, cut to `width` columns.
+    private static func annotation(_ span: FieldSpan, _ index: Int, color: Bool, layout: Layout, width: Int) -> String {
+        let text = TextFit.elide(plainAnnotation(span, layout: layout).trimmingTrailingBlanks(), to: width)
+        return color ? palette[index % palette.count] + text + reset : text
+    }
+
+    private static func plainAnnotation(_ span: FieldSpan, layout: Layout) -> String {
         var text = rangeText(span).padding(to: layout.rangeWidth) + "  " + span.name.padding(to: layout.nameWidth)
             + "  " + span.value
         if let meaning = span.meaning { text += "  (\(meaning))" }
-        return color ? palette[index % palette.count] + text + reset : text
+        return text
     }
 
     private static func rangeText(_ span: FieldSpan) -> String {

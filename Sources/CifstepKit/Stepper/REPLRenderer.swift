@@ -1,10 +1,18 @@
 import KernelRuntime
+import SMBWire
 import Stepper
 
 /// Text for what the stepper returns: events, stops, reports and errors. Pure functions of
 /// values (the session is only read for the bytes a finished run produced).
 struct REPLRenderer {
     let color: Bool
+    /// The widest line (a projector's 100 columns).
+    var width: Int = TextFit.width
+
+    init(color: Bool, width: Int = TextFit.width) {
+        self.color = color
+        self.width = width
+    }
 
     private func paint(_ text: String, _ code: String) -> String {
         color ? "\u{1b}[\(code)m\(text)\u{1b}[0m" : text
@@ -22,14 +30,21 @@ struct REPLRenderer {
             """
     }
 
-    /// `#12 [cifsd] cifs_demultiplex_thread receive: 4 bytes  [frame]`
+    /// `#12 [cifsd] cifs_demultiplex_thread receive: 4 bytes  [frame]`, the message (then the
+    /// buffer names) cut short with `…` to fit ``width``.
     func line(_ e: TraceEvent) -> String {
         let threadColors = ["36", "33", "32", "35", "34"]
+        let head = "#\(e.sequence) [\(e.threadName)] \(e.function) \(e.phase.rawValue)"
+        var buffers = e.buffers.isEmpty ? "" : "  [" + e.buffers.map(\.name).joined(separator: ", ") + "]"
+        var message = e.message.isEmpty ? "" : ": " + TextFit.escapingControls(e.message)
+        if head.count + message.count + buffers.count > width {
+            buffers = TextFit.elide(buffers, to: max(0, min(buffers.count, width / 3)))
+            if buffers.count > 3, buffers.last == "…" { buffers += "]" }
+            message = TextFit.elide(message, to: max(3, width - head.count - buffers.count))
+        }
         let thread = paint("[\(e.threadName)]", threadColors[e.threadID % threadColors.count])
-        var line = "#\(e.sequence) \(thread) \(paint(e.function, "1")) \(e.phase.rawValue)"
-        if !e.message.isEmpty { line += ": \(e.message)" }
-        if !e.buffers.isEmpty { line += paint("  [" + e.buffers.map(\.name).joined(separator: ", ") + "]", "2") }
-        return line
+        return "#\(e.sequence) \(thread) \(paint(e.function, "1")) \(e.phase.rawValue)" + message
+            + (buffers.isEmpty ? "" : paint(buffers, "2"))
     }
 
     /// The event, its state changes and its buffers as annotated hex dumps (long fields cut
@@ -59,7 +74,9 @@ struct REPLRenderer {
         case let .threadFinished(thread):
             return "thread \(thread.id) \(thread.name) \(thread.status)"
         case .start:
-            return "at the start"
+            return "at the start, before the first event ('step' runs it)"
+        case let .interrupted(count):
+            return "interrupted after \(count) event\(count == 1 ? "" : "s") (the next command goes on from here)"
         case let .eventLimit(count):
             return "stopped after \(count) events without reaching the goal or the end: the run may be going round "
                 + "in circles ('bt', 'threads' and 'list' show where; the next command goes on)"
@@ -118,6 +135,19 @@ struct REPLRenderer {
             return ["fault \(armed.fault) armed after event \(armed.afterEvent): \(armed.detail)"]
         case let .faults(all):
             return all.isEmpty ? ["no faults armed"] : all.map { "  \($0.fault) after event \($0.afterEvent): \($0.detail)" }
+        case let .functions(entries):
+            return entries.isEmpty ? ["no traced function matches"] : functions(entries)
+        }
+    }
+
+    /// `  cifs_sign_smb  fs/cifs/cifsencrypt.c  Signs a request…`, one a line, cut to the width.
+    private func functions(_ entries: [TracepointCatalogue.Entry]) -> [String] {
+        let nameWidth = min(entries.map(\.function.count).max() ?? 0, 34)
+        return entries.map { entry in
+            let name = entry.function.padding(to: nameWidth)
+            let mirror = entry.kernelName.map { " (3.8: \($0))" } ?? ""
+            let text = "  \(name)  \(entry.kernelFile)\(mirror)  \(entry.summary)"
+            return TextFit.elide(text, to: width)
         }
     }
 
@@ -156,15 +186,91 @@ struct REPLRenderer {
         if case let .badCondition(expression) = error, let offset = REPLParser.conditionOffset(in: line) {
             // Point at the column in the line as typed (after the prompt).
             let caret = String(repeating: " ", count: offset + expression.column - 1) + "^"
-            return "\(line)\n\(caret)\nbad condition: \(expression.message) (column \(expression.column) of the condition)"
+            return "\(TextFit.escapingControls(line))\n\(caret)\nbad condition: \(expression.message) (column \(expression.column) of the condition)"
         }
-        return error.description
+        return TextFit.escapingControls(error.description)
+    }
+
+    /// `x`: `count` bytes of `value` from `offset`, as an annotated hex dump (fields clipped to
+    /// the slice, offsets the buffer's own) or as characters.
+    func examine(_ x: Examine, path: String, value: StateBuffer) -> [String] {
+        let bytes = value.buffer.bytes
+        guard x.offset < bytes.count else {
+            return ["\(path) has \(bytes.count) bytes; nothing at offset \(x.offset)"]
+        }
+        let end = min(bytes.count, x.offset + x.count)
+        let slice = Array(bytes[x.offset..<end])
+        var head = "\(path)[\(x.offset)..<\(end)] of \(bytes.count) bytes"
+        if let origin = value.origin { head += ", " + origin.description }
+        var lines = [TextFit.elide(head, to: width)]
+        switch x.format {
+        case .hex:
+            let spans = value.buffer.spans.compactMap { span -> FieldSpan? in
+                let lower = max(span.range.lowerBound, x.offset), upper = min(span.range.upperBound, end)
+                guard lower < upper else { return nil }
+                return FieldSpan(range: (lower - x.offset)..<(upper - x.offset), name: span.name, value: span.value,
+                                 meaning: span.meaning)
+            }
+            let dump = AnnotatedHexDump.render(slice, spans: spans, color: color, full: true, width: width, base: x.offset)
+            lines += dump.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        case .characters:
+            for row in stride(from: 0, to: slice.count, by: AnnotatedHexDump.bytesPerLine) {
+                let cells = slice[row..<min(row + AnnotatedHexDump.bytesPerLine, slice.count)].map { byte -> String in
+                    let text = (0x20..<0x7f).contains(byte) ? String(UnicodeScalar(byte)) : Self.characterEscape(byte)
+                    return text.padding(to: 4)
+                }
+                let offset = String(x.offset + row, radix: 16)
+                lines.append(String(repeating: "0", count: max(0, 4 - offset.count)) + offset + "  "
+                    + cells.joined().trimmingTrailingBlanks())
+            }
+        }
+        return lines
+    }
+
+    private static func characterEscape(_ byte: UInt8) -> String {
+        switch byte {
+        case 0: return "\\0"
+        case 0x0a: return "\\n"
+        case 0x0d: return "\\r"
+        case 0x09: return "\\t"
+        default:
+            let hex = String(byte, radix: 16)
+            return "\\x" + (hex.count < 2 ? "0" : "") + hex
+        }
+    }
+
+    /// `list`: up to `count` lines of `source` from file line `start`, the traced line marked,
+    /// under a header naming the file and the kernel function it mirrors.
+    func source(_ source: FunctionSource, entry: TracepointCatalogue.Entry?, from start: Int, count: Int,
+                header: Bool) -> [String] {
+        var lines: [String] = []
+        if header {
+            var head = "\(source.function) in \(source.file)"
+            if let entry {
+                head += entry.side == "server" ? ", after \(entry.kernelFile)" : ", mirrors "
+                    + (entry.kernelName ?? entry.function) + " in Linux 3.8's " + entry.kernelFile
+            }
+            lines.append(TextFit.elide(head, to: width))
+        }
+        let last = source.firstLine + source.lines.count - 1
+        let upper = min(last, start + count - 1)
+        guard start <= upper else { return ["(the end of \(source.function))"] }
+        let numberWidth = String(upper).count
+        for number in start...upper {
+            let text = source.lines[number - source.firstLine]
+            let mark = number == source.markedLine ? "→" : " "
+            let numberText = String(repeating: " ", count: numberWidth - String(number).count) + String(number)
+            let body = TextFit.elide(TextFit.escapingControls(text), to: width - numberWidth - 3)
+            let line = "\(mark)\(numberText)  \(body)".trimmingTrailingBlanks()
+            lines.append(number == source.markedLine ? paint(line, "1") : line)
+        }
+        return lines
     }
 
     private func describe(_ b: Breakpoint) -> String {
         switch b.kind {
         case let .function(name, condition):
-            return "breakpoint \(b.number) at \(name)" + (condition.map { " if \($0)" } ?? "")
+            return (b.temporary ? "temporary " : "") + "breakpoint \(b.number) at \(name)" + (condition.map { " if \($0)" } ?? "")
         case let .watch(path):
             return "watch \(b.number) on \(path)"
         }

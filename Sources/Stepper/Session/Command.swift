@@ -39,6 +39,9 @@ public enum Command: Equatable, Sendable {
     /// Stops at every call of `function` (its `enter` event), which must be in the tracepoint
     /// catalogue; with a condition (``StateExpression`` text), only where it holds.
     case breakpoint(function: String, condition: String? = nil)
+    /// A breakpoint (as ``breakpoint(function:condition:)``) that is deleted the first time a
+    /// forward move stops at it (gdb's `tbreak`).
+    case temporaryBreakpoint(function: String, condition: String? = nil)
     /// Stops when the value at a state path changes.
     case watch(path: String)
     /// Removes breakpoints and watches.
@@ -70,6 +73,13 @@ public enum Command: Equatable, Sendable {
     case fault(StepperFault)
     /// The faults armed in this run.
     case infoFaults
+    /// The bytes `target` names, with their field spans: a state path holding bytes
+    /// (`last.sent`), a buffer id (`$12`) or the name of a recorded buffer (`signature`: the
+    /// last one so far) — what a driver's `x` shows.
+    case examine(target: String)
+    /// The catalogued traced functions whose name (or 3.8 name) contains `matching`
+    /// (case-insensitive; all without it), in catalogue order.
+    case infoFunctions(matching: String? = nil)
 }
 
 /// Which breakpoints ``Command/delete(_:)`` removes.

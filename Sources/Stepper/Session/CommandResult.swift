@@ -39,6 +39,9 @@ public enum StopReason: Equatable, Sendable {
     /// or the end: the run may be going round in circles (3.8 retries some things forever). The
     /// next command goes on from here.
     case eventLimit(Int)
+    /// ``StepperSession/interrupt()`` was called while the move ran: it stopped between two
+    /// events after running `events` of them. The next command goes on from here.
+    case interrupted(events: Int)
     /// The run is over, this way.
     case end(RunOutcome)
 }
@@ -101,6 +104,8 @@ public enum Report: Equatable, Sendable {
     case faultArmed(ArmedFault)
     /// The faults armed in the run, in order (`info faults`).
     case faults([ArmedFault])
+    /// Catalogued traced functions (`infoFunctions`).
+    case functions([TracepointCatalogue.Entry])
 }
 
 extension Report {
@@ -139,10 +144,13 @@ public struct Breakpoint: Equatable, Sendable {
     /// Numbered from 1 in the order set (watches and breakpoints share the numbering, as in gdb).
     public var number: Int
     public var kind: Kind
+    /// Deleted the first time a forward move stops at it (``Command/temporaryBreakpoint(function:condition:)``).
+    public var temporary: Bool
 
-    public init(number: Int, kind: Kind) {
+    public init(number: Int, kind: Kind, temporary: Bool = false) {
         self.number = number
         self.kind = kind
+        self.temporary = temporary
     }
 }
 

@@ -26,6 +26,8 @@ public enum StepperError: Error, Equatable, Sendable, CustomStringConvertible {
     case noProvenance(String)
     /// A fault could not be armed (misspelt, or nothing to inject it into).
     case faultRefused(String)
+    /// `examine` of something that holds no bytes (an integer, an object); says what it holds.
+    case notBytes(String)
 
     public var description: String {
         switch self {
@@ -54,6 +56,8 @@ public enum StepperError: Error, Equatable, Sendable, CustomStringConvertible {
             return why
         case let .faultRefused(why):
             return "fault: " + why
+        case let .notBytes(why):
+            return why
         }
     }
 }

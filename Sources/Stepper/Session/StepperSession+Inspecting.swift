@@ -5,7 +5,7 @@ import KernelRuntime
 extension StepperSession {
     // MARK: Breakpoints and watches
 
-    func setBreakpoint(_ function: String, condition text: String?) throws(StepperError) -> CommandResult {
+    func setBreakpoint(_ function: String, condition text: String?, temporary: Bool = false) throws(StepperError) -> CommandResult {
         // The name events carry, or the 3.8 name the catalogue records beside it.
         guard let traced = catalogue.entry(function)?.function
             ?? catalogue.entries.first(where: { $0.kernelName == function })?.function else {
@@ -19,7 +19,7 @@ extension StepperSession {
                 throw StepperError.badCondition(error)
             }
         }
-        let breakpoint = Breakpoint(number: nextBreakpointNumber, kind: .function(traced, condition: text))
+        let breakpoint = Breakpoint(number: nextBreakpointNumber, kind: .function(traced, condition: text), temporary: temporary)
         nextBreakpointNumber += 1
         stopPoints.append(StopPoint(breakpoint: breakpoint, condition: condition))
         return CommandResult(position: position, report: .breakpointSet(breakpoint))
@@ -161,6 +161,14 @@ extension StepperSession {
 }
 
 extension TracepointCatalogue {
+    /// The entries whose name or 3.8 name contains `text` (case-insensitive; all for `nil`).
+    public func entries(matching text: String?) -> [Entry] {
+        guard let text = text?.lowercased(), !text.isEmpty else { return entries }
+        return entries.filter { entry in
+            entry.function.lowercased().contains(text) || (entry.kernelName?.lowercased().contains(text) ?? false)
+        }
+    }
+
     /// The catalogued names nearest to `name` (event names and the 3.8 names beside them).
     public func closestFunctions(to name: String) -> [String] {
         EditDistance.closest(to: name, among: entries.map(\.function))

@@ -44,6 +44,9 @@ extension StepperSession {
         // A fault armed after an event this run replays: stop there to arm it again.
         var faultDue = nextFaultEvent
         var faultHit = false
+        // Only moves a driver asked for stop on an interruption; a replay always finishes.
+        let interruptible = collect
+        var interruptHit = false
         var tracker = self.tracker
         defer { self.tracker = tracker }
 
@@ -63,7 +66,8 @@ extension StepperSession {
             }
             callHit = functions.contains(event.function) && Self.isCall(event, level: level, tracker: tracker)
             faultHit = faultDue.map { event.sequence >= $0 } ?? false
-            return goalReached || callHit || faultHit || (honourStops && taken >= eventLimit)
+            interruptHit = interruptible && interruption.isRequested
+            return goalReached || callHit || faultHit || interruptHit || (honourStops && taken >= eventLimit)
         }
 
         while true {
@@ -117,6 +121,11 @@ extension StepperSession {
             if goalReached {
                 syncTimeline()
                 return (seen, .done)
+            }
+            if interruptHit {
+                interruption.clear()
+                syncTimeline()
+                return (seen, .interrupted(events: taken))
             }
             if honourStops, taken >= eventLimit {
                 syncTimeline()
@@ -193,6 +202,11 @@ extension StepperSession {
         var stop = StopReason.done
         selectedThread = id
         stepping: for _ in 0..<count {
+            if interruption.isRequested, !seen.isEmpty {
+                interruption.clear()
+                stop = .interrupted(events: seen.count)
+                break stepping
+            }
             do {
                 switch try runtime.step(only: id) {
                 case let .event(event):

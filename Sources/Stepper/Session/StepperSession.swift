@@ -1,4 +1,5 @@
 import KernelRuntime
+import Synchronization
 
 /// One steppable run of a scenario, driven by ``Command``s: forwards and backwards, with
 /// breakpoints, watches and per-thread frames.
@@ -50,6 +51,8 @@ public final class StepperSession {
     public static let eventsPerMove = 4_000_000
     /// This session's limit (``eventsPerMove`` unless changed, e.g. by a test).
     public var eventLimit = StepperSession.eventsPerMove
+    /// Set by ``interrupt()`` (from any thread, or a signal handler); moves test it between events.
+    public let interruption = StepperInterruption()
     /// How many of ``faults`` the current runtime instance has armed.
     var faultsApplied = 0
     var stopPoints: [StopPoint] = []
@@ -122,6 +125,8 @@ public final class StepperSession {
 
     /// Runs one command.
     public func execute(_ command: Command) -> Result<CommandResult, StepperError> {
+        // An interruption asked for before this command began is not this command's.
+        interruption.clear()
         do {
             return .success(try perform(command))
         } catch {
@@ -155,6 +160,8 @@ public final class StepperSession {
             return try reset(settings)
         case let .breakpoint(function, condition):
             return try setBreakpoint(function, condition: condition)
+        case let .temporaryBreakpoint(function, condition):
+            return try setBreakpoint(function, condition: condition, temporary: true)
         case let .watch(path):
             return try setWatch(path)
         case let .delete(target):
@@ -173,6 +180,10 @@ public final class StepperSession {
             return try arm(fault)
         case .infoFaults:
             return CommandResult(position: position, report: .faults(faults))
+        case let .examine(target):
+            return try examine(target)
+        case let .infoFunctions(text):
+            return CommandResult(position: position, report: .functions(catalogue.entries(matching: text)))
         case let .infoState(prefix):
             return try infoState(prefix)
         case .infoBreakpoints:
@@ -186,10 +197,24 @@ public final class StepperSession {
         guard count > 0 else { throw StepperError.badNumber(count, what: what) }
     }
 
+    /// Asks the move running now to stop at the next event boundary (``StopReason/interrupted(events:)``).
+    /// Safe from any thread and from a signal handler (it only sets an atomic flag); a request
+    /// made while no command runs is dropped when the next one starts. Replays that going back
+    /// makes always finish, so the session stays consistent.
+    public func interrupt() {
+        interruption.request()
+    }
+
     /// The result of a move: its events and stop; the current thread becomes the last event's.
+    /// A temporary breakpoint that stopped the move is deleted (reported as `.deleted`).
     func moved(_ outcome: (events: [TraceEvent], stop: StopReason)) -> CommandResult {
         if let last = outcome.events.last { selectedThread = last.threadID }
-        return CommandResult(events: outcome.events, stop: outcome.stop, position: position)
+        var report = Report.none
+        if case let .breakpoint(number, _, _) = outcome.stop,
+           let index = stopPoints.firstIndex(where: { $0.breakpoint.number == number && $0.breakpoint.temporary }) {
+            report = .deleted([stopPoints.remove(at: index).breakpoint])
+        }
+        return CommandResult(events: outcome.events, stop: outcome.stop, position: position, report: report)
     }
 
     // MARK: Starting runs
@@ -253,5 +278,25 @@ struct StopPoint {
     var function: String? {
         if case let .function(name, _) = breakpoint.kind { return name }
         return nil
+    }
+}
+
+/// A thread-safe request to stop a running move, for a driver's Ctrl-C: ``request()`` only
+/// stores to an atomic flag, so a signal handler may call it.
+public final class StepperInterruption: Sendable {
+    private let requested = Atomic<Bool>(false)
+
+    public init() {}
+
+    /// Asks the running move to stop at the next event boundary.
+    public func request() {
+        requested.store(true, ordering: .relaxed)
+    }
+
+    /// Whether a stop was asked for and not yet taken.
+    public var isRequested: Bool { requested.load(ordering: .relaxed) }
+
+    func clear() {
+        requested.store(false, ordering: .relaxed)
     }
 }

@@ -1,10 +1,10 @@
 /// Suggestions for a misspelt name: the known names nearest by edit distance.
-enum EditDistance {
+public enum EditDistance {
     /// How many suggestions an error lists.
-    static let suggestionCount = 5
+    public static let suggestionCount = 5
 
     /// Levenshtein distance (insertions, deletions, substitutions each cost 1), over characters.
-    static func distance(_ a: String, _ b: String) -> Int {
+    public static func distance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
@@ -23,7 +23,7 @@ enum EditDistance {
 
     /// The `limit` names of `candidates` nearest to `name`: by distance, then a name that
     /// contains the other (a prefix typed), then alphabetically — never in hash order.
-    static func closest(to name: String, among candidates: [String], limit: Int = suggestionCount) -> [String] {
+    public static func closest(to name: String, among candidates: [String], limit: Int = suggestionCount) -> [String] {
         let lowered = name.lowercased()
         var seen: Set<String> = []
         let unique = candidates.filter { seen.insert($0).inserted }
