@@ -6,17 +6,38 @@ import Testing
     /// Column of the annotations: offset (4) + 2 + 16 cells (49) + 1 + ASCII (16) + 2.
     static let indent = String(repeating: " ", count: 74)
 
-    @Test func fieldsStandBesideTheLineTheyStartIn() {
+    @Test func fieldsStandBesideTheLineTheyStartInWhenTheyFit() {
         let bytes: [UInt8] = [0xff, 0x53, 0x4d, 0x42, 0x72] + [UInt8](repeating: 0, count: 14)
-        let spans = [FieldSpan(range: 0..<4, name: "header.Protocol", value: "ff534d42"),
-                     FieldSpan(range: 4..<5, name: "header.Command", value: "0x72", meaning: "NEGOTIATE"),
+        let spans = [FieldSpan(range: 0..<4, name: "proto", value: "ff534d42"),
+                     FieldSpan(range: 4..<5, name: "cmd", value: "0x72"),
                      FieldSpan(range: 17..<19, name: "tail", value: "0")]
         let text = AnnotatedHexDump.render(bytes, spans: spans, color: false)
         #expect(text == """
-            0000  ff 53 4d 42 72 00 00 00  00 00 00 00 00 00 00 00  .SMBr...........  [0..<4]    header.Protocol  ff534d42
-            \(Self.indent)[4..<5]    header.Command   0x72  (NEGOTIATE)
-            0010  00 00 00                                          ...               [17..<19]  tail             0
+            0000  ff 53 4d 42 72 00 00 00  00 00 00 00 00 00 00 00  .SMBr...........  [0..<4]    proto  ff534d42
+            \(Self.indent)[4..<5]    cmd    0x72
+            0010  00 00 00                                          ...               [17..<19]  tail   0
             """)
+    }
+
+    /// A projector shows 100 columns: fields that would not all fit beside go beneath each line,
+    /// under its first byte, and one too long for even that is cut with an ellipsis.
+    @Test func fieldsTooWideForTheWidthGoBeneathTheirLine() {
+        let bytes: [UInt8] = [0xff, 0x53, 0x4d, 0x42, 0x72] + [UInt8](repeating: 0, count: 14)
+        let spans = [FieldSpan(range: 0..<4, name: "header.Protocol", value: "ff534d42"),
+                     FieldSpan(range: 4..<5, name: "header.Command", value: "0x72", meaning: "NEGOTIATE"),
+                     FieldSpan(range: 17..<19, name: "tail", value: String(repeating: "ab", count: 60))]
+        let text = AnnotatedHexDump.render(bytes, spans: spans, color: false)
+        let cut = "      [17..<19]  tail             " + String(repeating: "ab", count: 60)
+        #expect(text == """
+            0000  ff 53 4d 42 72 00 00 00  00 00 00 00 00 00 00 00  .SMBr...........
+                  [0..<4]    header.Protocol  ff534d42
+                  [4..<5]    header.Command   0x72  (NEGOTIATE)
+            0010  00 00 00                                          ...
+            \(cut.prefix(99))…
+            """)
+        #expect(text.split(separator: "\n").allSatisfy { $0.count <= 100 })
+        // A narrower width is honoured too.
+        #expect(AnnotatedHexDump.render(bytes, spans: spans, color: false, width: 80).split(separator: "\n").allSatisfy { $0.count <= 80 })
     }
 
     @Test func bytesWithoutFieldsAreAPlainDump() {

@@ -63,11 +63,13 @@ extension CLIRunner {
         try run(["repl", "--no-color"] + args, stdin: Data((commands.joined(separator: "\n") + "\n").utf8))
     }
 
-    /// The output between the prompt of `command` and the next prompt in a transcript.
+    /// The output between the prompt of `command` and the next prompt in a transcript (a prompt
+    /// is `cifstep[N]> ` after the current thread and function, `(reader cifs_mount) `).
     static func output(of command: String, in stdout: String) -> String {
         guard let start = stdout.range(of: "]> " + command + "\n") else { return "" }
         let rest = stdout[start.upperBound...]
-        let end = rest.range(of: "cifstep[")?.lowerBound ?? rest.endIndex
-        return String(rest[..<end])
+        guard let prompt = rest.range(of: "cifstep[")?.lowerBound else { return String(rest) }
+        let lineStart = rest[..<prompt].lastIndex(of: "\n").map { rest.index(after: $0) } ?? rest.startIndex
+        return String(rest[..<lineStart])
     }
 }

@@ -9,7 +9,7 @@ import Testing
     }
 
     @Test func sameSeedGivesTheSameRun() throws {
-        let commands = ["continue", "list 400", "quit"]
+        let commands = ["continue", "events 400", "quit"]
         let a = try transcript(commands, ["--auth", "ntlmssp", "--sign", "--seed", "42"])
         let b = try transcript(commands, ["--auth", "ntlmssp", "--sign", "--seed", "42"])
         #expect(a.status == 0)
@@ -40,17 +40,20 @@ import Testing
     }
 
     @Test func unknownBreakpointNamesAreRefusedWithTheClosestNames() throws {
-        let r = try transcript(["break cifs_sign_smbb", "info breakpoints", "quit"])
+        let r = try transcript(["break cifs_sign_smbb", "quit"])
         #expect(r.stdout.contains("no traced function 'cifs_sign_smbb'; closest: cifs_sign_smb"))
-        #expect(r.stdout.contains("no breakpoints or watches"))
+        #expect(r.status == 2, "piped commands stop at the first error")
+        let after = try transcript(["info breakpoints", "quit"])
+        #expect(after.stdout.contains("no breakpoints or watches"))
     }
 
-    @Test func unknownCommandsAndBadNumbersAreExplained() throws {
-        let r = try transcript(["frobnicate", "step -3", "goto x", "quit"])
-        #expect(r.status == 0)
-        #expect(r.stdout.contains("unknown command 'frobnicate'"))
-        #expect(r.stdout.contains("expected a positive number"))
-        #expect(r.stdout.contains("usage: goto N"))
+    @Test(arguments: [("frobnicate", "unknown command 'frobnicate'"), ("step -3", "expected a positive number"),
+                      ("goto x", "usage: goto N")])
+    func unknownCommandsAndBadNumbersAreExplained(command: String, message: String) throws {
+        let r = try transcript([command, "step", "quit"])
+        #expect(r.status == 2)
+        #expect(r.stdout.contains(message))
+        #expect(!r.stdout.contains("]> step\n"), "nothing runs after the first error")
     }
 }
 
@@ -85,8 +88,7 @@ import Testing
 
     @Test func whyWalksASignatureBackToThePasswordAndTheChallengeOnTheWire() throws {
         let r = try transcript(
-            ["break cifs_verify_signature", "continue", "finish", "why signature", "why server.sessionKey", "why $99999",
-             "why ses.uid", "why", "quit"],
+            ["break cifs_verify_signature", "continue", "finish", "why signature", "why server.sessionKey", "quit"],
             ["--auth", "ntlm", "--sign"])
         #expect(r.status == 0)
         let signature = output(of: "why signature", in: r.stdout)
@@ -105,9 +107,13 @@ import Testing
         let macKey = output(of: "why server.sessionKey", in: r.stdout)
         #expect(macKey.range(of: #"^#\d+ \$\d+ MAC key = "#, options: .regularExpression) != nil)
         #expect(macKey.contains(" ← copy of $") && macKey.contains(" ← DES of $"))
-        #expect(output(of: "why $99999", in: r.stdout).contains("no buffer $99999 recorded yet"))
-        #expect(output(of: "why ses.uid", in: r.stdout).contains("not bytes the code computed"))
-        #expect(output(of: "why", in: r.stdout).contains("usage: why"))
+        let start = ["break cifs_verify_signature", "continue", "finish"]
+        for (command, message) in [("why $99999", "no buffer $99999 recorded yet"), ("why ses.uid", "not bytes the code computed"),
+                                   ("why", "usage: why")] {
+            let refused = try transcript(start + [command, "quit"], ["--auth", "ntlm", "--sign"])
+            #expect(refused.status == 2)
+            #expect(output(of: command, in: refused.stdout).contains(message), "\(command)")
+        }
     }
 
     @Test func stepThreadReportsABlockedThread() throws {
@@ -121,9 +127,12 @@ import Testing
         let r = try transcript([
             "watch server.sequenceNumber", "continue", "continue", "print server.sequenceNumber", "reverse-continue",
             "print server.sequenceNumber", "info breakpoints", "info state ra", "reset readahead=256 file=random-256k.bin",
-            "info scenario", "print nosuch.path", "break cifs_sign_smb if server.sequenceNumber = 3", "quit",
+            "info scenario", "quit",
         ], ["--sign"])
         #expect(r.status == 0)
+        let path = try transcript(["print nosuch.path", "quit"])
+        let condition = try transcript(["break cifs_sign_smb if server.sequenceNumber = 3", "quit"])
+        #expect(path.status == 2 && condition.status == 2)
         #expect(output(of: "continue", in: r.stdout).contains("watch 1: server.sequenceNumber 0 → 2"))
         let values = r.stdout.components(separatedBy: "\n").filter { $0.hasPrefix("server.sequenceNumber = ") }
         #expect(values.count == 2)
@@ -133,8 +142,8 @@ import Testing
         #expect(output(of: "info state ra", in: r.stdout).contains("(nothing there now)"))
         #expect(r.stdout.contains("rsize 61440 (3.8's default without Unix extensions); readahead 256 pages (not 3.8's default (3.8: rsize / 4096 = 15 pages))"))
         #expect(r.stdout.contains("readahead 256 pages  (not 3.8's default"))
-        #expect(r.stdout.contains("no state path 'nosuch.path'; closest:"))
-        #expect(r.stdout.contains("bad condition: expected '==' (comparison), found '=' (column 23 of the condition)"))
+        #expect(path.stdout.contains("no state path 'nosuch.path'; closest:"))
+        #expect(condition.stdout.contains("bad condition: expected '==' (comparison), found '=' (column 23 of the condition)"))
     }
 
     @Test func replFlagsSetTheScenario() throws {
@@ -150,6 +159,7 @@ import Testing
         #expect(bad.stderr.contains("--readahead: expected 0 ... 65536 pages (or default), got 'lots'"))
         let missing = try transcript(["continue", "quit"], ["--file", "nope.txt"])
         #expect(missing.stdout.contains("end of the run: the reader failed: NT_CREATE_ANDX: STATUS_OBJECT_NAME_NOT_FOUND"))
+        #expect(missing.status == 3, "a run that fails on an error nobody injected fails a script")
         #expect(!missing.stdout.contains("deadlock"))
     }
 }

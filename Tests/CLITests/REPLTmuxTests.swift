@@ -66,3 +66,97 @@ import Testing
         try repl.type("quit")
     }
 }
+
+/// The gdb-style REPL as a person uses it in a terminal (issue 10's walk-through).
+@Suite struct GDBStyleTmuxTests {
+    /// The number in the last prompt on the screen.
+    private func position(_ screen: String) -> Int? {
+        let prompts = screen.components(separatedBy: "cifstep[").dropFirst()
+        return prompts.last.flatMap { Int($0.prefix { $0.isNumber }) }
+    }
+
+    @Test func aSessionTypedAsInGDBWithinAHundredColumns() throws {
+        guard TmuxREPL.usable() else { return }
+        // Wider than the limit, so a line past 100 columns would show as one.
+        let repl = try TmuxREPL(["repl", "--auth", "ntlm", "--sign"], width: 140, height: 50)
+        defer { repl.close() }
+        try repl.waitFor("cifstep[0]>")
+        // TAB completes a command, then a tracepoint name.
+        try repl.send("brea")
+        try repl.press("Tab")
+        try repl.waitFor("cifstep[0]> break ")
+        try repl.send("cifs_sign_s")
+        try repl.press("Tab")
+        try repl.waitFor("cifstep[0]> break cifs_sign_smb ")
+        try repl.press("Enter")
+        try repl.waitFor("breakpoint 1 at cifs_sign_smb")
+        try repl.type("c")
+        try repl.waitFor("breakpoint 1: cifs_sign_smb")
+        // The prompt names the event, the thread and its function.
+        try repl.waitFor("(reader cifs_sign_smb) cifstep[")
+        try repl.type("p server.sequenceNumber")
+        try repl.waitFor("server.sequenceNumber = 0")
+        try repl.type("tb cifs_calculate_signature")
+        try repl.waitFor("temporary breakpoint 2 at cifs_calculate_signature")
+        try repl.type("c")
+        try repl.waitFor("deleted temporary breakpoint 2 at cifs_calculate_signature")
+        try repl.type("fin")
+        try repl.waitFor("cifs_calculate_signature exit")
+        try repl.type("x/8xb signature")
+        try repl.waitFor("signature[0..<8] of 8 bytes, 'signature' of #")
+        try repl.type("why signature")
+        try repl.waitFor("← given: the mount's password (pass=)")
+        try repl.type("info threads")
+        try repl.waitFor("* 1 reader: ")
+        let here = try #require(position(try repl.screen()))
+        try repl.type("reverse-step")
+        try repl.waitFor("cifstep[\(here - 1)]>")
+        // Up recalls the last command; Enter runs it.
+        try repl.press("Up")
+        try repl.waitFor("cifstep[\(here - 1)]> reverse-step")
+        try repl.press("Enter")
+        try repl.waitFor("cifstep[\(here - 2)]>")
+        // Enter on an empty line repeats step.
+        try repl.type("s")
+        try repl.waitFor("cifstep[\(here - 1)]>")
+        try repl.press("Enter")
+        try repl.waitFor("cifstep[\(here)]>")
+        // Ctrl-C on a half-typed line drops it and gives a fresh prompt; it does not exit.
+        try repl.send("frobnic")
+        try repl.press("C-c")
+        try repl.waitFor("frobnic^C")
+        try repl.type("info breakpoints")
+        try repl.waitFor("breakpoint 1 at cifs_sign_smb")
+        #expect(!(try repl.screen()).contains("unknown command 'frobnic'"))
+        // A nonsense command gets one line naming the closest.
+        try repl.type("frobnicate")
+        try repl.waitFor("unknown command 'frobnicate'; the closest is")
+        let screen = try repl.screen()
+        let wide = screen.split(separator: "\n").filter { $0.count > 100 }
+        #expect(wide.isEmpty, "lines wider than 100 columns: \(wide)")
+        try repl.type("quit")
+        try repl.waitUntilExited()
+    }
+
+    @Test func ctrlCStopsALongContinueAndCtrlDExits() throws {
+        guard TmuxREPL.usable() else { return }
+        let repl = try TmuxREPL(["repl", "--file", "random-256m.bin"], noColor: true)
+        defer { repl.close() }
+        try repl.waitFor("cifstep[0]>")
+        try repl.type("c")
+        // A SIGINT that lands before the move begins is not the move's: press until one stops it.
+        var stopped = false
+        for _ in 0..<20 where !stopped {
+            try repl.press("C-c")
+            stopped = (try? repl.waitFor("interrupted after", timeout: 3)) != nil
+        }
+        #expect(stopped)
+        let screen = try repl.waitFor("(the next command goes on from here)")
+        #expect(!screen.contains("end of the run"))
+        let here = try #require(position(screen))
+        try repl.type("s")
+        try repl.waitFor("cifstep[\(here + 1)]>")
+        try repl.press("C-d")
+        try repl.waitUntilExited()
+    }
+}

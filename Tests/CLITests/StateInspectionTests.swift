@@ -39,13 +39,15 @@ import Testing
         let origin = StateBuffer.Origin(event: 105, threadName: "reader", function: "smb_send", phase: .send, bufferName: "request")
         let value = StateBuffer(buffer: TraceBuffer(name: "request", bytes: bytes, spans: spans), origin: origin)
         let lines = renderer.report(.bytes(path: "last.sent", value: value))
-        let indent = String(repeating: " ", count: 74)
+        let indent = String(repeating: " ", count: 6)
         #expect(lines == [
             "last.sent = 232 bytes, as 'request' of #105 [reader] smb_send send",
-            "0000  ff 53 4d 42 2e 00 00 00  00 00 00 00 00 00 00 00  .SMB............  [0..<4]     header.Protocol  ff534d42",
+            "0000  ff 53 4d 42 2e 00 00 00  00 00 00 00 00 00 00 00  .SMB............",
+            indent + "[0..<4]     header.Protocol  ff534d42",
             indent + "[4..<5]     header.Command   0x2e  (SMB_COM_READ_ANDX)",
             "0010  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  ................",
-            "0020  41 42 43 44 45 46 47 48  49 4a 4b 4c 4d 4e 4f 50  ABCDEFGHIJKLMNOP  [32..<232]  Data             200 bytes",
+            "0020  41 42 43 44 45 46 47 48  49 4a 4b 4c 4d 4e 4f 50  ABCDEFGHIJKLMNOP",
+            indent + "[32..<232]  Data             200 bytes",
             "0030  51 52 53 54 55 56 57 58  59 5a 41 42 43 44 45 46  QRSTUVWXYZABCDEF",
             "0040  47 48 49 4a 4b 4c 4d 4e  4f 50 51 52 53 54 55 56  GHIJKLMNOPQRSTUV",
             "0050  57 58 59 5a 41 42 43 44  45 46 47 48 49 4a 4b 4c  WXYZABCDEFGHIJKL",
@@ -54,7 +56,7 @@ import Testing
             "00e0  4b 4c 4d 4e 4f 50 51 52                           KLMNOPQR",
         ])
         let full = renderer.report(.bytes(path: "last.sent", value: value), full: true)
-        #expect(full.count == 17 && !full.contains { $0.contains("not shown") })
+        #expect(full.count == 19 && !full.contains { $0.contains("not shown") })
     }
 
     @Test func listingsCutLongBytes() {
@@ -77,7 +79,7 @@ import Testing
         #expect(REPLParser.parse("show --all 383") == .show(383, full: true))
         #expect(REPLParser.parse("show/x") == .show(nil, full: true))
         #expect(REPLParser.parse("print") == .usage("usage: print [--all] PATH (e.g. print server.sequenceNumber)"))
-        #expect(REPLParser.parse("show --all x") == .usage("usage: show [--all] [N]"))
+        #expect(REPLParser.parse("show --all x") == .usage("usage: show [--all] [N] (N: an event number)"))
     }
 }
 
@@ -116,12 +118,12 @@ import Testing
         let read = output(of: "print rdata[0]", in: r.stdout.components(separatedBy: "]> continue\n").last ?? "")
         #expect(read.contains("  rdata[0].state = completed\n") && read.contains("  rdata[0].bytes = 38\n"))
         let help = output(of: "help", in: r.stdout)
-        #expect(help.contains("last.sent") && help.contains("rdata[K]") && help.contains("if mid == 5") && help.contains("print [--all] PATH"))
+        #expect(help.contains("last.sent") && help.contains("rdata[K]") && help.contains("if mid == 5") && help.contains("print, p PATH"))
     }
 
     @Test func showCutsALongFieldUnlessAskedForEveryByte() throws {
         // The server's first READ_ANDX reply carries 61440 bytes of data.
-        let list = try transcript(["continue", "list 2000", "quit"], ["--file", "random-256k.bin"])
+        let list = try transcript(["continue", "events 2000", "quit"], ["--file", "random-256k.bin"])
         let line = try #require(list.stdout.split(separator: "\n").first { $0.contains("srv_send_smb send: READ_ANDX") })
         let number = try #require(Int(line.dropFirst().prefix { $0.isNumber }))
         let r = try transcript(["goto \(number)", "show", "show --all \(number)", "quit"], ["--file", "random-256k.bin"])

@@ -48,6 +48,19 @@ struct TmuxREPL {
         try tmux(["send-keys", "-t", "repl", "Enter"])
     }
 
+    /// Types `text` without Enter.
+    func send(_ text: String) throws {
+        try tmux(["send-keys", "-t", "repl", "-l", text])
+    }
+
+    /// Presses keys by tmux's names: `Tab`, `Up`, `Enter`, `C-c`, `C-d`.
+    func press(_ keys: String...) throws {
+        try tmux(["send-keys", "-t", "repl"] + keys)
+    }
+
+    /// Whether the REPL is still running in its pane.
+    var isRunning: Bool { (try? tmux(["has-session", "-t", "repl"])) != nil }
+
     /// The pane's text with its history (`escapes`: keep colour codes).
     func screen(escapes: Bool = false) throws -> String {
         try tmux(["capture-pane", "-p", "-J", "-S", "-5000", "-t", "repl"] + (escapes ? ["-e"] : []))
@@ -55,15 +68,26 @@ struct TmuxREPL {
 
     /// Waits until the screen shows `text` `count` times, and returns the screen.
     @discardableResult
-    func waitFor(_ text: String, count: Int = 1) throws -> String {
+    func waitFor(_ text: String, count: Int = 1, timeout: TimeInterval = TmuxREPL.deadline) throws -> String {
         let start = Date()
         while true {
             let now = try screen()
             if now.components(separatedBy: text).count - 1 >= count { return now }
-            if Date().timeIntervalSince(start) > Self.deadline {
-                throw Failure(description: "'\(text)' did not appear \(count)× within \(Self.deadline) s; screen:\n\(now)")
+            if Date().timeIntervalSince(start) > timeout {
+                throw Failure(description: "'\(text)' did not appear \(count)× within \(timeout) s; screen:\n\(now)")
             }
             // Poll the pane; the condition above, not this pause, is what the test waits for.
+            usleep(20_000)
+        }
+    }
+
+    /// Waits until the REPL has exited (its pane, and so the session, is gone).
+    func waitUntilExited() throws {
+        let start = Date()
+        while isRunning {
+            if Date().timeIntervalSince(start) > Self.deadline {
+                throw Failure(description: "the REPL did not exit within \(Self.deadline) s")
+            }
             usleep(20_000)
         }
     }

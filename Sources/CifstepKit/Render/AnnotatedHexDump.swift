@@ -1,7 +1,8 @@
 import SMBWire
 
 /// Renders bytes as an annotated hex dump: offset, sixteen bytes in hex and as ASCII, and beside
-/// each line the fields that start in it (byte range, name, decoded value, meaning):
+/// each line (or, when they do not all fit in the width, beneath it) the fields that start in it
+/// (byte range, name, decoded value, meaning):
 ///
 ///     0000  ff 53 4d 42 72 00 00 00  00 18 43 c8 00 00 00 00  .SMBr.....C.....  [0..<4]  header.Protocol  ff534d42
 ///                                                                               [4..<5]  header.Command   0x72  (NEGOTIATE)
@@ -59,6 +60,10 @@ enum AnnotatedHexDump {
         let beneathIndent = String(repeating: " ", count: offsetWidth + 2)
         let beneathWidth = width - beneathIndent.count
 
+        // One layout for the whole buffer: beside the bytes when every annotation fits there.
+        let beside = spans.allSatisfy {
+            besideColumn + plainAnnotation($0, layout: layout).trimmingTrailingBlanks().count <= width
+        }
         var out: [String] = []
         var line = 0
         var run = 0
@@ -87,7 +92,6 @@ enum AnnotatedHexDump {
             }
             text += " " + ascii
             let notes = annotations[line]
-            let beside = notes.allSatisfy { besideColumn + plainAnnotation(spans[$0], layout: layout).count <= width }
             if beside {
                 for (n, index) in notes.enumerated() {
                     let note = annotation(spans[index], index, color: color, layout: layout, width: width - besideColumn)
@@ -97,7 +101,7 @@ enum AnnotatedHexDump {
                         out.append(annotationIndent + note)
                     }
                 }
-            } else {
+            } else if !notes.isEmpty {
                 out.append(text)
                 for index in notes {
                     out.append(beneathIndent + annotation(spans[index], index, color: color, layout: layout, width: beneathWidth))

@@ -1,0 +1,111 @@
+import Foundation
+import Stepper
+import Testing
+@testable import CifstepKit
+
+/// The REPL in-process: Enter repeating, completion, and every line within 100 columns.
+@Suite struct REPLBehaviourTests {
+    final class Lines: @unchecked Sendable {
+        var all: [String] = []
+    }
+
+    private func repl(_ scenario: Scenario = Scenario(), _ lines: Lines) -> REPL {
+        REPL(scenario: scenario, color: false, output: { lines.all += $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) })
+    }
+
+    @Test func enterRepeatsStepNextXAndListButNotOtherCommands() {
+        let lines = Lines()
+        let repl = repl(Scenario(auth: .ntlm, signing: .on), lines)
+        defer { repl.session.close() }
+        repl.handle("s 2")
+        repl.handle("")
+        #expect(repl.session.position == 4)
+        repl.handle("n")
+        let afterNext = repl.session.position
+        repl.handle("")
+        #expect(repl.session.position > afterNext)
+        // Not repeated: a query in between breaks the chain.
+        repl.handle("p server.sequenceNumber")
+        let here = repl.session.position
+        lines.all = []
+        repl.handle("")
+        #expect(repl.session.position == here && lines.all.isEmpty)
+        // x goes on with the next bytes.
+        repl.handle("b cifs_sign_smb")
+        repl.handle("c")
+        lines.all = []
+        repl.handle("x/16xb last.sent")
+        repl.handle("")
+        #expect(lines.all.first?.hasPrefix("last.sent[0..<16] of ") == true)
+        #expect(lines.all.contains { $0.hasPrefix("last.sent[16..<32] of ") })
+        #expect(lines.all.contains { $0.hasPrefix("0010  ") })
+        // list goes on with the next lines of the same function.
+        lines.all = []
+        repl.handle("list")
+        #expect(lines.all.first?.hasPrefix("cifs_sign_smb in Sources/CIFSClient/") == true)
+        #expect(lines.all.contains { $0.hasPrefix("→") && $0.contains("traced(\"cifs_sign_smb\"") })
+        let lastNumber = lines.all.last.flatMap { Int($0.dropFirst().prefix { $0 == " " || $0.isNumber }.trimmingCharacters(in: .whitespaces)) }
+        lines.all = []
+        repl.handle("")
+        let nextNumber = lines.all.first.flatMap { Int($0.dropFirst().prefix { $0 == " " || $0.isNumber }.trimmingCharacters(in: .whitespaces)) }
+        #expect(lastNumber != nil && nextNumber == lastNumber.map { $0 + 1 })
+    }
+
+    @Test func listSaysWhenThereIsNothingToList() {
+        let lines = Lines()
+        let repl = repl(Scenario(), lines)
+        defer { repl.session.close() }
+        #expect(repl.handle("list") == .failed(REPL.ScriptStatus.badCommand))
+        #expect(lines.all.last == "no current function yet: 'step' first, or 'list FUNCTION'")
+        #expect(repl.handle("list cifs_sign_smbb") == .failed(REPL.ScriptStatus.badCommand))
+        #expect(lines.all.last?.hasPrefix("no traced function 'cifs_sign_smbb'; closest: cifs_sign_smb") == true)
+    }
+
+    @Test func tabCompletesCommandsFunctionsPathsSettingsAndFaults() {
+        let lines = Lines()
+        let repl = repl(Scenario(), lines)
+        defer { repl.session.close() }
+        repl.handle("s 30")
+        #expect(repl.completions(before: "", word: "bre") == ["break"])
+        #expect(repl.completions(before: "", word: "rev") == ["reverse-continue", "reverse-step"])
+        #expect(repl.completions(before: "b ", word: "cifs_sign_s") == ["cifs_sign_smb"])
+        #expect(repl.completions(before: "tbreak ", word: "cifs_calc_sig") == ["cifs_calc_signature"])
+        #expect(repl.completions(before: "p ", word: "server.sequenceN") == ["server.sequenceNumber"])
+        #expect(repl.completions(before: "x/8xb ", word: "last.s") == ["last.sent"])
+        #expect(repl.completions(before: "watch ", word: "threads[1].st") == ["threads[1].state"])
+        #expect(repl.completions(before: "set ", word: "si") == ["sign", "signing", "size"])
+        #expect(repl.completions(before: "set auth ", word: "ntlmv") == ["ntlmv2"])
+        #expect(repl.completions(before: "inject ", word: "bad") == ["bad-signature"])
+        #expect(repl.completions(before: "info ", word: "th") == ["threads"])
+        #expect(repl.completions(before: "help ", word: "apr") == ["apropos"])
+        #expect(repl.completions(before: "step ", word: "th") == ["thread"])
+        #expect(repl.completions(before: "frob ", word: "x").isEmpty)
+    }
+
+    /// A session's worth of commands whose output runs long: no line is wider than 100 columns.
+    @Test func everyLineFitsAProjector() {
+        let lines = Lines()
+        let repl = repl(Scenario(auth: .ntlmssp, signing: .on, file: "random-256k.bin"), lines)
+        defer { repl.session.close() }
+        for command in ["help", "help x", "apropos sign", "info functions", "break cifs_readv_callback", "continue",
+                        "show", "show --all", "p last.received", "p/x last.received", "x/64xb last.received", "why signature",
+                        "info state", "info threads", "bt", "list", "events 200", "info scenario", "\u{1b}[A junk"] {
+            repl.handle(command)
+        }
+        #expect(lines.all.count > 500)
+        let wide = lines.all.filter { TextFit.visibleWidth($0) > 100 }
+        #expect(wide.isEmpty, "\(wide.prefix(3))")
+        #expect(!lines.all.contains { $0.unicodeScalars.contains { $0.value == 0x1b } })
+    }
+
+    @Test func longLinesWrapAtABlankAndEscapesDoNotCount() {
+        let words = Array(repeating: "abcdefghi", count: 25).joined(separator: " ")
+        let wrapped = TextFit.fit(words, width: 40).split(separator: "\n").map(String.init)
+        #expect(wrapped.allSatisfy { $0.count <= 40 })
+        #expect(wrapped.dropFirst().allSatisfy { $0.hasPrefix("    ") })
+        #expect(wrapped.joined(separator: " ").split(separator: " ").joined(separator: " ") == words)
+        let coloured = "\u{1b}[1m" + String(repeating: "x", count: 100) + "\u{1b}[0m"
+        #expect(TextFit.fit(coloured) == coloured)
+        #expect(TextFit.fit("a\u{1b}b\u{07}") == "a\\x1bb\\x07")
+    }
+}
