@@ -58,6 +58,25 @@ struct TmuxREPL {
         try tmux(["send-keys", "-t", "repl"] + keys)
     }
 
+    /// The row of the pane's cursor (from 0).
+    func cursorRow() throws -> Int {
+        Int(try tmux(["display-message", "-p", "-t", "repl", "#{cursor_y}"]).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    }
+
+    /// Types `line` and Enter, and waits until the REPL has read it (the cursor left the prompt's
+    /// row): keys pressed before that, such as Ctrl-C, would reach the line editor instead.
+    func typeAndWaitUntilRead(_ line: String) throws {
+        let row = try cursorRow()
+        try type(line)
+        let start = Date()
+        while try cursorRow() == row {
+            if Date().timeIntervalSince(start) > Self.deadline {
+                throw Failure(description: "'\(line)' was not read within \(Self.deadline) s")
+            }
+            usleep(20_000)
+        }
+    }
+
     /// Whether the REPL is still running in its pane.
     var isRunning: Bool { (try? tmux(["has-session", "-t", "repl"])) != nil }
 
@@ -93,6 +112,11 @@ struct TmuxREPL {
     }
 
     func close() {
+        // The REPL first, for sure: a SIGHUP that lands while libedit holds it blocked would
+        // leave the REPL (and so the tmux server) running.
+        if let pid = try? tmux(["display-message", "-p", "-t", "repl", "#{pane_pid}"]), let id = Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            kill(id, SIGKILL)
+        }
         _ = try? tmux(["kill-server"])
         try? FileManager.default.removeItem(at: home)
     }

@@ -200,16 +200,27 @@ func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
     @Test func exportRefusesOtherFormatsAndExistingFilesUnlessForced() throws {
         try withTemporaryDirectory { dir in
             let json = dir.appendingPathComponent("run.json").path
-            let commands = ["step 5", "export \(dir.path)/run.md", "export \(json)", "step 5", "export \(json)",
-                            "export --force \(json)", "export", "help", "quit"]
-            let r = try CLIRunner.run(["repl", "--no-color"], stdin: Data((commands.joined(separator: "\n") + "\n").utf8))
-            #expect(r.status == 0)
-            #expect(r.stdout.contains("export: only JSON for now (export FILE.json); other formats come in a later version"))
-            #expect(r.stdout.contains("wrote 5 events and "))
-            #expect(r.stdout.contains("export: \(json) exists; 'export --force \(json)' replaces it"))
-            #expect(r.stdout.contains("wrote 10 events and "))
-            #expect(r.stdout.contains("usage: export [--force] FILE.json"))
-            #expect(r.stdout.contains("write the run so far as a JSON trace"))
+            // Piped commands stop at the first error, so each refusal ends its own transcript.
+            func run(_ commands: [String]) throws -> CLIResult {
+                try CLIRunner.run(["repl", "--no-color"], stdin: Data((commands.joined(separator: "\n") + "\n").utf8))
+            }
+            let markdown = try run(["step 5", "export \(dir.path)/run.md", "quit"])
+            #expect(markdown.status == 2)
+            #expect(markdown.stdout.contains("export: only JSON for now (export FILE.json); other formats come in a later version"))
+            let first = try run(["step 5", "export \(json)", "quit"])
+            #expect(first.status == 0)
+            #expect(first.stdout.contains("wrote 5 events and "))
+            let exists = try run(["step 10", "export \(json)", "quit"])
+            #expect(exists.status == 2)
+            // The message is wider than 100 columns with this long path, so it wraps.
+            #expect(exists.stdout.replacingOccurrences(of: "\n    ", with: " ")
+                .contains("export: \(json) exists; 'export --force \(json)' replaces it"))
+            let forced = try run(["step 10", "export --force \(json)", "help", "quit"])
+            #expect(forced.status == 0)
+            #expect(forced.stdout.contains("wrote 10 events and "))
+            #expect(forced.stdout.contains("write the run so far as a JSON trace"))
+            let bare = try run(["export", "quit"])
+            #expect(bare.stdout.contains("usage: export [--force] FILE.json"))
             let document = try TraceDocument(decoding: Data(contentsOf: URL(fileURLWithPath: json)))
             #expect(document.events.count == 10)
             #expect(document.scenario?["readahead"] == "default")

@@ -6,8 +6,7 @@ import Glibc
 #endif
 
 /// Reads command lines through libedit: prompt, history in `~/.cifstep_history` and TAB
-/// completion on a terminal; plain lines otherwise (no prompt, no history file, each echoed
-/// after the prompt so a transcript shows what ran).
+/// completion on a terminal; plain lines otherwise (no prompt, no history file).
 ///
 /// Ctrl-C at the prompt clears the line (``Input/interrupted``); while a command runs it asks
 /// the stepper session to stop (``StepperSession/interrupt()``) — see ``Interrupts``. Ctrl-D
@@ -51,8 +50,8 @@ final class LineEditor {
     /// The next line without its newline, Ctrl-C, or the end of input.
     func read(prompt: String) -> Input {
         guard interactive else {
+            // No prompt: the REPL echoes each command after it, so a transcript shows what ran.
             guard let line = Swift.readLine(strippingNewline: true) else { return .end }
-            print(prompt + TextFit.escapingControls(line))   // echo so a transcript shows what ran
             return .line(line)
         }
         Interrupts.atPrompt.store(false, ordering: .relaxed)
@@ -84,17 +83,23 @@ enum Interrupts {
 
     /// The session a SIGINT interrupts (set once, before the handler is installed).
     nonisolated(unsafe) static var target: Unmanaged<StepperInterruption>?
-    nonisolated(unsafe) private static var installed = false
 
-    /// Installs the handler (once), without SA_RESTART so that a blocked `read` returns.
+    /// Installs the handler, without SA_RESTART so that a blocked `read` returns, and unblocks
+    /// SIGINT on this thread. Called before every prompt and every command: libedit swaps in
+    /// handlers of its own while it reads a line, and a SIGINT that lands while it does must not
+    /// leave the REPL without ours.
     static func install() {
-        guard !installed else { return }
-        installed = true
         var action = sigaction()
         action.__sigaction_handler.sa_handler = onInterrupt
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
         sigaction(SIGINT, &action, nil)
+        // A signal libedit handled can leave this thread's mask blocking it (seen after a SIGINT
+        // that landed while readline was returning): unblock what ends or interrupts the REPL.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     private static let onInterrupt: @convention(c) (Int32) -> Void = { _ in

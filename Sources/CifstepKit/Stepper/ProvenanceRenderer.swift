@@ -16,6 +16,8 @@ import Stepper
 /// Lines come depth first, each buffer once, indented one space a level.
 struct ProvenanceRenderer {
     let color: Bool
+    /// The widest line: a buffer's `← how` goes on the next line, further in, when it does not fit.
+    var width: Int = TextFit.width
 
     /// Buffers up to this many bytes are shown whole; longer ones by their first bytes.
     static let wholeValueLimit = 16
@@ -34,7 +36,14 @@ struct ProvenanceRenderer {
 
     private func append(_ node: ProvenanceNode, depth: Int, into out: inout [String]) {
         guard !node.shownAbove else { return }
-        out.append(String(repeating: " ", count: min(depth, Self.maximumIndent)) + line(node))
+        let indent = String(repeating: " ", count: min(depth, Self.maximumIndent))
+        let (head, how) = line(node)
+        if TextFit.visibleWidth(indent + head + how) <= width {
+            out.append(indent + head + how)
+        } else {
+            out.append(indent + head)
+            out.append(indent + "    " + how.drop { $0 == " " })
+        }
         for input in node.inputs { append(input, depth: depth + 1, into: &out) }
         for missing in node.missingInputs {
             out.append(String(repeating: " ", count: min(depth + 1, Self.maximumIndent))
@@ -42,11 +51,11 @@ struct ProvenanceRenderer {
         }
     }
 
-    /// `#152 $52 MD5 digest = c519… ← MD5 of $51`
-    private func line(_ node: ProvenanceNode) -> String {
+    /// `#152 $52 MD5 digest = c519…` and ` ← MD5 of $51`.
+    private func line(_ node: ProvenanceNode) -> (head: String, how: String) {
         let buffer = node.located.buffer
         let id = buffer.id.map { "\($0) " } ?? ""
-        var text = paint("#\(node.located.event)", "2") + " \(id)" + paint(buffer.name, "1") + " = " + value(buffer.bytes)
+        let text = paint("#\(node.located.event)", "2") + " \(id)" + paint(buffer.name, "1") + " = " + value(buffer.bytes)
         guard let derivation = node.derivation else {
             let how: String
             switch node.located.phase {
@@ -54,13 +63,12 @@ struct ProvenanceRenderer {
             case .send: how = "as sent on the wire"
             default: how = "recorded with no derivation"
             }
-            return text + paint(" ← \(how) (\(node.located.threadName) \(node.located.function))", "2")
+            return (text, paint(" ← \(how) (\(node.located.threadName) \(node.located.function))", "2"))
         }
         if derivation.operation == .given {
-            return text + paint(" ← given: " + (derivation.source ?? "from outside the computation"), "2")
+            return (text, paint(" ← given: " + (derivation.source ?? "from outside the computation"), "2"))
         }
-        text += " ← " + Self.phrase(derivation, inputs: node.inputs.map(Self.name))
-        return text
+        return (text, " ← " + Self.phrase(derivation, inputs: node.inputs.map(Self.name)))
     }
 
     /// `$5[69..<77] (NegotiateResponse.Challenge)`: an input as its buffer, the span used and

@@ -36,6 +36,8 @@ final class REPL {
     let session: StepperSession
     private let renderer: REPLRenderer
     private let out: (String) -> Void
+    /// Output as is: a script's echoed commands are not wrapped, so a transcript shows them whole.
+    private let echo: (String) -> Void
     /// Long `show`/`x`/`print` output pages through this (a terminal only).
     var pager: Pager?
     /// What Enter on an empty line runs again (gdb repeats step, next, x and list).
@@ -47,6 +49,7 @@ final class REPL {
         session = StepperSession(scenario: scenario)
         renderer = REPLRenderer(color: color, width: width)
         out = { output(TextFit.fit($0, width: width)) }
+        echo = { output(TextFit.escapingControls($0)) }
     }
 
     /// Reads commands until `quit` or the end of input; returns the exit status. With `script`
@@ -62,7 +65,6 @@ final class REPL {
             let input: LineEditor.Input
             if remaining != nil {
                 guard let next = remaining?.popFirst() else { break }
-                out(prompt() + next)
                 input = .line(next)
             } else {
                 input = editor.read(prompt: prompt())
@@ -74,9 +76,9 @@ final class REPL {
                 continue
             case let .line(line):
                 // Scripts: blank lines and `#` comments do nothing (and repeat nothing).
-                if batch, line.trimmingCharacters(in: " \t").isEmpty || line.trimmingCharacters(in: " \t").hasPrefix("#") {
-                    continue
-                }
+                let trimmed = line.trimmingCharacters(in: " \t")
+                if batch, trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+                if batch { echo(prompt() + line) } else { Interrupts.install() }
                 switch handle(line) {
                 case .ok: break
                 case .quit: return 0

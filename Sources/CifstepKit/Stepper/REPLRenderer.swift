@@ -26,7 +26,7 @@ struct REPLRenderer {
         return """
             Flow: mount //cifstep/share as \(s.user) (sec=\(s.auth.rawValue)\(signing)), read \(s.file), unmount.
             Seed \(s.seed), \(s.policy.rawValue) order.
-            \(sizes.joined(separator: "; ")).
+            \(sizes.joined(separator: ".\n")).
             """
     }
 
@@ -130,7 +130,7 @@ struct REPLRenderer {
         case let .selected(info):
             return ["current thread: " + thread(info).trimmingCharacters(in: " *")]
         case let .provenance(node):
-            return ProvenanceRenderer(color: color).lines(node)
+            return ProvenanceRenderer(color: color, width: width).lines(node)
         case let .faultArmed(armed):
             return ["fault \(armed.fault) armed after event \(armed.afterEvent): \(armed.detail)"]
         case let .faults(all):
@@ -171,10 +171,13 @@ struct REPLRenderer {
         let bytes = value.buffer.bytes
         var head = "\(path) = "
         head += bytes.count <= Self.longestListedBytes ? "\(StateValue.bytes(bytes)) (\(bytes.count) bytes)" : "\(bytes.count) bytes"
-        if let origin = value.origin { head += ", as \(origin)" }
+        if let origin = value.origin {
+            // Where it was recorded goes on a line of its own when both do not fit.
+            head += head.count + origin.description.count + 5 <= width ? ", as \(origin)" : "\n  as \(origin)"
+        }
         let dump = AnnotatedHexDump.render(
             bytes, spans: value.buffer.spans, color: color, full: full, hint: "'print --all \(path)' shows every byte")
-        return [head] + dump.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        return head.split(separator: "\n").map(String.init) + dump.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     }
 
     func setting(_ s: Scenario.SettingValue) -> String {
