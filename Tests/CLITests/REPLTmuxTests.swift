@@ -166,3 +166,34 @@ import Testing
         try repl.waitUntilExited()
     }
 }
+
+/// Long dumps page on a terminal, as gdb's output does.
+@Suite struct PagerTmuxTests {
+    @Test func aLongDumpStopsAtAScreenfulAndQStopsIt() throws {
+        guard TmuxREPL.usable() else { return }
+        let repl = try TmuxREPL(["repl", "--file", "random-256k.bin"], width: 120, height: 24, noColor: true)
+        defer { repl.close() }
+        try repl.waitFor("cifstep[0]>")
+        try repl.type("b cifs_readv_callback")
+        try repl.waitFor("breakpoint 1 at cifs_readv_callback")
+        try repl.type("c")
+        try repl.waitFor("breakpoint 1: cifs_readv_callback")
+        try repl.type("x/1024xb reply")
+        let paused = try repl.waitFor("--More-- (")
+        #expect(paused.contains("reply[0..<1024] of 61500 bytes"))
+        #expect(!paused.contains("03f0  "), "the last row waits for the next screenful")
+        #expect(!paused.contains("0100  "))
+        try repl.press("Space")
+        try repl.waitFor("0100  ")
+        try repl.press("q")
+        let after = try repl.waitFor("cifstep[", count: 4)
+        #expect(!after.contains("03f0  "), "q stops the dump")
+        // Enter on the empty line goes on with the next bytes, paged again; c shows the rest.
+        try repl.press("Enter")
+        try repl.waitFor("reply[1024..<2048] of 61500 bytes")
+        try repl.press("c")
+        try repl.waitFor("07f0  ")
+        try repl.type("quit")
+        try repl.waitUntilExited()
+    }
+}

@@ -34,6 +34,7 @@ struct Pager {
 
     /// Shows `prompt`, reads one key from the terminal without echo, and erases the prompt.
     private static func ask(_ prompt: String) -> Character {
+        fflush(nil)
         let fd = open("/dev/tty", O_RDWR)
         guard fd >= 0 else { return "c" }
         defer { close(fd) }
