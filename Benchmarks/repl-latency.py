@@ -56,7 +56,9 @@ for i in range(steps):
     times.append(time.monotonic() - t0)
 stop(p, master)
 
+segments = [statistics.median(times[i:i + 100]) * 1000 for i in range(0, len(times), 100)]
 times.sort()
 print(f"start to prompt: median {statistics.median(starts) * 1000:.1f} ms (min {min(starts) * 1000:.1f}, max {max(starts) * 1000:.1f}, 20 starts)")
 print(f"step, Enter to the next prompt: median {statistics.median(times) * 1000:.2f} ms, "
-      f"p90 {times[int(len(times) * 0.9)] * 1000:.2f} ms ({steps} steps)")
+      f"p90 {times[int(len(times) * 0.9)] * 1000:.2f} ms ({steps} steps; medians per 100: "
+      + ", ".join(f"{m:.2f}" for m in segments) + " ms)")

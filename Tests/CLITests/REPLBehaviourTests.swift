@@ -51,6 +51,30 @@ import Testing
         #expect(lastNumber != nil && nextNumber == lastNumber.map { $0 + 1 })
     }
 
+    @Test func eventsFilterByFunctionThreadOrPhaseAndXShowsCharacters() {
+        let lines = Lines()
+        let repl = repl(Scenario(), lines)
+        defer { repl.session.close() }
+        repl.handle("s 120")
+        lines.all = []
+        repl.handle("events cifsd 5")
+        #expect(lines.all.count == 6 && lines.all.dropFirst().allSatisfy { $0.contains(" [cifsd] ") }, "\(lines.all)")
+        #expect(lines.all.first?.hasSuffix("earlier matching events not shown; 'events cifsd N' shows more)") == true)
+        lines.all = []
+        repl.handle("events block 50")
+        #expect(!lines.all.isEmpty && lines.all.allSatisfy { $0.contains(" block") }, "\(lines.all)")
+        lines.all = []
+        repl.handle("events CIFSSMBNegotiate")
+        #expect(lines.all.count == 2 && lines.all.allSatisfy { $0.contains(" CIFSSMBNegotiate ") })
+        lines.all = []
+        repl.handle("x/8c last.sent+4")
+        #expect(lines.all.count == 2)
+        #expect(lines.all.first?.hasPrefix("last.sent[4..<12] of ") == true)
+        // The bytes after the protocol id as characters: printable ones as is, others escaped.
+        #expect(lines.all.last?.hasPrefix("0004  ") == true)
+        #expect(lines.all.last?.contains("\\x") == true || lines.all.last?.contains("\\0") == true)
+    }
+
     @Test func listSaysWhenThereIsNothingToList() {
         let lines = Lines()
         let repl = repl(Scenario(), lines)
