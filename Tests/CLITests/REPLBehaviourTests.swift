@@ -133,3 +133,42 @@ import Testing
         #expect(TextFit.fit("a\u{1b}b\u{07}") == "a\\x1bb\\x07")
     }
 }
+
+/// Junk never crashes the REPL: seeded random lines of commands, numbers, paths and control
+/// characters, parsed and run.
+@Suite struct REPLJunkTests {
+    static let vocabulary = [
+        "s", "n", "c", "b", "tb", "d", "p", "x", "x/8xb", "x/99999999999999999999c", "x/3w", "p/x", "i", "info", "bt",
+        "why", "list", "l", "events", "show", "show/x", "goto", "rs", "rc", "fin", "thread", "threads", "watch", "check",
+        "expect", "inject", "fault", "help", "apropos", "lesson", "diff", "if", "==", "&&", "(", ")", "$12", "$", "$-1",
+        "0", "1", "-1", "3", "9223372036854775807", "99999999999999999999", "+", "+7", "0x", "last.sent", "last.sent+4",
+        "server.sequenceNumber", "mid[1].state", "page[", "page[0].flags", "threads[1]", "signature", "cifs_sign_smb",
+        "read-error:2", "bad-signature", "\u{1b}[A", "\u{7f}", "\u{00}", "\t", "é", "‖", "\"", "'",
+    ]
+
+    /// A small linear congruential generator: the same lines on every run.
+    struct Lines: Sequence, IteratorProtocol {
+        var state: UInt64
+        mutating func next() -> String? {
+            func random(_ bound: Int) -> Int {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return Int((state >> 33) % UInt64(bound))
+            }
+            return (0..<(1 + random(5))).map { _ in REPLJunkTests.vocabulary[random(REPLJunkTests.vocabulary.count)] }
+                .joined(separator: random(4) == 0 ? "" : " ")
+        }
+    }
+
+    @Test func junkIsRefusedOrRunNeverCrashes() {
+        for line in Lines(state: 7).prefix(20_000) {
+            if case let .usage(message) = REPLParser.parse(line) {
+                #expect(!message.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, "\(message)")
+            }
+        }
+        let output = REPLBehaviourTests.Lines()
+        let repl = REPL(scenario: Scenario(), color: false, output: { output.all.append($0) })
+        defer { repl.session.close() }
+        for line in Lines(state: 11).prefix(250) { repl.handle(line) }
+        #expect(output.all.allSatisfy { $0.split(separator: "\n").allSatisfy { TextFit.visibleWidth(String($0)) <= 100 } })
+    }
+}

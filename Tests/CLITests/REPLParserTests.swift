@@ -102,7 +102,9 @@ import Testing
             Issue.record("word units must be refused")
             return
         }
-        guard case .usage = REPLParser.parse("x/8xb"), case .usage = REPLParser.parse("x/0xb last.sent") else {
+        guard case .usage = REPLParser.parse("x/8xb"), case .usage = REPLParser.parse("x/0xb last.sent"),
+              case .usage = REPLParser.parse("x/\(Int.max)xb last.sent+\(Int.max)"),
+              case .usage = REPLParser.parse("x/8xb last.sent+99999999999999999999") else {
             Issue.record("x without a target or with a zero count must be refused")
             return
         }

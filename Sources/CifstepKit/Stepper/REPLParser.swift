@@ -58,6 +58,9 @@ enum REPLParser {
     static let defaultExamineCount = 8
     /// Events `events` shows when no count is given.
     static let defaultEventCount = 10
+    /// The most bytes one `x` shows, and the furthest offset it starts at: more than any
+    /// message or key holds (a READ_ANDX reply is at most 128 KiB), and far from overflow.
+    static let largestExamine = 1 << 24
 
     /// Every full command name, for completion.
     static var names: [String] { REPLCommandSpec.all.map(\.name) }
@@ -208,7 +211,7 @@ enum REPLParser {
             do {
                 return .command(.fault(try StepperFault(parsing: args.joined(separator: " "))))
             } catch {
-                return .usage("inject: \(error)")
+                return .usage("inject: " + escaped("\(error)"))
             }
         case "flow":
             guard let auth = args.first, Scenario.Auth(rawValue: auth) != nil else {
@@ -291,7 +294,9 @@ enum REPLParser {
         if let modifier {
             let digits = modifier.prefix { $0.isASCII && $0.isNumber }
             if !digits.isEmpty {
-                guard let n = Int(digits), n > 0 else { return .usage(form) }
+                guard let n = Int(digits), n > 0, n <= largestExamine else {
+                    return .usage("x: expected a count 1 ... \(largestExamine); " + form)
+                }
                 count = n
             }
             for letter in modifier.dropFirst(digits.count) {
@@ -311,7 +316,9 @@ enum REPLParser {
         if let plus = target.lastIndex(of: "+") {
             let number = String(target[target.index(after: plus)...]).trimmingCharacters(in: " ")
             let parsed = number.hasPrefix("0x") ? Int(number.dropFirst(2), radix: 16) : Int(number)
-            guard let parsed, parsed >= 0 else { return .usage("x: expected a byte offset after '+', got '\(escaped(number))'") }
+            guard let parsed, parsed >= 0, parsed <= largestExamine else {
+                return .usage("x: expected a byte offset 0 ... \(largestExamine) after '+', got '\(escaped(number))'")
+            }
             offset = parsed
             target = String(target[..<plus]).trimmingCharacters(in: " ")
         }
