@@ -60,6 +60,6 @@ let package = Package(
         .testTarget(name: "CIFSClientTests", dependencies: ["CIFSClient", "SMBServer", crypto]),
         .testTarget(name: "SMBServerTests", dependencies: ["SMBServer", "CIFSClient", crypto]),
         // Real peers: Samba's smbd, smbclient, pysmb, tshark (started by scripts/test).
-        .testTarget(name: "InteropTests", dependencies: ["CIFSClient", "SMBServer", "CifstepKit", crypto]),
+        .testTarget(name: "InteropTests", dependencies: ["CIFSClient", "SMBServer", "CifstepKit", "Stepper", "TraceRender", "KernelRuntime", crypto]),
     ]
 )

@@ -3,6 +3,7 @@ import CIFSClient
 import Foundation
 import KernelRuntime
 import SMBCrypto
+import Stepper
 import TraceRender
 
 /// `cifstep get`: copy one file from an SMB1 server with the kernel-shaped client core, the
@@ -43,7 +44,12 @@ struct GetCommand: ParsableCommand {
     @Flag(help: "Keep data whose signature did not verify, as the 3.8 kernel did.") var allowBadSignature = false
 
     func run() throws {
-        let target = try SMBURL(parsing: url)
+        let target: SMBURL
+        do {
+            target = try SMBURL(parsing: url)
+        } catch {
+            throw CLIError.usage(error.message)
+        }
         guard let mode = SecurityType(rawValue: auth) else {
             throw CLIError.usage("--auth: expected ntlm, ntlmv2 or ntlmssp, got '\(auth)'")
         }

@@ -12,12 +12,11 @@ struct REPLCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup(title: "Scenario") var scenario: ScenarioOptions
+    @OptionGroup var source: SessionOptions
     @Flag(help: "No colour, even on a terminal.") var noColor = false
 
     func run() throws {
-        let repl = REPL(scenario: try scenario.scenario(), color: !noColor && Terminal.useColor)
-        try scenario.armFaults(in: repl.session)
+        let repl = REPL(session: try source.makeSession(), color: !noColor && Terminal.useColor)
         let editor = LineEditor(words: REPLParser.words)
         repl.run(editor: editor)
     }

@@ -14,8 +14,12 @@ final class REPL {
     private let renderer: REPLRenderer
     private let out: (String) -> Void
 
-    init(scenario: Scenario, color: Bool, output: @escaping (String) -> Void = { print($0) }) {
-        session = StepperSession(scenario: scenario)
+    convenience init(scenario: Scenario, color: Bool, output: @escaping (String) -> Void = { print($0) }) {
+        self.init(session: StepperSession(scenario: scenario), color: color, output: output)
+    }
+
+    init(session: StepperSession, color: Bool, output: @escaping (String) -> Void = { print($0) }) {
+        self.session = session
         renderer = REPLRenderer(color: color)
         out = output
     }
@@ -33,7 +37,11 @@ final class REPL {
         var lines = [
             "cifstep — the Linux 3.8 cifs client, one kernel tracepoint at a time.",
             renderer.flow(session.scenario),
-            "The client core talks to the in-process server over an in-memory pipe. Type 'help'.",
+            session.serverLink.map { link in
+                link.isLive
+                    ? "The client core talks to the real server \(link.server) over TCP; what it sends is logged, so going back replays without it. Type 'help'."
+                    : "The client core replays a recording of \(link.server): no network. Type 'help'."
+            } ?? "The client core talks to the in-process server over an in-memory pipe. Type 'help'.",
         ]
         if case let .couldNotStart(reason)? = session.outcome { lines.append("The run could not start: \(reason)") }
         return lines.joined(separator: "\n")

@@ -63,6 +63,12 @@ struct REPLRenderer {
         case let .eventLimit(count):
             return "stopped after \(count) events without reaching the goal or the end: the run may be going round "
                 + "in circles ('bt', 'threads' and 'list' show where; the next command goes on)"
+        case let .interrupted(waiting):
+            return "interrupted while waiting for the server; waiting: "
+                + waiting.map(\.description).joined(separator: "; ") + " (the next command goes on)"
+        case let .serverSilent(seconds, waiting):
+            return "the server sent nothing for \(Int(seconds.rounded())) s; waiting: "
+                + waiting.map(\.description).joined(separator: "; ") + " (the next command waits again)"
         case let .end(outcome):
             switch outcome {
             case let .completed(bytes):

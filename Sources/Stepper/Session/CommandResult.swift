@@ -39,6 +39,12 @@ public enum StopReason: Equatable, Sendable {
     /// or the end: the run may be going round in circles (3.8 retries some things forever). The
     /// next command goes on from here.
     case eventLimit(Int)
+    /// A wait for a real server was interrupted (Ctrl-C); these threads wait. Nothing was
+    /// decided: the next command goes on from here.
+    case interrupted(waiting: [BlockedThread])
+    /// No thread could run and the real server sent nothing for `seconds`; these threads wait.
+    /// The next command waits again.
+    case serverSilent(seconds: Double, waiting: [BlockedThread])
     /// The run is over, this way.
     case end(RunOutcome)
 }

@@ -26,6 +26,9 @@ public enum StepperError: Error, Equatable, Sendable, CustomStringConvertible {
     case noProvenance(String)
     /// A fault could not be armed (misspelt, or nothing to inject it into).
     case faultRefused(String)
+    /// The change would alter a run a real server took part in, before the end of what it
+    /// answered: only a new connection (`reset`) can do that.
+    case needsNewConnection(String)
 
     public var description: String {
         switch self {
@@ -54,6 +57,8 @@ public enum StepperError: Error, Equatable, Sendable, CustomStringConvertible {
             return why
         case let .faultRefused(why):
             return "fault: " + why
+        case let .needsNewConnection(why):
+            return why
         }
     }
 }

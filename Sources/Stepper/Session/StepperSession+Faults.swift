@@ -6,7 +6,7 @@ extension StepperSession {
     func arm(_ fault: StepperFault) throws(StepperError) -> CommandResult {
         if let ended { throw StepperError.faultRefused("the run has ended (\(ended)); go back or reset first") }
         // What was recorded past this point assumed no such fault.
-        cutTimeline()
+        try cutTimeline()
         guard let run else { throw StepperError.faultRefused("the program is not running") }
         let detail = try run.arm(fault)
         let armed = ArmedFault(afterEvent: position, fault: fault, detail: detail)
