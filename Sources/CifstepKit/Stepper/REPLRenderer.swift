@@ -16,7 +16,7 @@ struct REPLRenderer {
         let sizes = s.settings.filter { $0.setting == .rsize || $0.setting == .readahead }
             .map { "\($0.setting.rawValue) \($0.value)" + ($0.note.map { " (\($0))" } ?? "") }
         return """
-            Flow: mount //cifstep/share as \(s.user) (sec=\(s.auth.rawValue)\(signing)), read \(s.file), unmount.
+            Flow: mount \(s.server.map { "//\($0.endpoint)/\($0.share)" } ?? "//cifstep/share") as \(s.user) (sec=\(s.auth.rawValue)\(signing)), read \(s.file), unmount.
             Seed \(s.seed), \(s.policy.rawValue) order.
             \(sizes.joined(separator: "; ")).
             """

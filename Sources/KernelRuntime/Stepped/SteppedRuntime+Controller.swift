@@ -170,6 +170,10 @@ extension SteppedRuntime {
         set { mutex.locked { silenceLimit = newValue } }
     }
 
+    /// Whether the controller is waiting in real time for the network right now (for a "waiting
+    /// for the server" indicator). Safe from any thread.
+    public var isWaitingForNetwork: Bool { waitingForInput.load(ordering: .acquiring) }
+
     /// Ends a real-time wait for the network in progress (or the next one of this controller
     /// call) with ``RuntimeError/interrupted(waiting:)``. Safe from any thread, and from a signal
     /// handler: it is a single atomic store.

@@ -142,9 +142,11 @@ extension SteppedRuntime {
         let untilTimer = deadline.map { $0 > clock ? $0 - clock : 0 }
         let patience = min(untilTimer ?? limit, limit)
         mutex.unlock()
+        waitingForInput.store(true, ordering: .releasing)
         let outcome = input.waitForArrival(nanoseconds: patience) { [self] in
             interruptRequested.load(ordering: .relaxed)
         }
+        waitingForInput.store(false, ordering: .releasing)
         mutex.lock()
         switch outcome {
         case .arrived:

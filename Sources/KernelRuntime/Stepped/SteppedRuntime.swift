@@ -98,6 +98,8 @@ public final class SteppedRuntime: KernelRuntime, @unchecked Sendable {
     /// Set from any thread (a signal handler too: it is one atomic store) to end a real-time
     /// wait for the network; cleared when the next controller call starts.
     let interruptRequested = Atomic<Bool>(false)
+    /// Set while the controller waits in real time for the network.
+    let waitingForInput = Atomic<Bool>(false)
 
     /// How long the controller waits in real time for a silent server before the call ends with
     /// ``RuntimeError/serverSilent(seconds:waiting:)``: long enough for any server on a working

@@ -6,7 +6,7 @@
 /// the log it goes live: what the sockets received since is logged at the current decision and
 /// delivered; bytes sent beyond the log go to the socket and into the log.
 public final class ServerFeed: ExternalInput, @unchecked Sendable {
-    private unowned let link: ServerLink
+    private let link: ServerLink
     private weak var runtime: SteppedRuntime?
     // Guarded by the link's lock.
     /// A newer run took over the link: this one touches neither the log nor the sockets.

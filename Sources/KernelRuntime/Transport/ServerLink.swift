@@ -117,12 +117,12 @@ public final class ServerLink: @unchecked Sendable {
             }
         }
         guard let transport else { throw ServerLinkError.recordingEnded(connection: index) }
-        let socket = LiveSocket(transport: transport, link: self)
+        let socket = LiveSocket(transport: transport)
         lock.locked {
             log.connections.append(RecordedConnection(peer: transport.peer))
             sockets[index] = socket
         }
-        socket.startReading()
+        socket.startReading(for: self)
         return socket
     }
 }
@@ -131,7 +131,6 @@ public final class ServerLink: @unchecked Sendable {
 /// taken into a run.
 final class LiveSocket: @unchecked Sendable {
     let transport: TCPTransport
-    private unowned let link: ServerLink
     // Guarded by the link's lock.
     var inbox: [UInt8] = []
     /// How the stream ended, once it has; taken into the log with the last bytes.
@@ -139,9 +138,8 @@ final class LiveSocket: @unchecked Sendable {
     /// The end has been logged: nothing more comes.
     var endTaken = false
 
-    init(transport: TCPTransport, link: ServerLink) {
+    init(transport: TCPTransport) {
         self.transport = transport
-        self.link = link
     }
 
     /// Whether bytes or the end wait to be taken in (lock held).
@@ -149,7 +147,8 @@ final class LiveSocket: @unchecked Sendable {
 
     /// Starts the OS thread that reads the socket into the inbox until the stream ends or the
     /// link closes the socket. It never touches a runtime: a blocking read cannot stall a step.
-    func startReading() {
+    /// The thread keeps `link` alive until then (``ServerLink/close()`` ends it).
+    func startReading(for link: ServerLink) {
         let thread = Thread { [transport, link, self] in
             while true {
                 let bytes: [UInt8]
