@@ -13,9 +13,13 @@ import Testing
         let accepted = Atomic<Int>(0)
         let gate: DispatchSemaphore?
 
-        init(gate: DispatchSemaphore? = nil) throws {
+        /// Replies per connection before the server hangs up (`nil`: never).
+        let hangUpAfter: Int?
+
+        init(gate: DispatchSemaphore? = nil, hangUpAfter: Int? = nil) throws {
             listener = try TCPListener(host: "127.0.0.1", port: 0)
             self.gate = gate
+            self.hangUpAfter = hangUpAfter
             Thread.detachNewThread { [self] in
                 while let connection = try? listener.accept() {
                     accepted.add(1, ordering: .relaxed)
@@ -25,9 +29,11 @@ import Testing
         }
 
         private func serve(_ connection: TCPTransport) {
-            while let request = try? connection.receive(exactly: 4), request.count == 4 {
+            var answered = 0
+            while answered < (hangUpAfter ?? .max), let request = try? connection.receive(exactly: 4), request.count == 4 {
                 gate?.wait()
                 guard (try? connection.send(request.reversed())) != nil else { return }
+                answered += 1
             }
             connection.close()
         }
@@ -203,6 +209,57 @@ import Testing
         gate.signal()
         try runtime.runToCompletion()
         server.close()
+    }
+
+    @Test func aServerThatHangsUpIsLoggedAndTheReconnectReplays() throws {
+        let server = try ReversingServer(hangUpAfter: 2)
+        let link = ServerLink(host: "127.0.0.1", port: server.port)
+        /// Sends each request; at the end of a stream, connects again and sends it again.
+        final class Reconnecting: @unchecked Sendable {
+            var replies: [[UInt8]] = []
+            init(runtime: SteppedRuntime, link: ServerLink) {
+                let feed = link.makeFeed(for: runtime)
+                runtime.spawn(name: "client") { [self] in
+                    var transport = try feed.connect()
+                    var pending = ServerLinkTests.requests[...]
+                    while let request = pending.first {
+                        // The server may hang up before or after our request reaches it: an
+                        // end of stream, a reset, or a send to a closed peer (all logged).
+                        var reply: [UInt8] = []
+                        do {
+                            try transport.send(request)
+                            reply = try transport.receive(exactly: 4)
+                        } catch TransportError.connectionReset {
+                        } catch TransportError.peerClosed {
+                        }
+                        if reply.isEmpty {
+                            transport.close()
+                            try runtime.traced("reconnect", "end of stream: connecting again") { _ in }
+                            transport = try feed.connect()
+                            continue
+                        }
+                        runtime.withLock { replies.append(reply) }
+                        pending = pending.dropFirst()
+                    }
+                    transport.close()
+                }
+            }
+        }
+        let runtime = SteppedRuntime(seed: 4, policy: .seededRandom)
+        let live = Reconnecting(runtime: runtime, link: link)
+        try runtime.runToCompletion()
+        #expect(live.replies == Self.requests.map { Array($0.reversed()) })
+        let recording = link.recording
+        #expect(recording.connections.count == 2)
+        #expect(recording.connections[0].arrivals.last?.end != nil || recording.connections[0].sendFailure != nil)
+        #expect(server.accepted.load(ordering: .relaxed) == 2)
+        server.close()
+
+        let replay = runtime.makeReplay()
+        let again = Reconnecting(runtime: replay, link: ServerLink(replaying: recording))
+        try replay.runToCompletion()
+        #expect(again.replies == live.replies)
+        #expect(Self.shape(replay.trace.events) == Self.shape(runtime.trace.events))
     }
 
     @Test func aSavedRecordingThatRunsOutSaysSo() throws {
