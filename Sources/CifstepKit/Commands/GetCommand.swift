@@ -39,6 +39,10 @@ struct GetCommand: ParsableCommand {
     var readahead: Int?
     @Option(help: "Write every trace event as JSON.") var trace: String?
     @Option(help: "Write the SMB traffic as a pcap file (port 445).") var pcap: String?
+    @Option(help: ArgumentHelp(
+        "Give up when the server has not answered a request or a read for this long (default 30; "
+            + "the 3.8 kernel waited for ever).", valueName: "SECONDS"))
+    var timeout: Double = GetCommand.defaultTimeout
     @Option(help: "Seed for challenges and nonces (default: random).") var seed: UInt64?
     @Flag(help: "Replace an existing output file.") var force = false
     @Flag(help: "Keep data whose signature did not verify, as the 3.8 kernel did.") var allowBadSignature = false
@@ -59,6 +63,9 @@ struct GetCommand: ParsableCommand {
         if let readahead, readahead < 0 || readahead > 1 << 20 {
             throw CLIError.usage("--readahead: expected 0...\(1 << 20) KiB")
         }
+        guard timeout > 0, timeout <= GetCommand.maximumTimeout else {
+            throw CLIError.usage("--timeout: expected more than 0 and at most \(Int(GetCommand.maximumTimeout)) seconds")
+        }
         let secret = try resolvePassword()
         let outputPath = output ?? target.fileName
         let out = try OutputFile(path: outputPath, overwrite: force)
@@ -66,9 +73,10 @@ struct GetCommand: ParsableCommand {
         let recorder = trace == nil ? nil : TraceRecorder()
         let runtime = FreeRunRuntime(seed: seed ?? UInt64.random(in: 0...UInt64.max), recorder: recorder)
         let capture = try pcap.map { try WireCapture(path: $0) }
-        let options = MountOptions(host: target.host, share: target.share, user: user, password: secret,
+        var options = MountOptions(host: target.host, share: target.share, user: user, password: secret,
                                    domain: domain, auth: mode, sign: sign, rsize: rsize,
                                    readaheadPages: readahead.map { $0 / 4 })
+        options.responseTimeout = UInt64(timeout * 1e9)
         let host = target.host, port = target.port
         let mount = CIFSMount(runtime: runtime, options: options) {
             let tcp = try TCPTransport.connect(host: host, port: port, timeout: .seconds(10))
@@ -131,6 +139,12 @@ struct GetCommand: ParsableCommand {
     }
 
     static let badSignature = CLIError.failure("signature mismatch")
+
+    /// A file copy's patience: far more than any reply of a working server takes, short enough
+    /// that a dead one is noticed.
+    static let defaultTimeout: Double = 30
+    /// A day: anything longer is a mistake (and would overflow nothing, but helps no one).
+    static let maximumTimeout: Double = 86_400
 
     private func resolvePassword() throws -> String {
         if let password { return password }
