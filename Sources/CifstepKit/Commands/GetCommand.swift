@@ -48,6 +48,21 @@ struct GetCommand: ParsableCommand {
     @Flag(help: "Keep data whose signature did not verify, as the 3.8 kernel did.") var allowBadSignature = false
 
     func run() throws {
+        let plan = try validated()
+        let out = try OutputFile(path: plan.outputPath, overwrite: force)
+        let transfer = try self.transfer(plan, into: out)
+        try report(transfer, plan: plan, output: out)
+    }
+
+    /// What the flags ask for, checked.
+    struct Plan {
+        var target: SMBURL
+        var options: MountOptions
+        var outputPath: String
+    }
+
+    /// Checks every flag and the URL (usage errors, exit 2) and resolves the password.
+    func validated() throws -> Plan {
         let target: SMBURL
         do {
             target = try SMBURL(parsing: url)
@@ -66,69 +81,105 @@ struct GetCommand: ParsableCommand {
         guard timeout > 0, timeout <= GetCommand.maximumTimeout else {
             throw CLIError.usage("--timeout: expected more than 0 and at most \(Int(GetCommand.maximumTimeout)) seconds")
         }
-        let secret = try resolvePassword()
-        let outputPath = output ?? target.fileName
-        let out = try OutputFile(path: outputPath, overwrite: force)
-
-        let recorder = trace == nil ? nil : TraceRecorder()
-        let runtime = FreeRunRuntime(seed: seed ?? UInt64.random(in: 0...UInt64.max), recorder: recorder)
-        let capture = try pcap.map { try WireCapture(path: $0) }
-        var options = MountOptions(host: target.host, share: target.share, user: user, password: secret,
+        var options = MountOptions(host: target.host, share: target.share, user: user, password: try resolvePassword(),
                                    domain: domain, auth: mode, sign: sign, rsize: rsize,
                                    readaheadPages: readahead.map { $0 / 4 })
         options.responseTimeout = UInt64(timeout * 1e9)
-        let host = target.host, port = target.port
-        let mount = CIFSMount(runtime: runtime, options: options) {
+        return Plan(target: target, options: options, outputPath: output ?? target.fileName)
+    }
+
+    /// How a copy went: the bytes written, its counters and times, and why it stopped if it failed.
+    struct Transfer {
+        var bytes: UInt64 = 0
+        var statistics = MountStatistics()
+        var started: UInt64 = 0
+        var transferStarted: UInt64 = 0
+        var finished: UInt64 = 0
+        var failure: GetFailure?
+    }
+
+    /// Why a copy failed.
+    enum GetFailure {
+        /// A reply's signature did not verify and `--allow-bad-signature` was not given: the copy
+        /// stopped before any byte of that reply reached the output.
+        case badSignature
+        /// Anything else the client core or the transport reported.
+        case error(any Error)
+    }
+
+    /// A reply failed verification: stop the copy (thrown inside the read loop).
+    private struct SignatureRefused: Error {}
+
+    /// Mounts, opens and copies through the page cache into `out`; writes the trace and the
+    /// capture even when the copy failed (that is when they help).
+    func transfer(_ plan: Plan, into out: OutputFile) throws -> Transfer {
+        let recorder = trace == nil ? nil : TraceRecorder()
+        let runtime = FreeRunRuntime(seed: seed ?? UInt64.random(in: 0...UInt64.max), recorder: recorder)
+        let capture = try pcap.map { try WireCapture(path: $0) }
+        let host = plan.target.host, port = plan.target.port
+        let mount = CIFSMount(runtime: runtime, options: plan.options) {
             let tcp = try TCPTransport.connect(host: host, port: port, timeout: .seconds(10))
             return capture.map { $0.wrap(tcp) } ?? tcp
         }
 
-        let started = ProgressBar.nowNanos()
+        var result = Transfer(started: ProgressBar.nowNanos())
         nonisolated(unsafe) var transferStart: UInt64 = 0
         nonisolated(unsafe) var bytes: UInt64 = 0
-        var failure: Error?
+        let refuseBadSignatures = !allowBadSignature
         do {
             try runtime.runMain(name: "reader") {
                 try mount.mount()
                 defer { try? mount.unmount() }
-                let file = try mount.open(target.path)
+                let file = try mount.open(plan.target.path)
                 transferStart = ProgressBar.nowNanos()
                 let progress = ProgressBar(total: file.size)
-                let refuseBadSignatures = !allowBadSignature
                 // The page cache with readahead and asynchronous READ_ANDX (cifs_readpages).
                 bytes = try mount.readThroughPageCache(file, into: { data in
                     // Stop before a byte that failed verification reaches the output (stdout
                     // cannot be taken back).
-                    if refuseBadSignatures, mount.statistics.signatureFailures > 0 { throw GetCommand.badSignature }
+                    if refuseBadSignatures, mount.statistics.signatureFailures > 0 { throw SignatureRefused() }
                     try out.write(data)
                 }, progress: { done, _ in progress.update(done) })
                 progress.finish()
                 try mount.close(file)
             }
+        } catch is SignatureRefused {
+            result.failure = .badSignature
         } catch {
-            failure = error
+            result.failure = .error(error)
         }
-        let finished = ProgressBar.nowNanos()
-        let stats = mount.statistics
+        result.finished = ProgressBar.nowNanos()
+        result.transferStarted = transferStart
+        result.bytes = bytes
+        result.statistics = mount.statistics
+        if result.failure == nil, refuseBadSignatures, result.statistics.signatureFailures > 0 {
+            result.failure = .badSignature
+        }
 
-        // Traces and captures are written even when the copy failed: that is when they help.
         if let trace, let recorder { try TraceFile.write(TraceDocument(events: recorder.events), to: trace, overwrite: true) }
         try capture?.finish()
+        return result
+    }
 
-        if let failure, failure as? CLIError != GetCommand.badSignature {
+    /// Keeps or discards the output and says how it went: one line on stderr.
+    func report(_ transfer: Transfer, plan: Plan, output out: OutputFile) throws {
+        let stats = transfer.statistics
+        switch transfer.failure {
+        case .error(let error)?:
             out.discard()
-            throw CLIError.failure(GetCommand.describe(failure, url: target))
-        }
-        if stats.signatureFailures > 0 && !allowBadSignature || failure as? CLIError == GetCommand.badSignature {
+            throw CLIError.failure(GetCommand.describe(error, url: plan.target))
+        case .badSignature?:
             out.discard()
-            throw CLIError.failure("\(stats.signatureFailures) repl\(stats.signatureFailures == 1 ? "y" : "ies") failed signature verification (-EACCES: possible man in the middle); nothing written (--allow-bad-signature keeps the data)")
+            let count = max(stats.signatureFailures, 1)
+            throw CLIError.failure("\(count) repl\(count == 1 ? "y" : "ies") failed signature verification (-EACCES: possible man in the middle); nothing written (--allow-bad-signature keeps the data)")
+        case nil:
+            try out.commit()
         }
-        try out.commit()
 
-        let total = Double(finished - started) / 1e9
-        let transfer = Double(finished - max(transferStart, started)) / 1e9
-        let rate = transfer > 0 ? Double(bytes) / transfer / 1e6 : 0
-        var summary = "\(bytes) bytes in \(Formatting.decimal(total, places: 3)) s "
+        let total = Double(transfer.finished - transfer.started) / 1e9
+        let seconds = Double(transfer.finished - max(transfer.transferStarted, transfer.started)) / 1e9
+        let rate = seconds > 0 ? Double(transfer.bytes) / seconds / 1e6 : 0
+        var summary = "\(transfer.bytes) bytes in \(Formatting.decimal(total, places: 3)) s "
         summary += "(\(Formatting.decimal(rate, places: 1)) MB/s transfer), \(stats.readsIssued) reads, "
         summary += "at most \(stats.maxInFlight) in flight, \(stats.asyncReads) async, "
         summary += "\(stats.readpageFallbacks) readpage fallback\(stats.readpageFallbacks == 1 ? "" : "s"), "
@@ -137,8 +188,6 @@ struct GetCommand: ParsableCommand {
         if stats.signatureFailures > 0 { summary += ", \(stats.signatureFailures) signature failures kept" }
         Terminal.writeError(summary + "\n")
     }
-
-    static let badSignature = CLIError.failure("signature mismatch")
 
     /// A file copy's patience: far more than any reply of a working server takes, short enough
     /// that a dead one is noticed.
