@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import KernelRuntime
 import SMBWire
 
@@ -125,16 +130,23 @@ extension ServerConnection {
     /// of `file_new` folded in).
     private func openEntry(_ share: Share, _ entry: ShareEntry, tid: UInt16, uid: UInt16) throws -> ServerOpenFile {
         try runtime.traced("fd_open", "\(entry.smbPath)") { call in
+            try reserveOpenFile()
+            var reserved = true
+            defer { if reserved { server.release(.openFile) } }
             let file: ShareFile
             do throws(ShareError) {
                 file = try share.open(entry)
             } catch let error {
+                if case let .io(code) = error, code == EMFILE || code == ENFILE {
+                    throw RequestError(.tooManyOpenedFiles, "no descriptor left")
+                }
                 throw RequestError(error.status)
             }
             guard let fid = fids.allocate(isInUse: { files[$0] != nil }) else {
                 file.close()
                 throw RequestError(.tooManyOpenedFiles)
             }
+            reserved = false  // addFile takes it over; removeFile gives it back
             let open = ServerOpenFile(fid: fid, tid: tid, uid: uid, file: file,
                                       generation: server.currentHandleGeneration)
             var changes = StateChanges(runtime)
