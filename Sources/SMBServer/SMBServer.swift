@@ -99,18 +99,34 @@ public final class SMBServer: @unchecked Sendable {
     /// (nil if the server was stopped: the transport is then closed). The thread ends when the
     /// peer closes, a fault or a protocol error closes the connection, or ``stop()`` is called.
     ///
-    /// Past ``SMBServerLimits/maxConnections`` the connection is refused: it gets an NBSS
-    /// NEGATIVE SESSION RESPONSE with error 0x83 ("insufficient resources"), is closed, and
-    /// ``ServerLogEvent/connectionRefused(peer:reason:)`` is logged.
+    /// At ``SMBServerLimits/maxConnections`` the oldest connection that has not logged on is
+    /// closed to make room (its log says it was evicted); when every connection has a session
+    /// the new one is refused: it gets an NBSS NEGATIVE SESSION RESPONSE with error 0x83
+    /// ("insufficient resources"), is closed, and
+    /// ``ServerLogEvent/connectionRefused(peer:reason:)`` is logged. So connections that never
+    /// log on cannot keep a client out, and logged-on ones are never cut off for a newcomer.
     @discardableResult
     public func serve(connection transport: any Transport, peer: String = "pipe") -> KernelThread? {
         let now = clockNow()
         enum Admission { case stopped, full(Int), admitted(Int) }
+        var evicted: (any Transport)?
         let admission: Admission = runtime.withLock {
             guard !isStopped else { return .stopped }
-            guard connections.count < configuration.limits.maxConnections else {
-                counters.connectionsRefused += 1
-                return .full(connections.count)
+            let limit = configuration.limits.maxConnections
+            let live = connections.indices.filter { connections[$0].closeReason == nil }
+            if live.count >= limit {
+                // The connection that has waited longest without a session makes room.
+                let candidates = live.filter { connections[$0].activity.unauthenticatedSince != nil }
+                guard let oldest = candidates.min(by: {
+                    (connections[$0].activity.unauthenticatedSince ?? 0, connections[$0].id)
+                        < (connections[$1].activity.unauthenticatedSince ?? 0, connections[$1].id)
+                }) else {
+                    counters.connectionsRefused += 1
+                    return .full(live.count)
+                }
+                connections[oldest].closeReason = "evicted: \(limit) connections served and it had not logged on"
+                counters.connectionsEvicted += 1
+                evicted = connections[oldest].transport
             }
             let id = nextConnectionID
             nextConnectionID += 1
@@ -119,13 +135,14 @@ public final class SMBServer: @unchecked Sendable {
             counters.connectionsAccepted += 1
             return .admitted(id)
         }
+        evicted?.close()
         let id: Int
         switch admission {
         case .stopped:
             transport.close()
             return nil
         case let .full(count):
-            refuse(transport, peer: peer, reason: "\(count) connections already served (limit \(configuration.limits.maxConnections))")
+            refuse(transport, peer: peer, reason: "\(count) connections logged on (limit \(configuration.limits.maxConnections))")
             return nil
         case let .admitted(admitted):
             id = admitted
@@ -415,6 +432,8 @@ public struct SMBServerStatistics: Sendable, Equatable {
     public var connectionsAccepted = 0
     /// Connections refused because ``SMBServerLimits/maxConnections`` were being served.
     public var connectionsRefused = 0
+    /// Connections closed to make room for a new one (they had not logged on).
+    public var connectionsEvicted = 0
     /// Connections closed by a timeout of ``SMBServerLimits``.
     public var connectionsTimedOut = 0
     /// SMB messages received.

@@ -196,30 +196,39 @@ import Testing
         #expect(log.contains("closed (timed out: idle for 3 s)"), "\(log)")
     }
 
-    /// Past --max-connections a connection gets an NBSS NEGATIVE SESSION RESPONSE
-    /// ("insufficient resources") and is closed; those served keep working, and a slot freed
-    /// serves the next client.
-    @Test func connectionsPastTheCapAreRefusedAndTheRestKeepWorking() throws {
+    /// At --max-connections a newcomer takes the place of the oldest connection that has not
+    /// logged on; when all have sessions it gets an NBSS NEGATIVE SESSION RESPONSE
+    /// ("insufficient resources") and is closed. Those served keep working throughout.
+    @Test func connectionsPastTheCapEvictSilentOnesOrAreRefused() throws {
         let root = try Peers.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
         let share = root.appendingPathComponent("share")
         try ServeAttack.makeShare(at: share)
         let server = try ServeProcess(["--share", "data=\(share.path)", "--user", "alice:Wonderland-42",
-                                       "--max-connections", "5"])
-        let working = try AttackClient(port: server.port)
-        try working.logOn()
-        var held: [AttackClient] = []
-        for _ in 0..<4 { held.append(try AttackClient(port: server.port)) }
-        #expect(server.waitForLog { $0.contains("conn 5: opened") })
+                                       "--max-connections", "3"])
+        let a = try AttackClient(port: server.port)
+        try a.logOn()
+        let b = try AttackClient(port: server.port)
+        try b.logOn()
+        let silent = try AttackClient(port: server.port)
+        #expect(server.waitForLog { $0.contains("conn 3: opened") })
+        // The good client takes the silent one's place.
+        #expect(try goodClientGetsHello(server, root))
+        #expect(silent.serverClosed())
+        #expect(server.waitForLog { $0.contains("conn 4: closed") })
+        let c = try AttackClient(port: server.port)
+        try c.logOn()
+        // Three logged on: the next one is refused, clearly.
         let refused = try AttackClient(port: server.port)
         #expect(try refused.transport.receive(maxBytes: 16) == [0x83, 0x00, 0x00, 0x01, 0x83])
         #expect(refused.serverClosed())
-        #expect(try working.open("hello.txt").status == .success)
-        held.removeLast().close()
-        #expect(server.waitForLog { $0.contains("conn 5: closed") })
+        #expect(try a.open("hello.txt").status == .success)
+        b.close()
+        #expect(server.waitForLog { $0.contains("conn 2: closed") })
         #expect(try goodClientGetsHello(server, root))
         let log = server.stop()
+        #expect(log.contains("conn 3: closed (evicted: 3 connections served and it had not logged on)"), "\(log)")
         #expect(log.contains("refused a connection from 127.0.0.1:"), "\(log)")
-        #expect(log.contains("5 connections already served (limit 5)"), "\(log)")
+        #expect(log.contains("3 connections logged on (limit 3)"), "\(log)")
     }
 }

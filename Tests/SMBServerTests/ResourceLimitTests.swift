@@ -31,6 +31,13 @@ struct LimitHarness {
         return (ScriptedClient(clientEnd), thread)
     }
 
+    /// Waits until connection `id` has finished sending its last reply (the client may read a
+    /// reply before the server thread notes the send as done; a test moving the clock must
+    /// not see that send as still under way).
+    func settle(_ ids: Int...) throws {
+        for id in ids { try server.waitForActivity(of: id) { $0.sendingSince == nil } }
+    }
+
     /// A connection logged on as alice with the share connected.
     func loggedOn() throws -> (client: ScriptedClient, thread: KernelThread?) {
         let connection = connect()
@@ -244,6 +251,7 @@ struct ResourceLimitTests {
             let frame = try NBSSFrame.encode(RobustnessTests.negotiatePacket)
             try trickler.sendRaw([frame[0]])
             try harness.server.waitForActivity(of: 2) { $0.frameStartedAt != nil }
+            try harness.settle(1)
             for byte in frame[1..<19] {
                 clock.advance(seconds: 1)
                 try trickler.sendRaw([byte])
@@ -258,7 +266,7 @@ struct ResourceLimitTests {
             #expect(try good.echo() == .success)
             return expired
         }
-        #expect(expired == Array(repeating: [], count: 19) + [[2]])
+        #expect(expired == Array(repeating: [], count: 19) + [[2]], "\(log.events)")
         #expect(log.events.contains(.connectionClosed(connection: 2, reason: "timed out: a frame incomplete for 20 s")))
     }
 
@@ -275,8 +283,10 @@ struct ResourceLimitTests {
             let (idle, _) = try harness.loggedOn()     // 3: logged on, then idle
             let (busy, _) = try harness.loggedOn()     // 4: logged on, a request now and then
             var expired: [[Int]] = []
+            try harness.settle(2, 3, 4)
             clock.advance(seconds: 29)
             #expect(try negotiated.echo() == .success)
+            try harness.settle(2)
             expired.append(harness.server.expireConnections())
             clock.advance(seconds: 1)
             expired.append(harness.server.expireConnections())
@@ -284,37 +294,65 @@ struct ResourceLimitTests {
             for _ in 0..<3 {
                 clock.advance(seconds: 200)
                 #expect(try busy.echo() == .success)
+                try harness.settle(4)
                 expired.append(harness.server.expireConnections())
             }
             #expect(try idle.serverClosed())
             #expect(try busy.echo() == .success)
             return expired
         }
-        #expect(expired == [[], [1, 2], [], [], [3]])
+        #expect(expired == [[], [1, 2], [], [], [3]], "\(log.events)")
         #expect(log.events.contains(.connectionClosed(connection: 1, reason: "timed out: no login within 30 s")))
         #expect(log.events.contains(.connectionClosed(connection: 3, reason: "timed out: idle for 600 s")))
     }
 
-    @Test func connectionsPastTheCapAreRefusedClearly() throws {
+    @Test func connectionsPastTheCapAreRefusedClearlyWhenAllAreLoggedOn() throws {
         let log = EventLog()
         let outcome = try withLimitHarness({
             $0.limits.maxConnections = 2
             $0.log = log.sink
         }) { harness -> [String] in
             let (a, _) = try harness.loggedOn()
-            let (b, _) = harness.connect()
+            let (b, _) = try harness.loggedOn()
             let (c, thread) = harness.connect()
             var out = [thread == nil ? "refused" : "served"]
             out.append(try c.transport.receive(maxBytes: 100).map { String($0, radix: 16) }.joined(separator: " "))
             out.append(try c.serverClosed() ? "closed" : "open")
             out.append(try a.echo().name)
-            _ = try b.negotiate(extended: true)
             out.append(try b.echo().name)
             out.append("refused \(harness.server.statistics.connectionsRefused)")
             return out
         }
         #expect(outcome == ["refused", "83 0 0 1 83", "closed", "STATUS_SUCCESS", "STATUS_SUCCESS", "refused 1"])
-        #expect(log.events.contains(.connectionRefused(peer: "pipe", reason: "2 connections already served (limit 2)")))
+        #expect(log.events.contains(.connectionRefused(peer: "pipe", reason: "2 connections logged on (limit 2)")))
+    }
+
+    /// At the cap a newcomer takes the place of the oldest connection without a session, so
+    /// connections that never log on cannot keep clients out; logged-on ones stay.
+    @Test func aNewcomerEvictsTheOldestConnectionWithoutALogin() throws {
+        let log = EventLog()
+        let outcome = try withLimitHarness({
+            $0.limits.maxConnections = 3
+            $0.log = log.sink
+        }) { harness -> [String] in
+            let (a, _) = try harness.loggedOn()           // 1
+            let (older, olderThread) = harness.connect()  // 2: never says anything
+            let (newer, _) = harness.connect()            // 3: negotiates, no login
+            _ = try newer.negotiate(extended: true)
+            let (d, thread) = harness.connect()           // 4 takes 2's place
+            var out = [thread == nil ? "refused" : "served"]
+            if let olderThread { try harness.runtime.join(olderThread) }
+            out.append(try older.serverClosed() ? "2 closed" : "2 open")
+            _ = try d.negotiate(extended: true)
+            out.append(try d.echo() == .success ? "4 served" : "4 not served")
+            out.append(try newer.echo().name)
+            out.append(try a.echo().name)
+            out.append("evicted \(harness.server.statistics.connectionsEvicted)")
+            return out
+        }
+        #expect(outcome == ["served", "2 closed", "4 served", "STATUS_SUCCESS", "STATUS_SUCCESS", "evicted 1"])
+        #expect(log.events.contains(.connectionClosed(
+            connection: 2, reason: "evicted: 3 connections served and it had not logged on")))
     }
 
     @Test func sessionsAndTreesAreCappedPerConnection() throws {

@@ -15,7 +15,9 @@ struct ServeCommand: ParsableCommand {
         discussion: """
             With no --share, serves a small in-memory share named 'share'. With no --user, \
             accepts alice / Wonderland-42. Shares are read-only; names that leave a share \
-            (.., absolute paths, symlinks pointing outside) are refused.
+            (.., absolute paths) are refused, and symlinks pointing outside answer as missing \
+            names. The limits below bound what one client, and all of them together, may \
+            hold (see README, "What serve lets one client take").
             """
     )
 

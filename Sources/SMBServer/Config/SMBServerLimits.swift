@@ -8,9 +8,10 @@
 /// STATUS_INSUFFICIENT_RESOURCES. A connection past ``maxConnections`` is refused at once;
 /// a connection past one of the timeouts is closed.
 public struct SMBServerLimits: Sendable, Equatable {
-    /// Connections served at once. Each one is a thread with a receive buffer; past this the
-    /// server answers a new connection with an NBSS NEGATIVE SESSION RESPONSE ("insufficient
-    /// resources") and closes it, so clients already served keep working.
+    /// Connections served at once. Each one is a thread with a receive buffer. At the limit a
+    /// new connection takes the place of the oldest one that has not logged on; when all have
+    /// sessions it is answered with an NBSS NEGATIVE SESSION RESPONSE ("insufficient
+    /// resources") and closed, so clients already served keep working.
     public var maxConnections: Int
     /// `listen(2)` backlog: connections the kernel completes before the server accepts them.
     /// Large enough that a burst of 500 connects needs no SYN retry (the kernel caps it at
