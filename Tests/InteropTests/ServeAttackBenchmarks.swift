@@ -71,8 +71,10 @@ struct ServeAttackBenchmarks {
     }
 
     /// 500 connects at once that then stay silent: the slowest connect (a SYN dropped for a
-    /// full backlog is retried after 1 s), the server's threads while they are held, and how
-    /// many were refused.
+    /// full backlog is retried after 1 s), the server's threads once it has seen them all (or
+    /// 30 s later: a connection whose handshake the kernel dropped for a full backlog never
+    /// reaches the server), how many were refused or evicted, and whether smbclient is then
+    /// served.
     static func connectBurst(_ build: (label: String, path: String), share: URL, root: URL) throws -> String {
         let server = try ServeProcess(["--share", "data=\(share.path)", "--user", "alice:Wonderland-42"],
                                       executable: build.path)
@@ -114,10 +116,11 @@ struct ServeAttackBenchmarks {
         let threads = (try? String(contentsOfFile: "/proc/\(server.pid)/status", encoding: .utf8))?
             .split(separator: "\n").first { $0.hasPrefix("Threads:") }.map { String($0.dropFirst(8)).trimmingCharacters(in: .whitespaces) } ?? "?"
         let refused = server.count("refused a connection")
+        let evicted = server.count(": closed (evicted")
         let good = try goodClient(server.port, root) ? "yes" : "no"
         _ = server.stop()
         return "| 500 connects at once, then silent | \(build.label) | slowest connect "
             + String(format: "%.3f s", Double(slowest) / 1e9) + ", \(pending.count) never connected | threads \(threads) | "
-            + "\(refused) refused | \(good) | |"
+            + "\(refused) refused, \(evicted) evicted | \(good) | |"
     }
 }
