@@ -62,7 +62,11 @@ final class SigningState {
             try? SMB1Signing.signature(packet: UnsafeRawBufferPointer(rebasing: raw[packetOffset...]),
                                        macKey: macKey, sequence: sequence)
         }
-        guard let signature else { return }
+        // Replies always carry a whole SMB header, so the signature can always be computed.
+        guard let signature else {
+            assertionFailure("cannot sign a reply of \(frame.count - packetOffset) bytes")
+            return
+        }
         let at = packetOffset + SMB1Signing.signatureOffset
         for (i, byte) in signature.enumerated() { frame[at + i] = byte }
     }
