@@ -6,15 +6,19 @@ final class ServeProcess {
     let process = Process()
     private let errPipe = Pipe()
     private let log = LiveLog()
+    /// Signalled when the process exits.
+    private let exited = DispatchSemaphore(value: 0)
 
-    /// Starts `executable` (the built `cifstep` by default) serving with `arguments`.
-    init(_ arguments: [String], executable: String = Peers.cifstep) throws {
+    /// Starts `executable` serving with `arguments`: by default the built `cifstep`, or
+    /// `$CIFSTEP_SERVE_BIN` (to run these tests against another build, e.g. one from before a fix).
+    init(_ arguments: [String], executable: String = Peers.env["CIFSTEP_SERVE_BIN"] ?? Peers.cifstep) throws {
         port = try Peers.freePort()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--seed", "7"] + arguments
         process.standardError = errPipe
         process.standardOutput = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
+        process.terminationHandler = { [exited] _ in exited.signal() }
         try process.run()
         log.follow(errPipe.fileHandleForReading)
         // Ready once it says it listens.
@@ -64,10 +68,10 @@ final class ServeProcess {
 
     /// Stops the server with SIGINT and returns what it logged.
     func stop() -> String {
-        if process.isRunning { kill(process.processIdentifier, SIGINT) }
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { process.terminate() }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGINT)
+            if exited.wait(timeout: .now() + 5) == .timedOut { process.terminate() }
+        }
         process.waitUntilExit()
         log.waitForEnd()
         return log.text
