@@ -21,6 +21,8 @@ let package = Package(
         // Sans-I/O layers: pure functions and values, no sockets, clocks or randomness.
         .target(name: "SMBCrypto", dependencies: [crypto]),
         .target(name: "SMBWire"),
+        // The Markdown of executable lessons: a pure parser with no dependencies (it is fuzzed).
+        .target(name: "LessonFormat"),
         // The simulated-kernel runtime (threads + baton) the client core and server run on.
         .target(name: "KernelRuntime", dependencies: ["SMBWire"]),
         // The kernel-shaped client core and the loopback server, both on KernelRuntime.
@@ -34,7 +36,8 @@ let package = Package(
         .target(
             name: "CifstepKit",
             dependencies: [
-                "SMBCrypto", "SMBWire", "KernelRuntime", "CIFSClient", "SMBServer", "Stepper", "TraceRender", "CLibEdit",
+                "SMBCrypto", "SMBWire", "KernelRuntime", "CIFSClient", "SMBServer", "Stepper", "TraceRender", "LessonFormat",
+                "CLibEdit",
                 "CGlibcMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -56,10 +59,11 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["CifstepKit", "TraceRender"]),
         .testTarget(name: "TraceRenderTests", dependencies: ["TraceRender", "KernelRuntime", "SMBWire"]),
         .testTarget(name: "KernelRuntimeTests", dependencies: ["KernelRuntime"]),
+        .testTarget(name: "LessonFormatTests", dependencies: ["LessonFormat"]),
         .testTarget(name: "StepperTests", dependencies: ["Stepper", "SMBCrypto", "SMBWire", "CIFSClient", "SMBServer", "KernelRuntime", "TraceRender"]),
         .testTarget(name: "CIFSClientTests", dependencies: ["CIFSClient", "SMBServer", crypto]),
         .testTarget(name: "SMBServerTests", dependencies: ["SMBServer", "CIFSClient", crypto]),
         // Real peers: Samba's smbd, smbclient, pysmb, tshark (started by scripts/test).
-        .testTarget(name: "InteropTests", dependencies: ["CIFSClient", "SMBServer", "CifstepKit", crypto]),
+        .testTarget(name: "InteropTests", dependencies: ["CIFSClient", "SMBServer", "CifstepKit", "Stepper", "TraceRender", "KernelRuntime", crypto]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import KernelRuntime
 import Testing
 import TraceRender
 
@@ -94,9 +95,25 @@ struct TraceSchemaTests {
             // `get --trace` writes `TraceDocument(events:)`: no scenario, no decisions.
             let signed = try TraceDocument(decoding: Data(contentsOf: URL(fileURLWithPath: path("signed.json"))))
             try Data(TraceDocument(events: signed.events).encoded()).write(to: URL(fileURLWithPath: path("get.json")))
+            // A run against a real server carries its recording: every field of one, a failed
+            // connect and a failed send included (InteropTests write real ones against Samba).
+            var settings = try #require(signed.scenario)
+            settings["server"] = "//127.0.0.1:44450/share"
+            let recording = NetworkRecording(server: "127.0.0.1:44450", connections: [
+                RecordedConnection(peer: "127.0.0.1:44450", sent: [0, 0, 0, 0x2f, 0xff],
+                                   sendFailure: .peerClosed,
+                                   arrivals: [Arrival(decision: 3, bytes: [0, 0, 0, 1]), Arrival(decision: 9, bytes: [], end: .closed)]),
+                RecordedConnection(peer: nil, failure: .connectionRefused(host: "127.0.0.1", port: 44450)),
+            ])
+            try Data(TraceDocument(scenario: settings, decisions: signed.decisions, events: signed.events,
+                                   recording: recording).encoded())
+                .write(to: URL(fileURLWithPath: path("recorded.json")))
+            // …and reads back as written.
+            let reread = try TraceDocument(decoding: Data(contentsOf: URL(fileURLWithPath: path("recorded.json"))))
+            #expect(reread.recording == recording)
 
             let files = ["signed.json", "ntlm.json", "required.json", "until.json", "faults.json", "failed.json", "export.json",
-                         "get.json"]
+                         "get.json", "recorded.json"]
             let result = try SchemaValidator.validate(files.map(path))
             #expect(result.valid, "\(result.report)")
             #expect(result.report == "OK")

@@ -53,6 +53,10 @@ struct SharePathSafetyTests {
         try fm.createSymbolicLink(atPath: root + "/link-in", withDestinationPath: "sub/in.txt")
         try fm.createSymbolicLink(atPath: root + "/link-out", withDestinationPath: outside + "/secret.txt")
         try fm.createSymbolicLink(atPath: root + "/dir-out", withDestinationPath: "../outside")
+        // The same links with targets that do not exist.
+        try fm.createSymbolicLink(atPath: root + "/link-gone", withDestinationPath: outside + "/missing.txt")
+        try fm.createSymbolicLink(atPath: root + "/dir-gone", withDestinationPath: "../missing-dir")
+        try fm.createSymbolicLink(atPath: root + "/loop", withDestinationPath: "loop")
         #expect(mkfifo(root + "/fifo", 0o644) == 0)
         return (root, base)
     }
@@ -69,9 +73,23 @@ struct SharePathSafetyTests {
         #expect(try share.open(try share.lookup("\\link-in")).read(offset: 2, count: 2) == Array("si".utf8))
         #expect(try share.lookup("\\").kind == .directory)
 
-        #expect(throws: ShareError.accessDenied) { try share.lookup("\\link-out") }
-        #expect(throws: ShareError.accessDenied) { try share.lookup("\\dir-out\\secret.txt") }
-        #expect(throws: ShareError.accessDenied) { try share.lookup("\\dir-out") }
+        // A link out of the share answers as if it were not there (issue 13: the answer used to
+        // be ACCESS_DENIED when the target existed and OBJECT_PATH_NOT_FOUND when it did not).
+        for (out, gone) in [("\\link-out", "\\link-gone"), ("\\dir-out", "\\dir-gone"),
+                            ("\\dir-out\\secret.txt", "\\dir-gone\\secret.txt"),
+                            ("\\dir-out\\missing.txt", "\\dir-gone\\missing.txt"),
+                            ("\\link-out\\x", "\\link-gone\\x"), ("\\dir-out", "\\loop")] {
+            let answers = [out, gone].map { name -> ShareError? in
+                do throws(ShareError) { _ = try share.lookup(name); return nil } catch { return error }
+            }
+            #expect(answers[0] != nil && answers[0] == answers[1], "\(out) → \(String(describing: answers[0])), \(gone) → \(String(describing: answers[1]))")
+        }
+        #expect(throws: ShareError.nameNotFound) { try share.lookup("\\link-out") }
+        #expect(throws: ShareError.pathNotFound) { try share.lookup("\\dir-out\\secret.txt") }
+        #expect(throws: ShareError.nameNotFound) { try share.lookup("\\dir-out") }
+        // Listings leave such links out.
+        let names = try share.list(try share.lookup("\\"), matching: "*").map(\.name)
+        #expect(names == ["link-in", "sub"], "\(names)")
         #expect(throws: ShareError.accessDenied) { try share.lookup("\\..\\outside\\secret.txt") }
         #expect(throws: ShareError.accessDenied) { try share.lookup("/etc/passwd") }
         #expect(throws: ShareError.accessDenied) { try share.lookup("\\fifo") }

@@ -49,6 +49,28 @@ import Testing
         #expect(try decoder.next() == nil)
     }
 
+    /// Issue 13: a keep-alive announcing 16 MiB used to be buffered whole before it was
+    /// skipped; now its length is capped like a message's and its body is never held.
+    @Test func keepAliveIsCappedAndItsBodyNeverBuffered() throws {
+        var capped = NBSSDecoder(maxMessageLength: 1000)
+        capped.feed([0x85, 0x00, 0x03, 0xE9])  // 1001
+        #expect(throws: WireError.tooLarge(field: "NBSS.Length", length: 1001, cap: 1000)) { _ = try capped.next() }
+
+        var decoder = NBSSDecoder(maxMessageLength: 1000)
+        decoder.feed([0x85, 0x00, 0x03, 0xE8])  // 1000, the cap
+        #expect(try decoder.next() == nil)
+        #expect(decoder.isInsideFrame && decoder.bytesNeeded == 1000)
+        for _ in 0..<9 {
+            decoder.feed([UInt8](repeating: 0xEE, count: 100))
+            #expect(try decoder.next() == nil)
+            #expect(decoder.bufferedByteCount == 0)
+        }
+        #expect(decoder.bytesNeeded == 100)
+        decoder.feed([UInt8](repeating: 0xEE, count: 100) + (try NBSSFrame.encode([4, 5])))
+        #expect(try decoder.next() == [4, 5])
+        #expect(!decoder.isInsideFrame && decoder.keepAlivesSkipped == 1)
+    }
+
     @Test func otherSessionTypesAreTypedErrorsAndStick() throws {
         var decoder = NBSSDecoder()
         decoder.feed([0x82, 0x00, 0x00, 0x00])

@@ -59,6 +59,7 @@ extension CIFSMount {
         let raPages = readaheadPages
         let mapping = PageCache(
             runtime: runtime, fileSize: Int64(size), capacity: PageCache.defaultCapacity(readaheadPages: raPages))
+        mapping.lockTimeout = options.responseTimeout
         // file_ra_state_init
         let ra = FileReadaheadState(raPages: raPages)
         // The inode's mapping and the file's f_ra, where an inspector finds them.
@@ -82,11 +83,13 @@ extension CIFSMount {
             let n = try runtime.traced("generic_file_aio_read",
                 "\(file.path): \(want) bytes at \(position) (ra_pages \(raPages), rsize \(readSize))"
             ) { call in
-                let n = try mapping.doGenericFileRead(ra, operations: operations, position: &position, count: want) {
-                    bytes in
-                    // file_read_actor's copy_to_user.
-                    UnsafeMutableRawBufferPointer(rebasing: user[filled..<(filled + bytes.count)]).copyMemory(from: bytes)
-                    filled += bytes.count
+                let n = try giveUpOnTimeout {
+                    try mapping.doGenericFileRead(ra, operations: operations, position: &position, count: want) {
+                        bytes in
+                        // file_read_actor's copy_to_user.
+                        UnsafeMutableRawBufferPointer(rebasing: user[filled..<(filled + bytes.count)]).copyMemory(from: bytes)
+                        filled += bytes.count
+                    }
                 }
                 call.returning("\(n) bytes")
                 return n
@@ -96,5 +99,19 @@ extension CIFSMount {
             progress?(UInt64(position), size)
         }
         return UInt64(position)
+    }
+}
+
+extension CIFSMount {
+    /// Runs `body`; a page whose read never completed (the mount's response timeout) gives the
+    /// connection up, as a reply that never came does, and becomes ``CIFSError/timedOut(awaited:seconds:)``.
+    func giveUpOnTimeout<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch PageCacheError.lockTimedOut(let index) {
+            runtime.withLock { server.giveUpUnderRuntimeLock() }
+            throw CIFSError.timedOut(
+                awaited: "page[\(index)] (the READ_ANDX reading it)", seconds: Double(options.responseTimeout ?? 0) / 1e9)
+        }
     }
 }

@@ -5,7 +5,9 @@ extension CIFSReadOperations {
     /// async read of its page failed or came back short, or when readahead is off: a
     /// synchronous READ_ANDX (``Session/cifsRead(_:offset:count:rsize:deliver:)``) copied into the
     /// page, the tail past the data zeroed, the page marked uptodate; unlocked in every case.
-    /// Throws the read's error after unlocking. Mirrors the kernel's `cifs_readpage` and
+    /// Throws the read's error after unlocking — and ``CIFSError/shortRead(offset:fileSize:)``
+    /// when the server stops short of the end of file, unless ``shortReadZeroFill`` asks for
+    /// 3.8's zero fill. Mirrors the kernel's `cifs_readpage` and
     /// `cifs_readpage_worker`.
     public func readpage(_ mapping: PageCache, _ page: Page) throws {
         let index = page.index
@@ -31,6 +33,15 @@ extension CIFSReadOperations {
             } catch {
                 try mapping.unlockPage(page)
                 throw error
+            }
+            // cifs_read already asked again at the right offset until the server returned
+            // nothing. Before end of file that is a short read: 3.8 zero-filled the rest and
+            // called the page uptodate; unless the mount asks for that, refuse.
+            let fileSize = runtime.withLock { file.size }
+            let end = offset + UInt64(filled)
+            if filled < Page.size, end < fileSize, !shortReadZeroFill {
+                try mapping.unlockPage(page)
+                throw CIFSError.shortRead(offset: end, fileSize: fileSize)
             }
             // Past the end of what the server returned the page reads as zeros.
             if filled < Page.size { page.zero(from: filled) }

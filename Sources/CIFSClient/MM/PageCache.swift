@@ -60,6 +60,10 @@ public final class PageCache: @unchecked Sendable {
     ///   - runtime: the runtime whose lock guards the cache.
     ///   - fileSize: `i_size`, in bytes.
     ///   - capacity: the most frames to keep (at least 2); see ``defaultCapacity(readaheadPages:)``.
+    /// How long, in runtime nanoseconds, ``lockPageKillable(_:)`` sleeps on a locked page before
+    /// it throws ``PageCacheError/lockTimedOut(index:)``; `nil` (the kernel's way): for ever.
+    public var lockTimeout: UInt64?
+
     public init(runtime: any KernelRuntime, fileSize: Int64 = 0, capacity: Int) {
         self.runtime = runtime
         self.inodeSize = max(fileSize, 0)
@@ -294,7 +298,13 @@ public final class PageCache: @unchecked Sendable {
             }
             try call.event(.block, "page[\(index)] is locked: sleep until unlock_page")
             try runtime.withLock {
-                try runtime.wait(on: page.queue) { !page.isLocked }
+                if let limit = lockTimeout {
+                    guard try runtime.wait(on: page.queue, timeout: limit, until: { !page.isLocked }) else {
+                        throw PageCacheError.lockTimedOut(index: index)
+                    }
+                } else {
+                    try runtime.wait(on: page.queue) { !page.isLocked }
+                }
                 changes.set(page, \.isLocked, true, path: "page[\(index)].locked")
             }
             call.returning("woken: page[\(index)] unlocked, taken", diff: changes.diffs)

@@ -10,6 +10,8 @@ public enum PageCacheError: Error, Equatable, Sendable, CustomStringConvertible 
     /// Inserting a page that is already cached or free, or already locked where it must not be
     /// (a page not handed out by readahead or a reader's allocation): -EINVAL.
     case notInsertable(index: Int)
+    /// The page stayed locked longer than ``PageCache/lockTimeout`` (its I/O never completed).
+    case lockTimedOut(index: Int)
 
     /// The negative errno the kernel used in the same place.
     public var errno: Int32 {
@@ -17,6 +19,7 @@ public enum PageCacheError: Error, Equatable, Sendable, CustomStringConvertible 
         case .exists: return -17  // EEXIST
         case .io: return -5  // EIO
         case .notLocked, .notInsertable: return -22  // EINVAL
+        case .lockTimedOut: return -110  // ETIMEDOUT
         }
     }
 
@@ -26,6 +29,7 @@ public enum PageCacheError: Error, Equatable, Sendable, CustomStringConvertible 
         case let .io(index): return "page[\(index)] is not uptodate after readpage (-EIO)"
         case let .notLocked(index): return "page[\(index)] must be locked before add_to_page_cache_locked"
         case let .notInsertable(index): return "page[\(index)] was not allocated for insertion"
+        case let .lockTimedOut(index): return "page[\(index)] stayed locked: its read never completed"
         }
     }
 }

@@ -76,7 +76,7 @@ public final class CIFSMount: @unchecked Sendable {
         server = ServerInfo(
             runtime: runtime, hostname: options.host, reconnectAttempts: max(1, options.reconnectAttempts),
             reconnectDelay: options.reconnectDelay, maxFrameLength: max(requestedRsize, 64 * 1024) + 4096,
-            connect: connect)
+            responseTimeout: options.responseTimeout, connect: connect)
         session = Session(
             server: server, user: options.user, password: options.password, domain: options.domain,
             auth: options.auth, sign: options.sign, passwordEncoding: options.passwordEncoding,
@@ -163,7 +163,11 @@ public final class CIFSMount: @unchecked Sendable {
                 delivered += UInt64(piece.count)
                 progress?(delivered, size)
             }
-            if got == 0 { break }
+            if got == 0 {
+                // The server says end of file before the size it announced.
+                if !options.shortReadZeroFill { throw CIFSError.shortRead(offset: offset, fileSize: size) }
+                break
+            }
             offset += UInt64(got)
         }
         return offset

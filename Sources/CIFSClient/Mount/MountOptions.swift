@@ -34,6 +34,11 @@ public struct MountOptions: Sendable, Equatable {
     /// file has data. Off for `cifstep get` (the page is left for `readpage`); the stepper
     /// turns it on to show the 3.8 behaviour.
     public var shortReadZeroFill = false
+    /// How long, in runtime nanoseconds, the reader waits for a reply, a credit or a page in
+    /// flight before it gives the connection up with ``CIFSError/timedOut(awaited:seconds:)``;
+    /// `nil` (the default): forever, as 3.8, whose `wait_for_response` had no timeout (a lost
+    /// reply hung the reader). `cifstep get` sets one (`--timeout`).
+    public var responseTimeout: UInt64?
 
     public init(host: String, share: String, user: String, password: String, domain: String? = nil,
                 auth: SecurityType = .ntlmssp, sign: Bool = false, rsize: Int? = nil,

@@ -135,9 +135,14 @@ public final class ServerInfo: @unchecked Sendable {
     /// Woken when a credit is returned (the kernel's `request_q`).
     let requestQueue = WaitQueue("server request_q")
 
+    /// ``MountOptions/responseTimeout``.
+    let responseTimeout: UInt64?
+
     init(runtime: any KernelRuntime, hostname: String, reconnectAttempts: Int, reconnectDelay: UInt64,
-         maxFrameLength: Int, connect: @escaping @Sendable () throws -> any Transport) {
+         maxFrameLength: Int, responseTimeout: UInt64? = nil,
+         connect: @escaping @Sendable () throws -> any Transport) {
         self.runtime = runtime
+        self.responseTimeout = responseTimeout
         self.hostname = hostname
         self.reconnectAttempts = reconnectAttempts
         self.reconnectDelay = reconnectDelay
@@ -149,6 +154,32 @@ public final class ServerInfo: @unchecked Sendable {
     /// kernel tests `sec_mode & (SECMODE_SIGN_REQUIRED | SECMODE_SIGN_ENABLED)`).
     public var signingEnabled: Bool {
         runtime.withLock { !secMode.isDisjoint(with: [.signaturesEnabled, .signaturesRequired]) }
+    }
+
+    /// Waits on `queue` until `condition` holds — at most ``responseTimeout`` when the mount set
+    /// one; then the connection is given up (``giveUpUnderRuntimeLock()``) and the wait throws
+    /// ``CIFSError/timedOut(awaited:seconds:)`` naming `awaited`. Runtime lock held.
+    func waitForServer(on queue: WaitQueue, awaiting awaited: @autoclosure () -> String,
+                       until condition: () -> Bool) throws {
+        guard let timeout = responseTimeout else {
+            try runtime.wait(on: queue, until: condition)
+            return
+        }
+        if try runtime.wait(on: queue, timeout: timeout, until: condition) { return }
+        giveUpUnderRuntimeLock()
+        throw CIFSError.timedOut(awaited: awaited(), seconds: Double(timeout) / 1e9)
+    }
+
+    /// Gives up on a server that stopped answering: no more requests (``TCPStatus/exiting``),
+    /// every sender woken, the socket shut so that cifsd's receive returns and cifsd fails what
+    /// is pending (unlocking its pages). Unmounting then tears down without waiting on the
+    /// server again. Runtime lock held.
+    func giveUpUnderRuntimeLock() {
+        assert(runtime.holdsLock, "giveUpUnderRuntimeLock without the runtime lock")
+        tcpStatus = .exiting
+        runtime.wakeAll(responseQueue)
+        runtime.wakeAll(requestQueue)
+        transport?.close()
     }
 
     /// ``signingEnabled`` for callers already holding the runtime lock.

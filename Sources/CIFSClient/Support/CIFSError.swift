@@ -35,6 +35,12 @@ public enum CIFSError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidArgument(String)
     /// The file handle was invalidated by a reconnect and could not be reopened: -EBADF.
     case staleHandle(String)
+    /// The server returned no data at `offset` although the file it announced goes on to
+    /// `fileSize`: a client that zero-filled the rest would hand out wrong bytes (3.8 did).
+    case shortRead(offset: UInt64, fileSize: UInt64)
+    /// The server did not answer within the mount's ``MountOptions/responseTimeout`` (3.8 had
+    /// no such limit); `awaited` says what was waited for. The connection was given up.
+    case timedOut(awaited: String, seconds: Double)
 
     /// The negative errno the 3.8 kernel used for this failure.
     public var errno: Int32 {
@@ -48,6 +54,8 @@ public enum CIFSError: Error, Equatable, Sendable, CustomStringConvertible {
         case .authentication, .invalidArgument: return -22  // EINVAL
         case .transport: return -104  // ECONNRESET
         case .staleHandle: return -9  // EBADF
+        case .shortRead: return -5  // EIO
+        case .timedOut: return -110  // ETIMEDOUT
         }
     }
 
@@ -82,6 +90,18 @@ public enum CIFSError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .transport(error): return "transport: \(error)"
         case let .invalidArgument(reason): return "invalid argument: \(reason)"
         case let .staleHandle(reason): return "stale file handle: \(reason)"
+        case let .shortRead(offset, size):
+            return "short read: the server returned no data at offset \(offset) of a \(size)-byte file "
+                + "(\(size - min(offset, size)) bytes missing; zero-filling them would give a wrong file)"
+        case let .timedOut(awaited, seconds):
+            return "the server did not answer within \(Self.seconds(seconds)) s: \(awaited) (connection given up)"
         }
+    }
+}
+
+extension CIFSError {
+    /// `30`, `0.25`: seconds without trailing zeros.
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
     }
 }

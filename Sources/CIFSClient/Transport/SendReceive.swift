@@ -40,7 +40,9 @@ extension ServerInfo {
             }
             var changes = StateChanges(tracing: call.isTracing)
             let (left, inFlightNow) = try runtime.withLock { () -> (Int, Int) in
-                try runtime.wait(on: requestQueue) { credits > 0 || tcpStatus == .exiting }
+                try waitForServer(on: requestQueue, awaiting: "a credit (all \(maxReq) requests in flight)") {
+                    credits > 0 || tcpStatus == .exiting
+                }
                 if tcpStatus == .exiting { throw CIFSError.shuttingDown }
                 changes.set(self, \.credits, credits - 1, path: "server.credits")
                 changes.set(self, \.inFlight, inFlight + 1, path: "server.inFlight")
@@ -233,7 +235,9 @@ extension Session {
             let done = runtime.withLock { mid.state != .submitted && mid.state != .allocated }
             if !done { try call.event(.block, "sleeping until cifsd completes mid \(mid.mid)") }
             let state = try runtime.withLock { () -> MidState in
-                try runtime.wait(on: mid.queue) { mid.state != .submitted && mid.state != .allocated }
+                try server.waitForServer(on: mid.queue, awaiting: "the reply to \(mid.command.name) (mid \(mid.mid))") {
+                    mid.state != .submitted && mid.state != .allocated
+                }
                 return mid.state
             }
             call.returning("mid \(mid.mid) completed: \(state)")

@@ -12,7 +12,7 @@ struct REPLCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup(title: "Scenario") var scenario: ScenarioOptions
+    @OptionGroup var source: SessionOptions
     @Flag(help: "No colour, even on a terminal.") var noColor = false
     @Option(name: [.customLong("batch"), .customLong("script")], help: ArgumentHelp(
         "Run the commands in FILE as a transcript; stop at the first error (exit 1: an expect failed, "
@@ -21,8 +21,7 @@ struct REPLCommand: ParsableCommand {
 
     func run() throws {
         let script = try batch.map(REPLScript.lines)
-        let repl = REPL(scenario: try scenario.scenario(), color: !noColor && script == nil && Terminal.useColor)
-        try scenario.armFaults(in: repl.session)
+        let repl = REPL(session: try source.makeSession(), color: !noColor && script == nil && Terminal.useColor)
         let editor = LineEditor(complete: { [repl] in repl.completions(before: $0, word: $1) })
         if script == nil, editor.interactive { repl.pager = Pager.forTerminal() }
         let status = repl.run(editor: editor, script: script)

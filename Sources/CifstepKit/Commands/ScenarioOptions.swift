@@ -43,6 +43,12 @@ struct ScenarioOptions: ParsableArguments {
         }
     }
 
+    /// Whether no scenario flag was given.
+    var isEmpty: Bool {
+        !sign && faults.isEmpty && [auth, signing, user, domain, password, file, seed, rsize, readahead, policy]
+            .allSatisfy { $0 == nil }
+    }
+
     /// The scenario the flags describe. A refused value is a usage error naming its flag.
     func scenario() throws -> Scenario {
         if sign, let signing, signing != "on" {

@@ -24,7 +24,7 @@ struct TraceCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup(title: "Scenario") var scenario: ScenarioOptions
+    @OptionGroup var source: SessionOptions
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the trace (a .json file, or - for stdout).",
                                                     valueName: "FILE.json"))
     var output: String
@@ -34,8 +34,10 @@ struct TraceCommand: ParsableCommand {
     @Flag(help: "Write the trace also when the run fails (the exit status is still 1).") var keepFailed = false
 
     func run() throws {
-        let scenario = try self.scenario.scenario()
-        _ = try self.scenario.parsedFaults()
+        if source.replay == nil {
+            _ = try source.scenarioWithServer()
+            _ = try source.scenario.parsedFaults()
+        }
         if let until, until < 1 { throw CLIError.usage("--until: expected an event number ≥ 1, got \(until)") }
         if output != "-", !output.lowercased().hasSuffix(".json"), !OutputFile.isStream(output) {
             throw CLIError.usage("-o \(output): only JSON traces for now, so the name must end in .json (other formats come later)")
@@ -43,9 +45,8 @@ struct TraceCommand: ParsableCommand {
         let out = try OutputFile(path: output, overwrite: force)
 
         let started = ProgressBar.nowNanos()
-        let session = StepperSession(scenario: scenario)
+        let session = try source.makeSession()
         defer { session.close() }
-        try self.scenario.armFaults(in: session)
         let stop: StopReason?
         switch session.execute(until.map { .goto(event: $0) } ?? .continue) {
         case let .success(result): stop = result.stop

@@ -11,7 +11,8 @@ extension TraceDocument {
         var settings = Self.settings(of: session.scenario)
         // The faults armed, each with the event it was armed after (`bad-signature:2@143`).
         if !session.faults.isEmpty { settings["faults"] = session.faults.map(\.recorded).joined(separator: ",") }
-        self.init(scenario: settings, decisions: session.decisions, events: session.events)
+        self.init(scenario: settings, decisions: session.decisions, events: session.events,
+                  recording: session.serverLink?.recording)
     }
 
     /// A scenario as the document's flat `scenario` object.

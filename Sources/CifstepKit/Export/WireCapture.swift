@@ -12,6 +12,8 @@ final class WireCapture: @unchecked Sendable {
     private let file: FileHandle
     private let path: String
     private let temporary: String
+    /// The first write that failed: the capture is incomplete, and ``finish()`` says so.
+    private var writeError: (any Error)?
 
     init(path: String) throws {
         self.path = path
@@ -40,18 +42,31 @@ final class WireCapture: @unchecked Sendable {
         if writer.bytes.count > 4 << 20 { flush() }
     }
 
-    /// Call with `lock` held.
+    /// Call with `lock` held. After a failed write nothing more is written (the capture could
+    /// no longer be decoded past the gap); ``finish()`` reports the failure.
     private func flush() {
         let chunk = writer.drain()
-        if !chunk.isEmpty { try? file.write(contentsOf: chunk) }
+        guard !chunk.isEmpty, writeError == nil else { return }
+        do {
+            try file.write(contentsOf: chunk)
+        } catch {
+            writeError = error
+        }
     }
 
-    /// Writes what is left and moves the capture into place.
+    /// Writes what is left and moves the capture into place; a capture that could not be
+    /// written whole is removed and reported.
     func finish() throws {
         lock.lock()
         flush()
+        let failed = writeError
         lock.unlock()
-        try? file.close()
+        var closeError: (any Error)?
+        do { try file.close() } catch { closeError = error }
+        if let error = failed ?? closeError {
+            unlink(temporary)
+            throw CLIError.failure("cannot write \(path): \(error.localizedDescription)")
+        }
         if rename(temporary, path) != 0 { throw CLIError.failure("cannot write \(path)") }
     }
 

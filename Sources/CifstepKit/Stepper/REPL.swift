@@ -45,8 +45,13 @@ final class REPL {
     /// Where the last `list` stopped: the function and the next line to show.
     private var listing: (function: String, next: Int)?
 
-    init(scenario: Scenario, color: Bool, width: Int = TextFit.width, output: @escaping (String) -> Void = { print($0) }) {
-        session = StepperSession(scenario: scenario)
+    convenience init(scenario: Scenario, color: Bool, width: Int = TextFit.width,
+                     output: @escaping (String) -> Void = { print($0) }) {
+        self.init(session: StepperSession(scenario: scenario), color: color, width: width, output: output)
+    }
+
+    init(session: StepperSession, color: Bool, width: Int = TextFit.width, output: @escaping (String) -> Void = { print($0) }) {
+        self.session = session
         renderer = REPLRenderer(color: color, width: width)
         out = { output(TextFit.fit($0, width: width)) }
         echo = { output(TextFit.escapingControls($0)) }
@@ -94,7 +99,12 @@ final class REPL {
         var lines = [
             "cifstep: the Linux 3.8 cifs client, one kernel tracepoint at a time.",
             renderer.flow(session.scenario),
-            "The client core talks to the in-process server over an in-memory pipe.",
+            session.serverLink.map { link in
+                link.isLive
+                    ? "The client core talks to the real server \(link.server) over TCP;\n"
+                        + "what it sends is logged, so going back replays without it."
+                    : "The client core replays a recording of \(link.server): no network."
+            } ?? "The client core talks to the in-process server over an in-memory pipe.",
             "Begin with 'step' (s), 'break cifs_sign_smb' (b) then 'continue' (c), or 'help'; lessons come later.",
         ]
         if case let .couldNotStart(reason)? = session.outcome { lines.append("The run could not start: \(reason)") }

@@ -24,7 +24,7 @@ struct REPLRenderer {
         let sizes = s.settings.filter { $0.setting == .rsize || $0.setting == .readahead }
             .map { "\($0.setting.rawValue) \($0.value)" + ($0.note.map { " (\($0))" } ?? "") }
         return """
-            Flow: mount //cifstep/share as \(s.user) (sec=\(s.auth.rawValue)\(signing)), read \(s.file), unmount.
+            Flow: mount \(s.server.map { "//\($0.endpoint)/\($0.share)" } ?? "//cifstep/share") as \(s.user) (sec=\(s.auth.rawValue)\(signing)), read \(s.file), unmount.
             Seed \(s.seed), \(s.policy.rawValue) order.
             \(sizes.joined(separator: ".\n")).
             """
@@ -75,11 +75,17 @@ struct REPLRenderer {
             return "thread \(thread.id) \(thread.name) \(thread.status)"
         case .start:
             return "at the start, before the first event ('step' runs it)"
-        case let .interrupted(count):
-            return "interrupted after \(count) event\(count == 1 ? "" : "s") (the next command goes on from here)"
         case let .eventLimit(count):
             return "stopped after \(count) events without reaching the goal or the end: the run may be going round "
                 + "in circles ('bt', 'threads' and 'list' show where; the next command goes on)"
+        case let .interrupted(count, waiting) where waiting.isEmpty:
+            return "interrupted after \(count) event\(count == 1 ? "" : "s") (the next command goes on from here)"
+        case let .interrupted(_, waiting):
+            return "interrupted while waiting for the server; waiting: "
+                + waiting.map(\.description).joined(separator: "; ") + " (the next command goes on)"
+        case let .serverSilent(seconds, waiting):
+            return "the server sent nothing for \(Int(seconds.rounded())) s; waiting: "
+                + waiting.map(\.description).joined(separator: "; ") + " (the next command waits again)"
         case let .end(outcome):
             switch outcome {
             case let .completed(bytes):

@@ -43,6 +43,29 @@ public enum RuntimeError: Error, Equatable, Sendable, CustomStringConvertible {
     case replayDiverged(decision: Int, expectedRunnable: [Int], actualRunnable: [Int])
     /// The controller (a policy or `step(choosing:)`) picked a thread that cannot run now.
     case notRunnable(threadID: Int, runnable: [Int])
+    /// A real-time wait for the network was interrupted (Ctrl-C). Nothing was decided: the run
+    /// can go on.
+    case interrupted(waiting: [BlockedThread])
+    /// No thread could run and the network brought nothing for `seconds`. Nothing was decided:
+    /// the run can go on (and wait again).
+    case serverSilent(seconds: Double, waiting: [BlockedThread])
+    /// No thread can run and nothing more can arrive from outside (a saved recording ran out).
+    case inputEnded(String, waiting: [BlockedThread])
+
+    /// Whether the run can go on after this error: nothing was decided (an interrupted or
+    /// fruitless wait for the network).
+    public var leavesRunIntact: Bool {
+        switch self {
+        case .interrupted, .serverSilent, .notRunnable: return true
+        default: return false
+        }
+    }
+
+    /// Whether this is ``notRunnable(threadID:runnable:)``.
+    public var isNotRunnable: Bool {
+        if case .notRunnable = self { return true }
+        return false
+    }
 
     public var description: String {
         switch self {
@@ -61,6 +84,13 @@ public enum RuntimeError: Error, Equatable, Sendable, CustomStringConvertible {
             return "replay diverged at decision \(decision): recorded runnable \(expected), now \(actual)"
         case let .notRunnable(id, runnable):
             return "thread \(id) is not runnable (runnable: \(runnable))"
+        case let .interrupted(threads):
+            return "interrupted while waiting for the server: " + threads.map(\.description).joined(separator: "; ")
+        case let .inputEnded(reason, threads):
+            return reason + ": " + threads.map(\.description).joined(separator: "; ")
+        case let .serverSilent(seconds, threads):
+            return "the server sent nothing for \(Int(seconds.rounded())) s: "
+                + threads.map(\.description).joined(separator: "; ")
         }
     }
 }

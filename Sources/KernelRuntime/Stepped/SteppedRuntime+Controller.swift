@@ -68,6 +68,7 @@ extension SteppedRuntime {
         mutex.lock()
         defer { mutex.unlock() }
         if let fatal { throw fatal }
+        deliverExternalInput()
         let runnable = allThreads.filter(isRunnable)
         let ids = runnable.map(\.id)
         guard let thread = runnable.first(where: { $0.id == threadID }) else {
@@ -152,6 +153,33 @@ extension SteppedRuntime {
     }
 
     public var isAborted: Bool { mutex.locked { aborted } }
+
+    /// Takes bytes from outside (a real server) into this run at its decisions. Attach before
+    /// the first step, once.
+    public func attach(_ input: any ExternalInput) {
+        mutex.locked {
+            precondition(externalInput == nil && recordedDecisions.isEmpty, "attach an input once, before the run starts")
+            externalInput = input
+        }
+    }
+
+    /// How long a real-time wait for the network lasts before the controller call ends with
+    /// ``RuntimeError/serverSilent(seconds:waiting:)`` (default ``defaultSilenceLimit``).
+    public var networkSilenceLimit: Duration {
+        get { mutex.locked { silenceLimit } }
+        set { mutex.locked { silenceLimit = newValue } }
+    }
+
+    /// Whether the controller is waiting in real time for the network right now (for a "waiting
+    /// for the server" indicator). Safe from any thread.
+    public var isWaitingForNetwork: Bool { waitingForInput.load(ordering: .acquiring) }
+
+    /// Ends a real-time wait for the network in progress (or the next one of this controller
+    /// call) with ``RuntimeError/interrupted(waiting:)``. Safe from any thread, and from a signal
+    /// handler: it is a single atomic store.
+    public func interrupt() {
+        interruptRequested.store(true, ordering: .relaxed)
+    }
 
     // MARK: Internals (mutex held)
 

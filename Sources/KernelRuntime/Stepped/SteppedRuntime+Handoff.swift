@@ -43,6 +43,9 @@ enum Pick {
     case runEnded
     /// The run was aborted: the controller releases every thread.
     case aborted
+    /// No thread can run until bytes come from the network: only the controller waits for them
+    /// (the hand-off watchdog watches simulated threads, and a wait must not look like a hang).
+    case awaitingInput
 }
 
 extension SteppedRuntime {
@@ -57,14 +60,21 @@ extension SteppedRuntime {
     /// - Throws: ``RuntimeError/deadlock(_:)`` and ``RuntimeError/replayDiverged(decision:expectedRunnable:actualRunnable:)``
     ///   (both also stored in `fatal`); ``RuntimeError/notRunnable(threadID:runnable:)`` for a
     ///   requested or policy-chosen thread that cannot run (nothing recorded).
-    func pickUnderMutex(requested: inout Int?) throws -> Pick {
+    func pickUnderMutex(requested: inout Int?, mayWait: Bool) throws -> Pick {
         while true {
             if aborted { return .aborted }
+            deliverExternalInput()
             let runnable = allThreads.filter(isRunnable)
             if runnable.isEmpty {
                 if allThreads.allSatisfy(\.finished) { return .runEnded }
-                if let deadline = earliestDeadline() {
-                    clock = max(clock, deadline)
+                let deadline = earliestDeadline()
+                if let input = externalInput, input.awaitsArrival(live: isLiveDecision) {
+                    guard mayWait else { return .awaitingInput }
+                    try awaitExternalInput(input, deadline: deadline)
+                    continue
+                }
+                if let deadline {
+                    jumpClock(to: deadline)
                     continue
                 }
                 let report = RuntimeError.deadlock(blockedReport())
@@ -102,6 +112,62 @@ extension SteppedRuntime {
         }
     }
 
+    // MARK: Input from outside (mutex held)
+
+    /// Whether the decision about to be made is past the replayed ones.
+    var isLiveDecision: Bool { recordedDecisions.count >= replaying.count }
+
+    /// Lets the external input move what is due before the next decision into the transports,
+    /// and wakes their readers.
+    func deliverExternalInput() {
+        guard let input = externalInput else { return }
+        let decision = recordedDecisions.count
+        let live = isLiveDecision && decision >= noLivePollBefore
+        for queue in input.deliver(beforeDecision: decision, live: live) { wakeAllUnderMutex(queue) }
+    }
+
+    /// Moves the clock to `deadline`; no new bytes are taken in before the next decision.
+    func jumpClock(to deadline: UInt64) {
+        clock = max(clock, deadline)
+        noLivePollBefore = recordedDecisions.count + 1
+    }
+
+    /// Waits in real time, the mutex released, for the network — at most until the simulated
+    /// `deadline` of a timer (then the clock jumps to it, as with no network) or the silence limit.
+    /// - Throws: ``RuntimeError/interrupted(waiting:)`` and ``RuntimeError/serverSilent(seconds:waiting:)``;
+    ///   neither ends the run (nothing was decided), so they are not stored in `fatal`;
+    ///   ``RuntimeError/inputEnded(_:waiting:)``, which does.
+    func awaitExternalInput(_ input: any ExternalInput, deadline: UInt64?) throws {
+        let limit = nanoseconds(silenceLimit)
+        let untilTimer = deadline.map { $0 > clock ? $0 - clock : 0 }
+        let patience = min(untilTimer ?? limit, limit)
+        mutex.unlock()
+        waitingForInput.store(true, ordering: .releasing)
+        let outcome = input.waitForArrival(nanoseconds: patience) { [self] in
+            interruptRequested.load(ordering: .relaxed) || alsoInterruptedWhen?() == true
+        }
+        waitingForInput.store(false, ordering: .releasing)
+        mutex.lock()
+        switch outcome {
+        case .arrived:
+            return
+        case .interrupted:
+            throw RuntimeError.interrupted(waiting: blockedReport())
+        case let .ended(reason):
+            let error = RuntimeError.inputEnded(reason, waiting: blockedReport())
+            fatal = error
+            throw error
+        case .timedOut:
+            if let deadline, untilTimer.map({ $0 <= limit }) ?? false {
+                jumpClock(to: deadline)
+                return
+            }
+            let (seconds, attoseconds) = silenceLimit.components
+            throw RuntimeError.serverSilent(
+                seconds: Double(seconds) + Double(attoseconds) / 1e18, waiting: blockedReport())
+        }
+    }
+
     /// Makes `thread` the baton holder (the decision is already recorded); it runs once it wakes.
     func grantBaton(to thread: KernelThread) {
         if thread.state == .waitingForLock || (thread.state == .blocked && thread.reacquiresLock) {
@@ -134,12 +200,12 @@ extension SteppedRuntime {
         }
         do {
             var requested: Int?
-            switch try pickUnderMutex(requested: &requested) {
+            switch try pickUnderMutex(requested: &requested, mayWait: false) {
             case .thread(let next):
                 grantBaton(to: next)
                 return next === me ? nil : next.parker
-            case .runEnded, .aborted:
-                break  // the controller ends the call (and after an abort releases everyone)
+            case .runEnded, .aborted, .awaitingInput:
+                break  // the controller ends the call (after an abort releases everyone) or waits
             }
         } catch {
             session.error = error
@@ -182,12 +248,16 @@ extension SteppedRuntime {
     func drive(requested: Int?, stop: RunSession.Stop) throws -> TraceEvent? {
         precondition(!callingStop, "a run(until:) condition must not step, run or abort the runtime")
         if let fatal { throw fatal }
+        interruptRequested.store(false, ordering: .relaxed)
         let session = RunSession(stop)
         self.session = session
         defer { self.session = nil }
         var requested = requested
         while true {
-            switch try pickUnderMutex(requested: &requested) {
+            switch try pickUnderMutex(requested: &requested, mayWait: true) {
+            case .awaitingInput:
+                // Only a thread deciding on the controller's behalf gives up this way.
+                preconditionFailure("the controller's own decision waits for the network itself")
             case .aborted:
                 // Aborted from inside a simulated thread: release everyone now.
                 self.session = nil

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -85,6 +86,29 @@ public final class SteppedRuntime: KernelRuntime, @unchecked Sendable {
     var previousChoice: Int?
     /// A deadlock, replay divergence or handoff timeout: the run cannot continue.
     var fatal: RuntimeError?
+    /// Bytes from a real server, taken in at decisions (``attach(_:)``).
+    var externalInput: (any ExternalInput)?
+    /// The first decision before which the network may be polled again. After the clock jumps
+    /// at a decision, new bytes wait for the next one: a replay delivers a decision's logged
+    /// bytes before any jump, so taking bytes in after one would make the replay differ.
+    var noLivePollBefore = 0
+    /// How long a real-time wait for the network lasts before the run stops and says so.
+    var silenceLimit: Duration = SteppedRuntime.defaultSilenceLimit
+
+    /// Set from any thread (a signal handler too: it is one atomic store) to end a real-time
+    /// wait for the network; cleared when the next controller call starts.
+    let interruptRequested = Atomic<Bool>(false)
+    /// Also ends a real-time wait for the network when it returns `true`: a driver's own
+    /// interruption flag, which no controller call clears (the stepper's Ctrl-C). Set it before
+    /// the first controller call; it is called on the controller's thread while it waits.
+    public var alsoInterruptedWhen: (@Sendable () -> Bool)?
+    /// Set while the controller waits in real time for the network.
+    let waitingForInput = Atomic<Bool>(false)
+
+    /// How long the controller waits in real time for a silent server before the call ends with
+    /// ``RuntimeError/serverSilent(seconds:waiting:)``: long enough for any server on a working
+    /// network, short enough that a headless run against a dead one ends.
+    public static let defaultSilenceLimit: Duration = .seconds(60)
 
     /// 2013-02-19 00:00:00 UTC, the day after Linux 3.8 was released.
     public static let defaultEpochUnixNanoseconds: UInt64 = 1_361_232_000 * 1_000_000_000

@@ -101,10 +101,11 @@ final class PipeChannel: @unchecked Sendable {
     private var storage: [UInt8] = []
     private var head = 0
 
-    init(label: String, capacity: Int) {
+    /// - Parameter kind: what the queues' names call it (`pipe`, `socket`).
+    init(label: String, capacity: Int, kind: String = "pipe") {
         self.capacity = capacity
-        self.readable = WaitQueue("pipe \(label) readable")
-        self.writable = WaitQueue("pipe \(label) writable")
+        self.readable = WaitQueue("\(kind) \(label) readable")
+        self.writable = WaitQueue("\(kind) \(label) writable")
     }
 
     var count: Int { storage.count - head }

@@ -80,7 +80,7 @@ extension Transport {
 }
 
 /// Why a transport call failed.
-public enum TransportError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum TransportError: Error, Equatable, Sendable, Codable, CustomStringConvertible {
     /// This end was closed.
     case closed
     /// The peer closed (or reset) the connection while we were sending.

@@ -79,6 +79,14 @@ public struct SMBServerConfiguration: Sendable {
     public var acceptsIPC: Bool
     /// Faults to inject, for lessons and tests.
     public var faults: FaultPlan
+    /// What one client, and all clients together, may hold and how long the server waits.
+    public var limits: SMBServerLimits
+    /// The clock the timeouts of ``limits`` are measured on, in nanoseconds (nil: the
+    /// runtime's ``KernelRuntime/now``). Tests pass a clock they move by hand.
+    public var clock: (@Sendable () -> UInt64)?
+    /// Called on a connection's thread after it ended and released what it held (`cifstep
+    /// serve` hands freed memory back to the system there).
+    public var connectionEnded: (@Sendable () -> Void)?
     /// Called for every ``ServerLogEvent``, on the thread of the connection concerned — so
     /// possibly from several threads at once. Keep it quick and thread-safe.
     public var log: (@Sendable (ServerLogEvent) -> Void)?
@@ -90,7 +98,7 @@ public struct SMBServerConfiguration: Sendable {
         largeReadX: Bool = true, maxReadSize: Int = 16 * 1024 * 1024 - 256,
         signedReadLimit: Int? = 131_011, maxRequestSize: Int = 256 * 1024,
         allowedAuthModes: Set<AuthMode> = Set(AuthMode.allCases), allowsExtendedSecurity: Bool = true,
-        acceptsIPC: Bool = true, faults: FaultPlan = FaultPlan(),
+        acceptsIPC: Bool = true, faults: FaultPlan = FaultPlan(), limits: SMBServerLimits = SMBServerLimits(),
         log: (@Sendable (ServerLogEvent) -> Void)? = nil
     ) {
         self.users = users
@@ -109,6 +117,7 @@ public struct SMBServerConfiguration: Sendable {
         self.allowsExtendedSecurity = allowsExtendedSecurity
         self.acceptsIPC = acceptsIPC
         self.faults = faults
+        self.limits = limits
         self.log = log
     }
 }

@@ -32,6 +32,8 @@ public enum ServerLogEvent: Sendable, Equatable, CustomStringConvertible {
     case malformedRequest(connection: Int, reason: String, closing: Bool)
     /// A signed request failed verification (the connection is then closed).
     case badSignature(connection: Int, command: String, sequence: UInt32)
+    /// A connection was refused without being served (``SMBServerLimits/maxConnections``).
+    case connectionRefused(peer: String, reason: String)
     /// The connection ended: the peer closed, a fault, a framing error, a bad signature, stop().
     case connectionClosed(connection: Int, reason: String)
 
@@ -53,6 +55,7 @@ public enum ServerLogEvent: Sendable, Equatable, CustomStringConvertible {
             return "conn \(c): malformed request: \(reason)\(closing ? " (closing)" : "")"
         case let .badSignature(c, command, sequence):
             return "conn \(c): bad signature on \(command) (seq \(sequence)), closing"
+        case let .connectionRefused(peer, reason): return "refused a connection from \(peer): \(reason)"
         case let .connectionClosed(c, reason): return "conn \(c): closed (\(reason))"
         }
     }

@@ -43,6 +43,13 @@ final class ServerConnection {
     var searchIDs = IDAllocator(first: 1)
     /// Where ``receiveMessage()`` reads the transport into.
     private var receiveBuffer = [UInt8](repeating: 0, count: ServerConnection.receiveBufferSize)
+    /// The frame READ_ANDX replies are built in, reused from one reply to the next so a
+    /// multi-MiB reply costs no allocation (and no page faults) after the first. Never larger
+    /// than the largest reply the limits allow; freed with the connection.
+    var replyFrame: [UInt8] = []
+    /// Whether ``decoder`` was inside a frame when last reported to the watchdog.
+    private var reportedInsideFrame = false
+    var limits: SMBServerLimits { configuration.limits }
 
     /// Bytes read from the transport per receive: one READ_ANDX request or a few pipelined
     /// small ones; longer messages are assembled by the NBSS decoder.
@@ -67,7 +74,11 @@ final class ServerConnection {
 
     /// A reply ready to sign and send.
     struct Reply {
-        var packet: [UInt8]
+        /// The NBSS header (filled in by ``send(_:requestSequence:)``) and the SMB message;
+        /// empty when the reply was built in the connection's ``replyFrame``.
+        var frame: [UInt8]
+        /// The reply is in ``ServerConnection/replyFrame`` (a READ_ANDX reply).
+        var inReplyFrame = false
         var command: SMBCommand
         var status: NTStatus
         /// This reply completes the session setup that started signing: it is signed with
@@ -84,9 +95,8 @@ final class ServerConnection {
         var reason = "peer closed"
         defer {
             transport.close()
-            for fid in files.keys.sorted() { files[fid]?.file.close() }
-            files.removeAll()
-            server.log(.connectionClosed(connection: id, reason: reason))
+            releaseEverything()
+            server.log(.connectionClosed(connection: id, reason: server.closeReason(id) ?? reason))
         }
         do {
             reason = try runtime.traced("smbd_process", "connection \(id) from \(peer)") { call in
@@ -100,6 +110,20 @@ final class ServerConnection {
             reason = "run aborted"
             throw abort
         }
+    }
+
+    /// Closes the files and forgets the searches and pending logins of a connection that
+    /// ended, giving their share of the server-wide limits back, and frees its buffers.
+    private func releaseEverything() {
+        for fid in files.keys.sorted() { files[fid]?.file.close() }
+        server.release(.openFile, count: files.count)
+        server.release(.search, count: searches.count)
+        server.release(.pendingLogin, count: pendingNTLMSSP.count)
+        files.removeAll()
+        searches.removeAll()
+        pendingNTLMSSP.removeAll()
+        replyFrame = []
+        receiveBuffer = []
     }
 
     private func loop() throws -> String {
@@ -135,6 +159,7 @@ final class ServerConnection {
                     return .end("framing error: \(error)")
                 }
                 if let message = next {
+                    noteRequestArrived()
                     // Traceable, so that what the server computes from the request (the login's
                     // received response) can name the span it came from.
                     let request = call.isTracing
@@ -159,8 +184,30 @@ final class ServerConnection {
                     return .end("peer closed")
                 }
                 receiveBuffer.withUnsafeBytes { decoder.feed(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                noteFrameProgress()
             }
         }
+    }
+
+    /// Tells the watchdog a whole request arrived (and whether the next one has begun).
+    private func noteRequestArrived() {
+        let now = server.clockNow()
+        let inside = decoder.isInsideFrame
+        reportedInsideFrame = inside
+        server.updateActivity(id) {
+            $0.lastRequestAt = now
+            $0.frameStartedAt = inside ? now : nil
+        }
+    }
+
+    /// Tells the watchdog when bytes of a frame start arriving, or when what arrived was a
+    /// whole keep-alive: the frame timeout runs from a frame's first byte, not its latest.
+    private func noteFrameProgress() {
+        let inside = decoder.isInsideFrame
+        guard inside != reportedInsideFrame else { return }
+        reportedInsideFrame = inside
+        let now = server.clockNow()
+        server.updateActivity(id) { $0.frameStartedAt = inside ? now : nil }
     }
 
     /// `COMMAND mid N (B bytes)`, or just the size when there is no SMB1 header to read.
@@ -273,7 +320,12 @@ final class ServerConnection {
     /// `srv_send_smb`.
     private func send(_ reply: Reply, requestSequence: UInt32?) throws -> Outcome {
         try runtime.traced("srv_send_smb", "\(reply.command.name) \(reply.status.name)") { call in
-            var packet = reply.packet
+            // A reply built in the connection's frame is taken out of it (so it stays
+            // uniquely referenced: signing writes in place) and put back once sent.
+            var frame: [UInt8] = reply.inReplyFrame ? [] : reply.frame
+            if reply.inReplyFrame { swap(&frame, &replyFrame) }
+            defer { if reply.inReplyFrame { swap(&frame, &replyFrame) } }
+            let packetCount = frame.count - NBSSFrame.headerSize
             let faults = server.countReply()
             var sequence: UInt32?
             if reply.startsSigning {
@@ -281,9 +333,9 @@ final class ServerConnection {
             } else if signing.isActive, let requestSequence {
                 sequence = requestSequence &+ 1
             }
-            if let sequence, signing.isActive { try signReply(&packet, reply.command, sequence: sequence) }
-            if faults.corrupt, packet.count > SMB1Signing.signatureOffset {
-                packet[SMB1Signing.signatureOffset] ^= 0x01
+            if let sequence, signing.isActive { try signReply(&frame, reply.command, sequence: sequence) }
+            if faults.corrupt, packetCount > SMB1Signing.signatureOffset {
+                frame[NBSSFrame.headerSize + SMB1Signing.signatureOffset] ^= 0x01
                 server.log(.faultInjected(connection: id, fault: "corrupted the signature of reply \(faults.number)"))
                 try call.note("fault: signature corrupted (reply \(faults.number))")
             }
@@ -297,18 +349,24 @@ final class ServerConnection {
                 call.returning("fault: reply \(faults.number) dropped")
                 return .noReply
             }
-            let frame: [UInt8]
             do {
-                frame = try NBSSFrame.encode(packet)
+                let header = try NBSSFrame.header(length: packetCount)
+                for i in 0..<NBSSFrame.headerSize { frame[i] = header[i] }
             } catch {
                 server.log(.malformedRequest(connection: id, reason: "reply too large: \(error)", closing: true))
                 call.returning("reply too large: \(error)")
                 return .close("reply too large")
             }
             try call.event(
-                .send, "\(reply.command.name) \(reply.status.name) (\(packet.count) bytes)",
-                buffers: [runtime.traceable("reply", packet, spans: SMBMessage.annotate(packet).spans,
-                                            .given("the reply as smbd sends it"))])
+                .send, "\(reply.command.name) \(reply.status.name) (\(packetCount) bytes)",
+                buffers: {
+                    let packet = Array(frame[NBSSFrame.headerSize...])
+                    return [runtime.traceable("reply", packet, spans: SMBMessage.annotate(packet).spans,
+                                              .given("the reply as smbd sends it"))]
+                }())
+            let started = server.clockNow()
+            server.updateActivity(id) { $0.sendingSince = started }
+            defer { server.updateActivity(id) { $0.sendingSince = nil } }
             do {
                 try transport.send(frame)
             } catch let abort as RuntimeAbort {
@@ -317,17 +375,19 @@ final class ServerConnection {
                 call.returning("send failed: \(error)")
                 return .close("send failed: \(error)")
             }
-            call.returning("sent \(packet.count) bytes after a \(frame.count - packet.count)-byte NBSS header")
+            call.returning("sent \(packetCount) bytes after a \(NBSSFrame.headerSize)-byte NBSS header")
             return .noReply
         }
     }
 
-    /// Writes the reply's signature for `sequence`. Mirrors smbd's `srv_calculate_sign_mac`.
-    private func signReply(_ packet: inout [UInt8], _ command: SMBCommand, sequence: UInt32) throws {
+    /// Writes the reply's signature for `sequence` into `frame` (NBSS header, then the
+    /// packet). Mirrors smbd's `srv_calculate_sign_mac`.
+    private func signReply(_ frame: inout [UInt8], _ command: SMBCommand, sequence: UInt32) throws {
         try runtime.traced("srv_calculate_sign_mac", "\(command.name) reply, seq \(sequence)") { call in
-            signing.sign(&packet, sequence: sequence)
+            signing.sign(frame: &frame, packetOffset: NBSSFrame.headerSize, sequence: sequence)
             call.returning("signed with seq \(sequence)",
-                           buffers: [TraceBuffer(name: "signature", bytes: Self.signatureField(packet))])
+                           buffers: [TraceBuffer(name: "signature",
+                                                 bytes: Self.signatureField(Array(frame[NBSSFrame.headerSize...])))])
         }
     }
 
@@ -427,7 +487,16 @@ final class ServerConnection {
         let header = replyHeader(request, status: status, uid: uid, tid: tid, signed: startsSigning)
         var encoder = try SMBPacketEncoder(header: header)
         try encoder.append(body)
-        return .reply(Reply(packet: encoder.bytes, command: request.command, status: status, startsSigning: startsSigning))
+        return .reply(Reply(frame: Self.frame(encoder.bytes), command: request.command, status: status,
+                            startsSigning: startsSigning))
+    }
+
+    /// Room for the NBSS header, then `packet`.
+    static func frame(_ packet: [UInt8]) -> [UInt8] {
+        var frame = [UInt8](repeating: 0, count: NBSSFrame.headerSize)
+        frame.reserveCapacity(NBSSFrame.headerSize + packet.count)
+        frame.append(contentsOf: packet)
+        return frame
     }
 
     /// An error reply: WordCount 0, ByteCount 0 (MS-CIFS 2.2.3.x error responses).
@@ -435,7 +504,7 @@ final class ServerConnection {
         let header = replyHeader(request, status: status, uid: uid)
         var encoder = try SMBPacketEncoder(header: header)
         try encoder.append(SMBErrorResponse(command: request.command))
-        return Reply(packet: encoder.bytes, command: request.command, status: status)
+        return Reply(frame: Self.frame(encoder.bytes), command: request.command, status: status)
     }
 
     func requireSession(_ header: SMBHeader) throws -> ServerSession {
@@ -448,12 +517,16 @@ final class ServerConnection {
         return tree
     }
 
-    /// The open file `fid` names on this tree; STATUS_INVALID_HANDLE if there is none, it was
-    /// invalidated, or it belongs to another tree. An invalidated handle is forgotten here, a
-    /// change noted in `call` (the caller's frame).
+    /// The open file `fid` names for this tree and user; STATUS_INVALID_HANDLE if there is
+    /// none, it was invalidated, or another tree or another UID opened it (a FID is the
+    /// opener's alone, as in smbd; a TID serves every UID of the connection). An invalidated
+    /// handle is forgotten here, a change noted in `call` (the caller's frame).
     func requireFile(_ fid: UInt16, _ header: SMBHeader, _ call: TracedCall) throws -> ServerOpenFile {
         guard let open = files[fid], open.tid == header.tid else {
             throw RequestError(.invalidHandle, "FID \(fid)")
+        }
+        guard open.uid == header.uid else {
+            throw RequestError(.invalidHandle, "FID \(fid) belongs to UID \(open.uid), not \(header.uid)")
         }
         if open.invalidated || open.generation != server.currentHandleGeneration {
             // Forget it now: from here on the FID is simply unknown.
@@ -468,6 +541,7 @@ final class ServerConnection {
     // MARK: Changes to the connection's tables (each recorded as a diff)
 
     func addSession(_ session: ServerSession, _ changes: inout StateChanges) {
+        if sessions.isEmpty { server.updateActivity(id) { $0.unauthenticatedSince = nil } }
         sessions[session.uid] = session
         changes.created(sessions[session.uid], path: "smbd.sessions[\(session.uid)]")
     }
@@ -476,10 +550,19 @@ final class ServerConnection {
         guard sessions[uid] != nil else { return }
         changes.removed(sessions[uid], path: "smbd.sessions[\(uid)]")
         sessions.removeValue(forKey: uid)
+        if sessions.isEmpty {
+            // The login timeout runs again from now.
+            let now = server.clockNow()
+            server.updateActivity(id) { $0.unauthenticatedSince = now }
+        }
     }
 
+    /// Keeps a login between its legs. A new UID must have been given a slot by
+    /// ``reservePendingLogin()``; a login restarted on its UID keeps the slot it had.
     func addPendingNTLMSSP(_ acceptor: NTLMSSPAcceptor, uid: UInt16, _ changes: inout StateChanges) {
-        removePendingNTLMSSP(uid, &changes)
+        if pendingNTLMSSP[uid] != nil {
+            changes.removed(pendingNTLMSSP[uid], path: "smbd.pendingNTLMSSP[\(uid)]")
+        }
         pendingNTLMSSP[uid] = acceptor
         changes.created(pendingNTLMSSP[uid], path: "smbd.pendingNTLMSSP[\(uid)]")
     }
@@ -488,6 +571,40 @@ final class ServerConnection {
         guard pendingNTLMSSP[uid] != nil else { return }
         changes.removed(pendingNTLMSSP[uid], path: "smbd.pendingNTLMSSP[\(uid)]")
         pendingNTLMSSP.removeValue(forKey: uid)
+        server.release(.pendingLogin)
+    }
+
+    // MARK: Limits (SMBServerLimits)
+
+    /// Takes a slot for one more half-finished login, on this connection and on the server.
+    func reservePendingLogin() throws {
+        guard pendingNTLMSSP.count < limits.maxPendingLoginsPerConnection else {
+            throw RequestError(.insufficientResources,
+                               "\(pendingNTLMSSP.count) logins already pending on this connection")
+        }
+        guard server.reserve(.pendingLogin) else {
+            throw RequestError(.insufficientResources, "pending logins of the server exhausted")
+        }
+    }
+
+    /// Takes a slot for one more open file, on this connection and on the server.
+    func reserveOpenFile() throws {
+        guard files.count < limits.maxOpenFilesPerConnection else {
+            throw RequestError(.tooManyOpenedFiles, "\(files.count) files already open on this connection")
+        }
+        guard server.reserve(.openFile) else {
+            throw RequestError(.tooManyOpenedFiles, "open files of the server exhausted")
+        }
+    }
+
+    /// Takes a slot for one more open search, on this connection and on the server.
+    func reserveSearch() throws {
+        guard searches.count < limits.maxSearchesPerConnection else {
+            throw RequestError(.insufficientResources, "\(searches.count) searches already open on this connection")
+        }
+        guard server.reserve(.search) else {
+            throw RequestError(.insufficientResources, "searches of the server exhausted")
+        }
     }
 
     func addTree(_ tree: ServerTree, _ changes: inout StateChanges) {
@@ -515,8 +632,10 @@ final class ServerConnection {
         changes.removed(open, path: "smbd.files[\(fid)]")
         files.removeValue(forKey: fid)
         open.file.close()
+        server.release(.openFile)
     }
 
+    /// Stores a search; a new one must have been given a slot by ``reserveSearch()``.
     func storeSearch(_ search: ServerSearch, _ changes: inout StateChanges) {
         let isNew = searches[search.sid] == nil
         searches[search.sid] = search
@@ -527,5 +646,6 @@ final class ServerConnection {
         guard searches[sid] != nil else { return }
         changes.removed(searches[sid], path: "smbd.searches[\(sid)]")
         searches.removeValue(forKey: sid)
+        server.release(.search)
     }
 }

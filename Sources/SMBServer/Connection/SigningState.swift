@@ -51,7 +51,23 @@ final class SigningState {
     /// Signs `packet` with `sequence` (no-op when signing is inactive). Part of smbd's
     /// `srv_calculate_sign_mac`.
     func sign(_ packet: inout [UInt8], sequence: UInt32) {
+        sign(frame: &packet, packetOffset: 0, sequence: sequence)
+    }
+
+    /// Signs the packet that starts at `packetOffset` of `frame` (after its NBSS header)
+    /// in place, without copying it.
+    func sign(frame: inout [UInt8], packetOffset: Int, sequence: UInt32) {
         guard let macKey else { return }
-        try? SMB1Signing.sign(&packet, macKey: macKey, sequence: sequence)
+        let signature = frame.withUnsafeBytes { raw in
+            try? SMB1Signing.signature(packet: UnsafeRawBufferPointer(rebasing: raw[packetOffset...]),
+                                       macKey: macKey, sequence: sequence)
+        }
+        // Replies always carry a whole SMB header, so the signature can always be computed.
+        guard let signature else {
+            assertionFailure("cannot sign a reply of \(frame.count - packetOffset) bytes")
+            return
+        }
+        let at = packetOffset + SMB1Signing.signatureOffset
+        for (i, byte) in signature.enumerated() { frame[at + i] = byte }
     }
 }

@@ -2,15 +2,25 @@ import KernelRuntime
 import SMBWire
 
 /// One directory search between FIND_FIRST2 and its end (smbd's `dptr`).
+///
+/// It keeps where it is, not what it found: each FIND_NEXT2 lists the directory again and
+/// goes on from ``position`` (as smbd goes on from a directory offset), so an open search
+/// costs a few dozen bytes however large the directory.
 struct ServerSearch: Sendable, CustomStringConvertible {
     var sid: UInt16
     var tid: UInt16
+    /// The user that started it: no other UID may continue or close it.
+    var uid: UInt16
     var level: UInt16
-    /// Display name (`.`, `..` or the entry's name) and entry, in listing order.
-    var results: [(name: String, entry: ShareEntry)]
+    /// The directory searched and the pattern matched.
+    var directory: ShareEntry
+    var pattern: String
+    /// Entries the first page saw (for the description).
+    var total: Int
+    /// Entries returned so far.
     var position = 0
 
-    var description: String { "SID \(sid) on TID \(tid): \(results.count) entries" }
+    var description: String { "SID \(sid) on TID \(tid): \(total) entries" }
 }
 
 /// TRANS2_FIND_FIRST2 / FIND_NEXT2 flags (MS-CIFS 2.2.6.2.1).
@@ -46,27 +56,19 @@ extension ServerConnection {
                 throw RequestError(error.status, directoryName)
             }
             guard directory.isDirectory else { throw RequestError(.objectPathNotFound, directoryName) }
-            var results: [(name: String, entry: ShareEntry)] = []
-            if WildcardPattern.matches(".", pattern) { results.append((".", directory)) }
-            if WildcardPattern.matches("..", pattern) {
-                let parent = (try? share.lookup(directory.components.dropLast().joined(separator: "\\"))) ?? directory
-                results.append(("..", parent))
-            }
-            do throws(ShareError) {
-                results += try share.list(directory, matching: pattern).map { ($0.name, $0) }
-            } catch {
-                throw RequestError(error.status, directoryName)
-            }
+            let results = try Self.listing(share, directory, pattern)
             guard !results.isEmpty else { throw RequestError(.noSuchFile, name) }
             guard let sid = searchIDs.allocate(isInUse: { searches[$0] != nil }) else {
                 throw RequestError(.insufficientResources, "no free search id")
             }
-            var search = ServerSearch(sid: sid, tid: tree.tid, level: level, results: results)
-            let page = try nextPage(&search, maxCount: searchCount, maxData: Int(request.maxDataCount),
+            var search = ServerSearch(sid: sid, tid: tree.tid, uid: header.uid, level: level, directory: directory,
+                                      pattern: pattern, total: results.count)
+            let page = try nextPage(&search, results, maxCount: searchCount, maxData: Int(request.maxDataCount),
                                     unicode: header.isUnicode)
-            let end = search.position >= search.results.count
+            let end = search.position >= results.count
             var changes = StateChanges(runtime)
             if !(flags & FindFlags.closeAfterRequest != 0 || (end && flags & FindFlags.closeAtEndOfSearch != 0)) {
+                try reserveSearch()
                 storeSearch(search, &changes)
             }
             var w = WireWriter()
@@ -75,7 +77,7 @@ extension ServerConnection {
             w.u16(end ? 1 : 0)
             w.u16(0)  // EaErrorOffset
             w.u16(UInt16(truncatingIfNeeded: page.lastNameOffset))
-            call.returning("SID \(sid): \(page.count) of \(search.results.count) entries" + (end ? ", end of search" : ""),
+            call.returning("SID \(sid): \(page.count) of \(results.count) entries" + (end ? ", end of search" : ""),
                            diff: changes.diffs)
             return try reply(header, Trans2Response(parameters: w.bytes, data: page.data))
         }
@@ -90,12 +92,14 @@ extension ServerConnection {
         _ = try r.u32("ResumeKey")
         let flags = try r.u16("Flags")
         return try runtime.traced("call_trans2findnext", "SID \(sid)") { call in
-            guard var search = searches[sid], search.tid == tree.tid else {
+            guard var search = searches[sid], search.tid == tree.tid, search.uid == header.uid else {
                 throw RequestError(.invalidHandle, "SID \(sid)")
             }
-            let page = try nextPage(&search, maxCount: searchCount, maxData: Int(request.maxDataCount),
+            guard let share = tree.share else { throw RequestError(.invalidHandle, "SID \(sid)") }
+            let results = try Self.listing(share, search.directory, search.pattern)
+            let page = try nextPage(&search, results, maxCount: searchCount, maxData: Int(request.maxDataCount),
                                     unicode: header.isUnicode)
-            let end = search.position >= search.results.count
+            let end = search.position >= results.count
             var changes = StateChanges(runtime)
             if flags & FindFlags.closeAfterRequest != 0 || (end && flags & FindFlags.closeAtEndOfSearch != 0) {
                 removeSearch(sid, &changes)
@@ -123,7 +127,9 @@ extension ServerConnection {
         let at = block.parametersRange.lowerBound
         let sid = UInt16(message[at]) | UInt16(message[at + 1]) << 8
         return try runtime.traced("reply_findclose", "SID \(sid)") { call in
-            guard searches[sid] != nil else { throw RequestError(.invalidHandle, "SID \(sid)") }
+            guard let search = searches[sid], search.uid == header.uid else {
+                throw RequestError(.invalidHandle, "SID \(sid)")
+            }
             var changes = StateChanges(runtime)
             removeSearch(sid, &changes)
             call.returning("SID \(sid) closed", diff: changes.diffs)
@@ -134,14 +140,15 @@ extension ServerConnection {
     /// Encodes entries from the search's position while they fit in `maxData` bytes and
     /// `maxCount` entries. Entries start on 8-byte boundaries and are linked by NextEntryOffset;
     /// the last one has 0 and no padding. Throws when not even one entry fits.
-    private func nextPage(_ search: inout ServerSearch, maxCount: UInt16, maxData: Int, unicode: Bool)
+    private func nextPage(_ search: inout ServerSearch, _ results: [(name: String, entry: ShareEntry)],
+                          maxCount: UInt16, maxData: Int, unicode: Bool)
         throws -> (data: [UInt8], count: Int, lastNameOffset: Int) {
         var data: [UInt8] = []
         var count = 0
         var lastNameOffset = 0
         var previousStart: Int?
-        while search.position < search.results.count && count < Int(max(1, maxCount)) {
-            let (name, entry) = search.results[search.position]
+        while search.position < results.count && count < Int(max(1, maxCount)) {
+            let (name, entry) = results[search.position]
             let encoded = FindEntryEncoding.entry(entry, name: name, level: search.level, unicode: unicode)
             let start = previousStart == nil ? 0 : (data.count + 7) / 8 * 8
             guard start + encoded.bytes.count <= maxData else { break }
@@ -156,10 +163,28 @@ extension ServerConnection {
             count += 1
             search.position += 1
         }
-        if count == 0 && search.position < search.results.count {
+        if count == 0 && search.position < results.count {
             throw RequestError(.bufferTooSmall, "MaxDataCount \(maxData) holds no entry")
         }
         return (data, count, lastNameOffset)
+    }
+
+    /// What a search of `directory` for `pattern` finds, in listing order: `.` and `..` when
+    /// they match, then the matching entries by name (display name and entry).
+    private static func listing(_ share: Share, _ directory: ShareEntry, _ pattern: String) throws
+        -> [(name: String, entry: ShareEntry)] {
+        var results: [(name: String, entry: ShareEntry)] = []
+        if WildcardPattern.matches(".", pattern) { results.append((".", directory)) }
+        if WildcardPattern.matches("..", pattern) {
+            let parent = (try? share.lookup(directory.components.dropLast().joined(separator: "\\"))) ?? directory
+            results.append(("..", parent))
+        }
+        do throws(ShareError) {
+            results += try share.list(directory, matching: pattern).map { ($0.name, $0) }
+        } catch {
+            throw RequestError(error.status, directory.smbPath)
+        }
+        return results
     }
 
     /// A string parameter: UTF-16LE or OEM, up to its terminator.

@@ -1,29 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import KernelRuntime
 import SMBWire
-
-/// NT_CREATE_ANDX constants (MS-CIFS 2.2.4.64.1).
-enum CreateDisposition {
-    static let supersede: UInt32 = 0
-    static let open: UInt32 = 1
-    static let create: UInt32 = 2
-    static let openIf: UInt32 = 3
-    static let overwrite: UInt32 = 4
-    static let overwriteIf: UInt32 = 5
-}
-
-enum CreateOptions {
-    static let directoryFile: UInt32 = 0x0000_0001
-    static let nonDirectoryFile: UInt32 = 0x0000_0040
-    static let deleteOnClose: UInt32 = 0x0000_1000
-}
-
-/// Access-mask bits that would modify something (MS-SMB 2.2.1.4.1): refused on read-only shares.
-enum WriteAccess {
-    static let mask: UInt32 = 0x0000_0002 /* FILE_WRITE_DATA */ | 0x0000_0004 /* FILE_APPEND_DATA */
-        | 0x0000_0010 /* FILE_WRITE_EA */ | 0x0000_0040 /* FILE_DELETE_CHILD */ | 0x0000_0100 /* FILE_WRITE_ATTRIBUTES */
-        | 0x0001_0000 /* DELETE */ | 0x0004_0000 /* WRITE_DAC */ | 0x0008_0000 /* WRITE_OWNER */
-        | 0x1000_0000 /* GENERIC_ALL */ | 0x4000_0000 /* GENERIC_WRITE */
-}
 
 extension ServerConnection {
     /// SMB_COM_NT_CREATE_ANDX: opens an existing file or directory for reading. Mirrors
@@ -35,15 +16,15 @@ extension ServerConnection {
         return try runtime.traced("reply_ntcreate_and_X", Self.describe(request)) { call in
             guard let share = tree.share else { throw RequestError(.objectNameNotFound, "no pipes on IPC$") }
             guard request.rootDirectoryFID == 0 else { throw RequestError(.invalidParameter, "relative opens") }
-            let entry = try lookupForOpen(share, request.fileName, disposition: request.createDisposition,
-                                          writes: request.desiredAccess & WriteAccess.mask != 0)
-            if request.createOptions & CreateOptions.deleteOnClose != 0 {
+            let entry = try lookupForOpen(share, request.fileName, disposition: request.disposition,
+                                          writes: !request.access.isDisjoint(with: .modifying))
+            if request.options.contains(.deleteOnClose) {
                 throw RequestError(.accessDenied, "delete on close")
             }
-            if request.createOptions & CreateOptions.directoryFile != 0 && !entry.isDirectory {
+            if request.options.contains(.directoryFile) && !entry.isDirectory {
                 throw RequestError(.notADirectory)
             }
-            if request.createOptions & CreateOptions.nonDirectoryFile != 0 && entry.isDirectory {
+            if request.options.contains(.nonDirectoryFile) && entry.isDirectory {
                 throw RequestError(.fileIsADirectory)
             }
             let open = try openEntry(share, entry, tid: tree.tid, uid: session.uid)
@@ -69,11 +50,11 @@ extension ServerConnection {
             guard let share = tree.share else { throw RequestError(.objectNameNotFound, "no pipes on IPC$") }
             // OpenFunction: low two bits say what to do when the file exists (0 fail, 1 open,
             // 2 truncate); bit 4 creates a missing file.
-            let disposition: UInt32
+            let disposition: NTCreateDisposition
             switch request.openFunction & 0x3 {
-            case 0: disposition = CreateDisposition.create
-            case 1: disposition = request.openFunction & 0x10 != 0 ? CreateDisposition.openIf : CreateDisposition.open
-            default: disposition = CreateDisposition.overwrite
+            case 0: disposition = .create
+            case 1: disposition = request.openFunction & 0x10 != 0 ? .openIf : .open
+            default: disposition = .overwrite
             }
             let access = request.accessMode & 0x7
             let entry = try lookupForOpen(share, request.fileName, disposition: disposition,
@@ -103,18 +84,18 @@ extension ServerConnection {
 
     /// Looks `name` up for an open with `disposition`; shares are read-only, so anything that
     /// would create, overwrite or write is ACCESS_DENIED.
-    private func lookupForOpen(_ share: Share, _ name: String, disposition: UInt32, writes: Bool) throws -> ShareEntry {
+    private func lookupForOpen(_ share: Share, _ name: String, disposition: NTCreateDisposition,
+                               writes: Bool) throws -> ShareEntry {
         let entry: ShareEntry
         do {
             entry = try share.lookup(name)
         } catch let error {
-            let creates = disposition != CreateDisposition.open && disposition != CreateDisposition.overwrite
-            if creates && (error == .nameNotFound) { throw RequestError(.accessDenied, "read-only share") }
+            if disposition.mayCreate && (error == .nameNotFound) { throw RequestError(.accessDenied, "read-only share") }
             throw RequestError(error.status, "\(name)")
         }
         switch disposition {
-        case CreateDisposition.open, CreateDisposition.openIf: break
-        case CreateDisposition.create: throw RequestError(.objectNameCollision)
+        case .open, .openIf: break
+        case .create: throw RequestError(.objectNameCollision)
         default: throw RequestError(.accessDenied, "read-only share")
         }
         if writes { throw RequestError(.accessDenied, "read-only share") }
@@ -125,16 +106,23 @@ extension ServerConnection {
     /// of `file_new` folded in).
     private func openEntry(_ share: Share, _ entry: ShareEntry, tid: UInt16, uid: UInt16) throws -> ServerOpenFile {
         try runtime.traced("fd_open", "\(entry.smbPath)") { call in
+            try reserveOpenFile()
+            var reserved = true
+            defer { if reserved { server.release(.openFile) } }
             let file: ShareFile
             do throws(ShareError) {
                 file = try share.open(entry)
             } catch let error {
+                if case let .io(code) = error, code == EMFILE || code == ENFILE {
+                    throw RequestError(.tooManyOpenedFiles, "no descriptor left")
+                }
                 throw RequestError(error.status)
             }
             guard let fid = fids.allocate(isInUse: { files[$0] != nil }) else {
                 file.close()
                 throw RequestError(.tooManyOpenedFiles)
             }
+            reserved = false  // addFile takes it over; removeFile gives it back
             let open = ServerOpenFile(fid: fid, tid: tid, uid: uid, file: file,
                                       generation: server.currentHandleGeneration)
             var changes = StateChanges(runtime)

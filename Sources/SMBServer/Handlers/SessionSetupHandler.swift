@@ -127,6 +127,7 @@ extension ServerConnection {
             guard let fresh = uids.allocate(isInUse: { sessions[$0] != nil || pendingNTLMSSP[$0] != nil }) else {
                 throw RequestError(.insufficientResources, "no free UID")
             }
+            try reservePendingLogin()
             uid = fresh
         }
         addPendingNTLMSSP(started.acceptor, uid: uid, &changes)
@@ -266,6 +267,9 @@ extension ServerConnection {
     private func completeLogin(_ header: SMBHeader, _ login: VerifiedLogin, uid: UInt16, domain: String,
                                wrapping: ServerLogEvent.Wrapping, body: SessionSetupAndXResponse,
                                _ changes: inout StateChanges, _ call: inout TracedCall) throws -> Outcome {
+        guard sessions.count < limits.maxSessionsPerConnection else {
+            throw RequestError(.insufficientResources, "\(sessions.count) sessions already on this connection")
+        }
         addSession(ServerSession(uid: uid, user: login.user, mode: login.mode), &changes)
         settleState(&changes)
         var startsSigning = false

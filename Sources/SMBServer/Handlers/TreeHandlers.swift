@@ -26,6 +26,9 @@ extension ServerConnection {
                 }
                 share = found
             }
+            guard trees.count < limits.maxTreesPerConnection else {
+                throw RequestError(.insufficientResources, "\(trees.count) trees already on this connection")
+            }
             guard let tid = tids.allocate(isInUse: { trees[$0] != nil }) else {
                 throw RequestError(.insufficientResources, "no free TID")
             }
@@ -76,6 +79,9 @@ extension ServerConnection {
             var changes = StateChanges(runtime)
             removeSession(session.uid, &changes)
             for tid in trees.keys.sorted() where trees[tid]?.uid == session.uid { removeTree(tid, &changes) }
+            // Its files and searches on trees other users connected go too: they were its alone.
+            for fid in files.keys.sorted() where files[fid]?.uid == session.uid { removeFile(fid, &changes) }
+            for sid in searches.keys.sorted() where searches[sid]?.uid == session.uid { removeSearch(sid, &changes) }
             settleState(&changes)
             call.returning("UID \(session.uid) logged off", diff: changes.diffs)
             return try reply(header, LogoffAndXResponse())

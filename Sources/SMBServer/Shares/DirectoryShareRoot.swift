@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -8,12 +9,15 @@ import Darwin
 ///
 /// Every lookup resolves the candidate path with `realpath` (following every symlink) and
 /// refuses a result that is not the root or below it, so a symlink inside the share that
-/// points outside is ACCESS_DENIED. Only regular files and directories are served (a FIFO or
+/// points outside is not served: it answers as a missing name, whether its target exists or
+/// not (see `refusal`). Only regular files and directories are served (a FIFO or
 /// device could block or misbehave). Files are opened with `O_NOFOLLOW` on the resolved path
 /// and checked to be the inode that was looked up.
 struct DirectoryShareRoot: Sendable {
     /// The root as `realpath` resolved it.
     let root: String
+    /// The descriptors of the files open now, one per file however often it is open.
+    let descriptors = DescriptorTable()
 
     init(path: String) throws {
         guard let resolved = DirectoryShareRoot.realPath(path) else {
@@ -43,7 +47,8 @@ struct DirectoryShareRoot: Sendable {
             closeDescriptor(fd)
             throw .accessDenied
         }
-        return ShareFile(entry: entry, content: .descriptor(fd))
+        let key = DescriptorTable.Key(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        return ShareFile(entry: entry, content: .descriptor(descriptors.share(fd, as: key)))
     }
 
     /// The names directly inside the directory `entry`, sorted (`.` and `..` excluded).
@@ -72,24 +77,34 @@ struct DirectoryShareRoot: Sendable {
     /// The real path of `components` under the root, or why not.
     private func resolve(_ components: [String]) throws(ShareError) -> String {
         let candidate = components.isEmpty ? root : root + "/" + components.joined(separator: "/")
-        guard let resolved = DirectoryShareRoot.realPath(candidate) else {
-            let code = errno
-            if code == ENOENT {
-                // Tell a missing file from a missing directory on the way, as smbd does.
-                let parent = components.dropLast()
-                if parent.isEmpty { throw .nameNotFound }
-                var info = stat()
-                let parentPath = root + "/" + parent.joined(separator: "/")
-                if let real = DirectoryShareRoot.realPath(parentPath), isInside(real),
-                   stat(real, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
-                    throw .nameNotFound
-                }
-                throw .pathNotFound
+        if let resolved = DirectoryShareRoot.realPath(candidate), isInside(resolved) { return resolved }
+        throw refusal(components)
+    }
+
+    /// Why `components` does not name something inside the share, decided at the first
+    /// component that does not resolve inside it. A symlink there — leading out of the share,
+    /// nowhere, or round in a loop — answers as if it did not exist (a missing name if it is
+    /// the last component, a missing path otherwise): the answer is the same whether what it
+    /// points at outside exists or not, and matches listings, which leave such links out.
+    private func refusal(_ components: [String]) -> ShareError {
+        var parent = root
+        for (index, name) in components.enumerated() {
+            let isLast = index == components.count - 1
+            let path = parent + "/" + name
+            var info = stat()
+            guard lstat(path, &info) == 0 else {
+                let code = errno
+                if code == ENOENT || code == ENOTDIR { return isLast ? .nameNotFound : .pathNotFound }
+                return DirectoryShareRoot.mapErrno(code)
             }
-            throw DirectoryShareRoot.mapErrno(code)
+            guard let real = DirectoryShareRoot.realPath(path), isInside(real) else {
+                if (info.st_mode & S_IFMT) == S_IFLNK { return isLast ? .nameNotFound : .pathNotFound }
+                return DirectoryShareRoot.mapErrno(errno)
+            }
+            parent = real
         }
-        guard isInside(resolved) else { throw .accessDenied }
-        return resolved
+        // Every component resolved inside: the whole name did too (it changed meanwhile).
+        return .nameNotFound
     }
 
     /// Whether a resolved path is the root or below it.
@@ -151,4 +166,64 @@ func openReadOnly(_ path: String) -> Int32 {
     #else
     return Darwin.open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
     #endif
+}
+
+/// One open descriptor of a share file, shared by every open of that file (reads use `pread`,
+/// which keeps no file position, so sharing is safe across threads). Closed when the last
+/// open holding it lets go.
+final class SharedDescriptor: @unchecked Sendable {
+    let fd: Int32
+    private let key: DescriptorTable.Key
+    private weak var table: DescriptorTable?
+
+    fileprivate init(fd: Int32, key: DescriptorTable.Key, table: DescriptorTable) {
+        self.fd = fd
+        self.key = key
+        self.table = table
+    }
+
+    deinit {
+        closeDescriptor(fd)
+        table?.forget(key)
+    }
+}
+
+/// The descriptors of a directory share's open files by device and inode: opening a file that
+/// is already open reuses its descriptor, so a client opening one file thousands of times
+/// holds one descriptor, not thousands.
+final class DescriptorTable: @unchecked Sendable {
+    struct Key: Hashable, Sendable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
+    private let lock = NSLock()
+    private var open: [Key: Weak] = [:]
+
+    private struct Weak {
+        weak var descriptor: SharedDescriptor?
+    }
+
+    /// The descriptor to use for the file `key` names: the one already open (then `fd`, just
+    /// opened to check the file, is closed) or `fd` itself.
+    func share(_ fd: Int32, as key: Key) -> SharedDescriptor {
+        let (descriptor, duplicate) = lock.withLock { () -> (SharedDescriptor, Bool) in
+            if let existing = open[key]?.descriptor { return (existing, true) }
+            let fresh = SharedDescriptor(fd: fd, key: key, table: self)
+            open[key] = Weak(descriptor: fresh)
+            return (fresh, false)
+        }
+        if duplicate { closeDescriptor(fd) }
+        return descriptor
+    }
+
+    /// Drops the entry for `key` unless a newer descriptor took its place.
+    fileprivate func forget(_ key: Key) {
+        lock.withLock {
+            if open[key] != nil && open[key]?.descriptor == nil { open.removeValue(forKey: key) }
+        }
+    }
+
+    /// Descriptors open now (for tests).
+    var count: Int { lock.withLock { open.values.filter { $0.descriptor != nil }.count } }
 }

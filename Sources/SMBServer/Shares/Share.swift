@@ -67,6 +67,14 @@ final class Share: @unchecked Sendable {
         }
     }
 
+    /// Descriptors held open for this share's files now (one per file, however often open).
+    var openDescriptorCount: Int {
+        switch storage {
+        case .memory: return 0
+        case let .directory(root): return root.descriptors.count
+        }
+    }
+
     /// Opens `entry` for reading. Directories open too (clients open the share root), but
     /// cannot be read.
     func open(_ entry: ShareEntry) throws(ShareError) -> ShareFile {
@@ -84,7 +92,8 @@ final class Share: @unchecked Sendable {
 final class ShareFile: @unchecked Sendable {
     enum Content {
         case memory([UInt8])
-        case descriptor(Int32)
+        /// A descriptor shared by every open of the same file (see ``DescriptorTable``).
+        case descriptor(SharedDescriptor)
         case directory
     }
 
@@ -110,9 +119,11 @@ final class ShareFile: @unchecked Sendable {
             let start = Int(offset)
             let end = start + min(count, bytes.count - start)
             return Array(bytes[start..<end])
-        case let .descriptor(fd):
+        case let .descriptor(shared):
             guard !isClosed else { throw .io(EBADF) }
             guard offset <= UInt64(Int64.max) else { return [] }
+            let fd = shared.fd
+            let count = try readableCount(offset: offset, count: count)
             var result = [UInt8](repeating: 0, count: count)
             var filled = 0
             while filled < count {
@@ -131,13 +142,74 @@ final class ShareFile: @unchecked Sendable {
         }
     }
 
+    /// Reads up to `count` bytes at `offset` into `frame` from index `start` on, and returns how
+    /// many were read. `frame` is resized to `start` plus what the file holds from `offset`
+    /// (its size now, not the count asked), keeping its capacity, then cut to what was read:
+    /// a large count on a small file costs nothing.
+    func read(offset: UInt64, count: Int, into frame: inout [UInt8], at start: Int) throws(ShareError) -> Int {
+        let wanted = try readableCount(offset: offset, count: count)
+        let total = start + wanted
+        if frame.count < total {
+            frame.append(contentsOf: repeatElement(0, count: total - frame.count))
+        } else if frame.count > total {
+            frame.removeLast(frame.count - total)
+        }
+        guard wanted > 0 else { return 0 }
+        switch content {
+        case .directory:
+            throw .isDirectory
+        case let .memory(bytes):
+            let from = Int(offset)
+            frame.withUnsafeMutableBytes { raw in
+                bytes.withUnsafeBytes { source in
+                    guard let target = raw.baseAddress, let origin = source.baseAddress else { return }
+                    (target + start).copyMemory(from: origin + from, byteCount: wanted)
+                }
+            }
+            return wanted
+        case let .descriptor(shared):
+            guard !isClosed else { throw .io(EBADF) }
+            var filled = 0
+            while filled < wanted {
+                let n = frame.withUnsafeMutableBytes { raw -> Int in
+                    guard let base = raw.baseAddress else { return 0 }
+                    return pread(shared.fd, base + start + filled, wanted - filled, off_t(offset) &+ off_t(filled))
+                }
+                if n > 0 { filled += n; continue }
+                if n == 0 { break }
+                let code = errno
+                if code == EINTR { continue }
+                throw .io(code)
+            }
+            frame.removeLast(wanted - filled)
+            return filled
+        }
+    }
+
+    /// How many of `count` bytes at `offset` the file holds now (0 at or past its end).
+    private func readableCount(offset: UInt64, count: Int) throws(ShareError) -> Int {
+        guard count > 0 else { return 0 }
+        let size: UInt64
+        switch content {
+        case .directory:
+            throw .isDirectory
+        case let .memory(bytes):
+            size = UInt64(bytes.count)
+        case let .descriptor(shared):
+            guard !isClosed else { throw .io(EBADF) }
+            var info = stat()
+            guard fstat(shared.fd, &info) == 0 else { throw .io(errno) }
+            size = UInt64(max(0, info.st_size))
+        }
+        guard offset < size else { return 0 }
+        return Int(min(UInt64(count), size - offset))
+    }
+
     /// Releases the descriptor of a directory-share file. Repeatable.
     func close() {
         guard !isClosed else { return }
         isClosed = true
-        if case let .descriptor(fd) = content {
-            closeDescriptor(fd)
-        }
+        // Dropping the shared descriptor closes it once no other open holds it.
         content = .memory([])
     }
 }

@@ -431,13 +431,15 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "cifs_readpage", file: "Sources/CIFSClient/AsyncRead/Readpage.swift", firstLine: 4, markedLine: 14,
+            function: "cifs_readpage", file: "Sources/CIFSClient/AsyncRead/Readpage.swift", firstLine: 4, markedLine: 16,
             text: #"""
                 /// Reads one locked, not-uptodate page synchronously — the reader's fallback when the
                 /// async read of its page failed or came back short, or when readahead is off: a
                 /// synchronous READ_ANDX (``Session/cifsRead(_:offset:count:rsize:deliver:)``) copied into the
                 /// page, the tail past the data zeroed, the page marked uptodate; unlocked in every case.
-                /// Throws the read's error after unlocking. Mirrors the kernel's `cifs_readpage` and
+                /// Throws the read's error after unlocking — and ``CIFSError/shortRead(offset:fileSize:)``
+                /// when the server stops short of the end of file, unless ``shortReadZeroFill`` asks for
+                /// 3.8's zero fill. Mirrors the kernel's `cifs_readpage` and
                 /// `cifs_readpage_worker`.
                 public func readpage(_ mapping: PageCache, _ page: Page) throws {
                     let index = page.index
@@ -463,6 +465,15 @@ extension FunctionSource {
                         } catch {
                             try mapping.unlockPage(page)
                             throw error
+                        }
+                        // cifs_read already asked again at the right offset until the server returned
+                        // nothing. Before end of file that is a short read: 3.8 zero-filled the rest and
+                        // called the page uptodate; unless the mount asks for that, refuse.
+                        let fileSize = runtime.withLock { file.size }
+                        let end = offset + UInt64(filled)
+                        if filled < Page.size, end < fileSize, !shortReadZeroFill {
+                            try mapping.unlockPage(page)
+                            throw CIFSError.shortRead(offset: end, fileSize: fileSize)
                         }
                         // Past the end of what the server returned the page reads as zeros.
                         if filled < Page.size { page.zero(from: filled) }
@@ -1054,7 +1065,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "cifs_umount", file: "Sources/CIFSClient/Mount/CIFSMount.swift", firstLine: 178, markedLine: 182,
+            function: "cifs_umount", file: "Sources/CIFSClient/Mount/CIFSMount.swift", firstLine: 182, markedLine: 186,
             text: #"""
                 /// Disconnects the tree, logs off, and tears the connection down; cifsd exits. Errors of
                 /// the farewell requests are traced and ignored, as at a kernel umount. Mirrors the
@@ -1081,7 +1092,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "cifs_get_tcp_session", file: "Sources/CIFSClient/Mount/CIFSMount.swift", firstLine: 228, markedLine: 230,
+            function: "cifs_get_tcp_session", file: "Sources/CIFSClient/Mount/CIFSMount.swift", firstLine: 232, markedLine: 234,
             text: #"""
                 /// Connects the socket and starts cifsd. Mirrors the kernel's `cifs_get_tcp_session`.
                 func getTCPSession() throws {
@@ -1107,7 +1118,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "cifs_put_tcp_session", file: "Sources/CIFSClient/Mount/CIFSMount.swift", firstLine: 265, markedLine: 268,
+            function: "cifs_put_tcp_session", file: "Sources/CIFSClient/Mount/CIFSMount.swift", firstLine: 269, markedLine: 272,
             text: #"""
                 /// Marks the connection exiting, closes the socket and waits for cifsd to leave. Mirrors
                 /// the kernel's `cifs_put_tcp_session`.
@@ -1991,7 +2002,9 @@ extension FunctionSource {
                         }
                         var changes = StateChanges(tracing: call.isTracing)
                         let (left, inFlightNow) = try runtime.withLock { () -> (Int, Int) in
-                            try runtime.wait(on: requestQueue) { credits > 0 || tcpStatus == .exiting }
+                            try waitForServer(on: requestQueue, awaiting: "a credit (all \(maxReq) requests in flight)") {
+                                credits > 0 || tcpStatus == .exiting
+                            }
                             if tcpStatus == .exiting { throw CIFSError.shuttingDown }
                             changes.set(self, \.credits, credits - 1, path: "server.credits")
                             changes.set(self, \.inFlight, inFlight + 1, path: "server.inFlight")
@@ -2003,7 +2016,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "add_credits", file: "Sources/CIFSClient/Transport/SendReceive.swift", firstLine: 54, markedLine: 57,
+            function: "add_credits", file: "Sources/CIFSClient/Transport/SendReceive.swift", firstLine: 56, markedLine: 59,
             text: #"""
                 /// Returns `count` credits and wakes the senders waiting for one. Mirrors the kernel's
                 /// `add_credits`.
@@ -2021,7 +2034,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "smb_send", file: "Sources/CIFSClient/Transport/SendReceive.swift", firstLine: 69, markedLine: 74,
+            function: "smb_send", file: "Sources/CIFSClient/Transport/SendReceive.swift", firstLine: 71, markedLine: 76,
             text: #"""
                 /// Frames `packet` with the 4-byte NBSS header and writes it to the socket. Call with
                 /// ``srvMutex`` held. Mirrors the kernel's `smb_send`.
@@ -2059,7 +2072,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "DeleteMidQEntry", file: "Sources/CIFSClient/Transport/SendReceive.swift", firstLine: 106, markedLine: 114,
+            function: "DeleteMidQEntry", file: "Sources/CIFSClient/Transport/SendReceive.swift", firstLine: 108, markedLine: 116,
             text: #"""
                 /// Frees `mid` once its reply (or its failure) has been handed over: it leaves
                 /// ``allocatedMids``, so `mid[N]` disappears from the state view. Every allocated mid is
@@ -2089,7 +2102,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "SendReceive", file: "Sources/CIFSClient/Transport/SendReceive.swift", firstLine: 135, markedLine: 156,
+            function: "SendReceive", file: "Sources/CIFSClient/Transport/SendReceive.swift", firstLine: 137, markedLine: 158,
             text: #"""
                 /// Sends one request and waits for its reply. Mirrors the kernel's `SendReceive`:
                 /// `wait_for_free_request`, then under `srv_mutex` `allocate_mid`, `cifs_sign_smb` and
@@ -2144,7 +2157,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "allocate_mid", file: "Sources/CIFSClient/Transport/SendReceive.swift", firstLine: 193, markedLine: 204,
+            function: "allocate_mid", file: "Sources/CIFSClient/Transport/SendReceive.swift", firstLine: 195, markedLine: 206,
             text: #"""
                 /// Checks that a request may go out now and allocates its mid (recorded in
                 /// ``ServerInfo/allocatedMids`` until ``ServerInfo/deleteMidQEntry(_:)``). A synchronous
@@ -2183,7 +2196,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "wait_for_response", file: "Sources/CIFSClient/Transport/SendReceive.swift", firstLine: 229, markedLine: 232,
+            function: "wait_for_response", file: "Sources/CIFSClient/Transport/SendReceive.swift", firstLine: 231, markedLine: 234,
             text: #"""
                 /// Sleeps until cifsd has completed `mid`. Mirrors the kernel's `wait_for_response`.
                 func waitForResponse(_ mid: Mid) throws {
@@ -2192,7 +2205,9 @@ extension FunctionSource {
                         let done = runtime.withLock { mid.state != .submitted && mid.state != .allocated }
                         if !done { try call.event(.block, "sleeping until cifsd completes mid \(mid.mid)") }
                         let state = try runtime.withLock { () -> MidState in
-                            try runtime.wait(on: mid.queue) { mid.state != .submitted && mid.state != .allocated }
+                            try server.waitForServer(on: mid.queue, awaiting: "the reply to \(mid.command.name) (mid \(mid.mid))") {
+                                mid.state != .submitted && mid.state != .allocated
+                            }
                             return mid.state
                         }
                         call.returning("mid \(mid.mid) completed: \(state)")
@@ -2200,7 +2215,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "cifs_call_async", file: "Sources/CIFSClient/Transport/SendReceive.swift", firstLine: 287, markedLine: 303,
+            function: "cifs_call_async", file: "Sources/CIFSClient/Transport/SendReceive.swift", firstLine: 291, markedLine: 307,
             text: #"""
                 /// Sends a request without waiting for its reply: the mid gets `receive` (which reads the
                 /// reply frame off the socket on the cifsd thread; `nil` for `standard_receive3`) and
@@ -2239,7 +2254,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "generic_file_aio_read", file: "Sources/CIFSClient/AsyncRead/PageCacheRead.swift", firstLine: 28, markedLine: 82,
+            function: "generic_file_aio_read", file: "Sources/CIFSClient/AsyncRead/PageCacheRead.swift", firstLine: 28, markedLine: 83,
             text: #"""
                 /// Reads the whole of `file` (to the size the server reported at open) through a page cache
                 /// with the 3.8 readahead and the asynchronous read path: the kernel's `read(2)` on a cifs
@@ -2275,6 +2290,7 @@ extension FunctionSource {
                     let raPages = readaheadPages
                     let mapping = PageCache(
                         runtime: runtime, fileSize: Int64(size), capacity: PageCache.defaultCapacity(readaheadPages: raPages))
+                    mapping.lockTimeout = options.responseTimeout
                     // file_ra_state_init
                     let ra = FileReadaheadState(raPages: raPages)
                     // The inode's mapping and the file's f_ra, where an inspector finds them.
@@ -2298,11 +2314,13 @@ extension FunctionSource {
                         let n = try runtime.traced("generic_file_aio_read",
                             "\(file.path): \(want) bytes at \(position) (ra_pages \(raPages), rsize \(readSize))"
                         ) { call in
-                            let n = try mapping.doGenericFileRead(ra, operations: operations, position: &position, count: want) {
-                                bytes in
-                                // file_read_actor's copy_to_user.
-                                UnsafeMutableRawBufferPointer(rebasing: user[filled..<(filled + bytes.count)]).copyMemory(from: bytes)
-                                filled += bytes.count
+                            let n = try giveUpOnTimeout {
+                                try mapping.doGenericFileRead(ra, operations: operations, position: &position, count: want) {
+                                    bytes in
+                                    // file_read_actor's copy_to_user.
+                                    UnsafeMutableRawBufferPointer(rebasing: user[filled..<(filled + bytes.count)]).copyMemory(from: bytes)
+                                    filled += bytes.count
+                                }
                             }
                             call.returning("\(n) bytes")
                             return n
@@ -2514,7 +2532,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "i_size_write", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 88, markedLine: 91,
+            function: "i_size_write", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 92, markedLine: 95,
             text: #"""
                 /// Sets the file size in bytes, e.g. from the open reply's EndOfFile. Mirrors `i_size_write`.
                 public func setFileSize(_ newSize: Int64) throws {
@@ -2527,7 +2545,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "find_get_page", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 136, markedLine: 139,
+            function: "find_get_page", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 140, markedLine: 143,
             text: #"""
                 /// ``findGetPage(_:)`` that also returns the flags seen at lookup (one lock for both).
                 func findGetPageAndFlags(_ index: Int) throws -> (page: Page, flags: PageFlags)? {
@@ -2544,7 +2562,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "add_to_page_cache_locked", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 213, markedLine: 215,
+            function: "add_to_page_cache_locked", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 217, markedLine: 219,
             text: #"""
                 private func addToPageCacheLocked(_ page: Page, index: Int, settingLock: Bool) throws {
                     assertOutsideRuntimeLock()
@@ -2570,7 +2588,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "add_to_page_cache_lru", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 236, markedLine: 242,
+            function: "add_to_page_cache_lru", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 240, markedLine: 246,
             text: #"""
                 /// Locks a new page and inserts it at `index`; on failure the page is left unlocked and
                 /// still the caller's. Mirrors `add_to_page_cache_lru` (`__set_page_locked` +
@@ -2593,7 +2611,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "lock_page_killable", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 278, markedLine: 284,
+            function: "lock_page_killable", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 282, markedLine: 288,
             text: #"""
                 /// Takes `PG_locked`, sleeping (through the runtime) while someone else holds it — in the
                 /// read path, until the I/O completion unlocks the page. Mirrors `lock_page_killable`.
@@ -2614,7 +2632,13 @@ extension FunctionSource {
                         }
                         try call.event(.block, "page[\(index)] is locked: sleep until unlock_page")
                         try runtime.withLock {
-                            try runtime.wait(on: page.queue) { !page.isLocked }
+                            if let limit = lockTimeout {
+                                guard try runtime.wait(on: page.queue, timeout: limit, until: { !page.isLocked }) else {
+                                    throw PageCacheError.lockTimedOut(index: index)
+                                }
+                            } else {
+                                try runtime.wait(on: page.queue) { !page.isLocked }
+                            }
                             changes.set(page, \.isLocked, true, path: "page[\(index)].locked")
                         }
                         call.returning("woken: page[\(index)] unlocked, taken", diff: changes.diffs)
@@ -2622,7 +2646,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "unlock_page", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 313, markedLine: 317,
+            function: "unlock_page", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 323, markedLine: 327,
             text: #"""
                 /// Clears `PG_locked` and wakes the page's waiters. Mirrors `unlock_page`.
                 public func unlockPage(_ page: Page) throws {
@@ -2639,7 +2663,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "SetPageUptodate", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 327, markedLine: 330,
+            function: "SetPageUptodate", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 337, markedLine: 340,
             text: #"""
                 /// Sets `PG_uptodate`: the page now holds the file's bytes. Mirrors `SetPageUptodate`.
                 public func markUptodate(_ page: Page) throws {
@@ -2652,7 +2676,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "SetPageError", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 337, markedLine: 340,
+            function: "SetPageError", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 347, markedLine: 350,
             text: #"""
                 /// Sets `PG_error`. Mirrors `SetPageError`.
                 public func setPageError(_ page: Page) throws {
@@ -2665,7 +2689,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "lru_cache_add_file", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 361, markedLine: 368,
+            function: "lru_cache_add_file", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 371, markedLine: 378,
             text: #"""
                 /// Puts a cached page that is on no LRU list yet (inserted with
                 /// ``addToPageCacheLocked(_:index:)``) on the list of pages not yet copied out to a reader —
@@ -2681,7 +2705,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "delete_from_page_cache", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 453, markedLine: 459,
+            function: "delete_from_page_cache", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 463, markedLine: 469,
             text: #"""
                 /// Removes `page` from the cache (unlocked and unpinned pages only) and frees its frame.
                 /// Mirrors `delete_from_page_cache` as used by truncation and invalidation.
@@ -3192,7 +3216,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "smbd_process", file: "Sources/SMBServer/Connection/ServerConnection.swift", firstLine: 80, markedLine: 92,
+            function: "smbd_process", file: "Sources/SMBServer/Connection/ServerConnection.swift", firstLine: 91, markedLine: 102,
             text: #"""
                 /// Serves the connection until it ends. Only ``RuntimeAbort`` escapes. Mirrors smbd's
                 /// `smbd_process`: every event of the connection nests under this frame.
@@ -3201,9 +3225,8 @@ extension FunctionSource {
                     var reason = "peer closed"
                     defer {
                         transport.close()
-                        for fid in files.keys.sorted() { files[fid]?.file.close() }
-                        files.removeAll()
-                        server.log(.connectionClosed(connection: id, reason: reason))
+                        releaseEverything()
+                        server.log(.connectionClosed(connection: id, reason: server.closeReason(id) ?? reason))
                     }
                     do {
                         reason = try runtime.traced("smbd_process", "connection \(id) from \(peer)") { call in
@@ -3220,7 +3243,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "receive_smb_talloc", file: "Sources/SMBServer/Connection/ServerConnection.swift", firstLine: 124, markedLine: 127,
+            function: "receive_smb_talloc", file: "Sources/SMBServer/Connection/ServerConnection.swift", firstLine: 148, markedLine: 151,
             text: #"""
                 /// The next whole SMB message, reading the transport as needed. Mirrors smbd's
                 /// `receive_smb_talloc`.
@@ -3236,6 +3259,7 @@ extension FunctionSource {
                                 return .end("framing error: \(error)")
                             }
                             if let message = next {
+                                noteRequestArrived()
                                 // Traceable, so that what the server computes from the request (the login's
                                 // received response) can name the span it came from.
                                 let request = call.isTracing
@@ -3260,12 +3284,13 @@ extension FunctionSource {
                                 return .end("peer closed")
                             }
                             receiveBuffer.withUnsafeBytes { decoder.feed(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                            noteFrameProgress()
                         }
                     }
                 }
             """#),
         FunctionSource(
-            function: "process_smb", file: "Sources/SMBServer/Connection/ServerConnection.swift", firstLine: 175, markedLine: 179,
+            function: "process_smb", file: "Sources/SMBServer/Connection/ServerConnection.swift", firstLine: 222, markedLine: 226,
             text: #"""
                 /// Handles one SMB message: verify, dispatch, sign, send. Mirrors smbd's `process_smb`.
                 /// `request` is the buffer `receive_smb_talloc` recorded it in (nil when not tracing).
@@ -3279,7 +3304,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "srv_check_sign_mac", file: "Sources/SMBServer/Connection/ServerConnection.swift", firstLine: 248, markedLine: 251,
+            function: "srv_check_sign_mac", file: "Sources/SMBServer/Connection/ServerConnection.swift", firstLine: 295, markedLine: 298,
             text: #"""
                 /// Takes the request's sequence number and checks its signature. Mirrors smbd's
                 /// `srv_check_sign_mac`.
@@ -3301,13 +3326,18 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "srv_send_smb", file: "Sources/SMBServer/Connection/ServerConnection.swift", firstLine: 272, markedLine: 275,
+            function: "srv_send_smb", file: "Sources/SMBServer/Connection/ServerConnection.swift", firstLine: 319, markedLine: 322,
             text: #"""
                 /// Signs (when signing is active), applies reply faults, and sends. Mirrors smbd's
                 /// `srv_send_smb`.
                 private func send(_ reply: Reply, requestSequence: UInt32?) throws -> Outcome {
                     try runtime.traced("srv_send_smb", "\(reply.command.name) \(reply.status.name)") { call in
-                        var packet = reply.packet
+                        // A reply built in the connection's frame is taken out of it (so it stays
+                        // uniquely referenced: signing writes in place) and put back once sent.
+                        var frame: [UInt8] = reply.inReplyFrame ? [] : reply.frame
+                        if reply.inReplyFrame { swap(&frame, &replyFrame) }
+                        defer { if reply.inReplyFrame { swap(&frame, &replyFrame) } }
+                        let packetCount = frame.count - NBSSFrame.headerSize
                         let faults = server.countReply()
                         var sequence: UInt32?
                         if reply.startsSigning {
@@ -3315,9 +3345,9 @@ extension FunctionSource {
                         } else if signing.isActive, let requestSequence {
                             sequence = requestSequence &+ 1
                         }
-                        if let sequence, signing.isActive { try signReply(&packet, reply.command, sequence: sequence) }
-                        if faults.corrupt, packet.count > SMB1Signing.signatureOffset {
-                            packet[SMB1Signing.signatureOffset] ^= 0x01
+                        if let sequence, signing.isActive { try signReply(&frame, reply.command, sequence: sequence) }
+                        if faults.corrupt, packetCount > SMB1Signing.signatureOffset {
+                            frame[NBSSFrame.headerSize + SMB1Signing.signatureOffset] ^= 0x01
                             server.log(.faultInjected(connection: id, fault: "corrupted the signature of reply \(faults.number)"))
                             try call.note("fault: signature corrupted (reply \(faults.number))")
                         }
@@ -3331,18 +3361,24 @@ extension FunctionSource {
                             call.returning("fault: reply \(faults.number) dropped")
                             return .noReply
                         }
-                        let frame: [UInt8]
                         do {
-                            frame = try NBSSFrame.encode(packet)
+                            let header = try NBSSFrame.header(length: packetCount)
+                            for i in 0..<NBSSFrame.headerSize { frame[i] = header[i] }
                         } catch {
                             server.log(.malformedRequest(connection: id, reason: "reply too large: \(error)", closing: true))
                             call.returning("reply too large: \(error)")
                             return .close("reply too large")
                         }
                         try call.event(
-                            .send, "\(reply.command.name) \(reply.status.name) (\(packet.count) bytes)",
-                            buffers: [runtime.traceable("reply", packet, spans: SMBMessage.annotate(packet).spans,
-                                                        .given("the reply as smbd sends it"))])
+                            .send, "\(reply.command.name) \(reply.status.name) (\(packetCount) bytes)",
+                            buffers: {
+                                let packet = Array(frame[NBSSFrame.headerSize...])
+                                return [runtime.traceable("reply", packet, spans: SMBMessage.annotate(packet).spans,
+                                                          .given("the reply as smbd sends it"))]
+                            }())
+                        let started = server.clockNow()
+                        server.updateActivity(id) { $0.sendingSince = started }
+                        defer { server.updateActivity(id) { $0.sendingSince = nil } }
                         do {
                             try transport.send(frame)
                         } catch let abort as RuntimeAbort {
@@ -3351,25 +3387,27 @@ extension FunctionSource {
                             call.returning("send failed: \(error)")
                             return .close("send failed: \(error)")
                         }
-                        call.returning("sent \(packet.count) bytes after a \(frame.count - packet.count)-byte NBSS header")
+                        call.returning("sent \(packetCount) bytes after a \(NBSSFrame.headerSize)-byte NBSS header")
                         return .noReply
                     }
                 }
             """#),
         FunctionSource(
-            function: "srv_calculate_sign_mac", file: "Sources/SMBServer/Connection/ServerConnection.swift", firstLine: 325, markedLine: 327,
+            function: "srv_calculate_sign_mac", file: "Sources/SMBServer/Connection/ServerConnection.swift", firstLine: 383, markedLine: 386,
             text: #"""
-                /// Writes the reply's signature for `sequence`. Mirrors smbd's `srv_calculate_sign_mac`.
-                private func signReply(_ packet: inout [UInt8], _ command: SMBCommand, sequence: UInt32) throws {
+                /// Writes the reply's signature for `sequence` into `frame` (NBSS header, then the
+                /// packet). Mirrors smbd's `srv_calculate_sign_mac`.
+                private func signReply(_ frame: inout [UInt8], _ command: SMBCommand, sequence: UInt32) throws {
                     try runtime.traced("srv_calculate_sign_mac", "\(command.name) reply, seq \(sequence)") { call in
-                        signing.sign(&packet, sequence: sequence)
+                        signing.sign(frame: &frame, packetOffset: NBSSFrame.headerSize, sequence: sequence)
                         call.returning("signed with seq \(sequence)",
-                                       buffers: [TraceBuffer(name: "signature", bytes: Self.signatureField(packet))])
+                                       buffers: [TraceBuffer(name: "signature",
+                                                             bytes: Self.signatureField(Array(frame[NBSSFrame.headerSize...])))])
                     }
                 }
             """#),
         FunctionSource(
-            function: "srv_set_signing", file: "Sources/SMBServer/Connection/ServerConnection.swift", firstLine: 334, markedLine: 339,
+            function: "srv_set_signing", file: "Sources/SMBServer/Connection/ServerConnection.swift", firstLine: 394, markedLine: 399,
             text: #"""
                 /// Starts signing on this connection with the MAC key of the session just set up: its
                 /// session key, followed for an old-style login by the response as the client sent it.
@@ -3391,7 +3429,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "call_trans2findfirst", file: "Sources/SMBServer/Handlers/FindHandler.swift", firstLine: 23, markedLine: 35,
+            function: "call_trans2findfirst", file: "Sources/SMBServer/Handlers/FindHandler.swift", firstLine: 33, markedLine: 45,
             text: #"""
                 /// TRANS2_FIND_FIRST2: lists a directory of a share (what `smbclient -c ls` and the kernel's
                 /// readdir send). Every result fits in the first reply unless SearchCount or MaxDataCount
@@ -3419,27 +3457,19 @@ extension FunctionSource {
                             throw RequestError(error.status, directoryName)
                         }
                         guard directory.isDirectory else { throw RequestError(.objectPathNotFound, directoryName) }
-                        var results: [(name: String, entry: ShareEntry)] = []
-                        if WildcardPattern.matches(".", pattern) { results.append((".", directory)) }
-                        if WildcardPattern.matches("..", pattern) {
-                            let parent = (try? share.lookup(directory.components.dropLast().joined(separator: "\\"))) ?? directory
-                            results.append(("..", parent))
-                        }
-                        do throws(ShareError) {
-                            results += try share.list(directory, matching: pattern).map { ($0.name, $0) }
-                        } catch {
-                            throw RequestError(error.status, directoryName)
-                        }
+                        let results = try Self.listing(share, directory, pattern)
                         guard !results.isEmpty else { throw RequestError(.noSuchFile, name) }
                         guard let sid = searchIDs.allocate(isInUse: { searches[$0] != nil }) else {
                             throw RequestError(.insufficientResources, "no free search id")
                         }
-                        var search = ServerSearch(sid: sid, tid: tree.tid, level: level, results: results)
-                        let page = try nextPage(&search, maxCount: searchCount, maxData: Int(request.maxDataCount),
+                        var search = ServerSearch(sid: sid, tid: tree.tid, uid: header.uid, level: level, directory: directory,
+                                                  pattern: pattern, total: results.count)
+                        let page = try nextPage(&search, results, maxCount: searchCount, maxData: Int(request.maxDataCount),
                                                 unicode: header.isUnicode)
-                        let end = search.position >= search.results.count
+                        let end = search.position >= results.count
                         var changes = StateChanges(runtime)
                         if !(flags & FindFlags.closeAfterRequest != 0 || (end && flags & FindFlags.closeAtEndOfSearch != 0)) {
+                            try reserveSearch()
                             storeSearch(search, &changes)
                         }
                         var w = WireWriter()
@@ -3448,14 +3478,14 @@ extension FunctionSource {
                         w.u16(end ? 1 : 0)
                         w.u16(0)  // EaErrorOffset
                         w.u16(UInt16(truncatingIfNeeded: page.lastNameOffset))
-                        call.returning("SID \(sid): \(page.count) of \(search.results.count) entries" + (end ? ", end of search" : ""),
+                        call.returning("SID \(sid): \(page.count) of \(results.count) entries" + (end ? ", end of search" : ""),
                                        diff: changes.diffs)
                         return try reply(header, Trans2Response(parameters: w.bytes, data: page.data))
                     }
                 }
             """#),
         FunctionSource(
-            function: "call_trans2findnext", file: "Sources/SMBServer/Handlers/FindHandler.swift", firstLine: 84, markedLine: 92,
+            function: "call_trans2findnext", file: "Sources/SMBServer/Handlers/FindHandler.swift", firstLine: 86, markedLine: 94,
             text: #"""
                 /// TRANS2_FIND_NEXT2: the next page of a search. Mirrors smbd's `call_trans2findnext`.
                 func findNext(_ header: SMBHeader, _ tree: ServerTree, _ request: Trans2Request) throws -> Outcome {
@@ -3466,12 +3496,14 @@ extension FunctionSource {
                     _ = try r.u32("ResumeKey")
                     let flags = try r.u16("Flags")
                     return try runtime.traced("call_trans2findnext", "SID \(sid)") { call in
-                        guard var search = searches[sid], search.tid == tree.tid else {
+                        guard var search = searches[sid], search.tid == tree.tid, search.uid == header.uid else {
                             throw RequestError(.invalidHandle, "SID \(sid)")
                         }
-                        let page = try nextPage(&search, maxCount: searchCount, maxData: Int(request.maxDataCount),
+                        guard let share = tree.share else { throw RequestError(.invalidHandle, "SID \(sid)") }
+                        let results = try Self.listing(share, search.directory, search.pattern)
+                        let page = try nextPage(&search, results, maxCount: searchCount, maxData: Int(request.maxDataCount),
                                                 unicode: header.isUnicode)
-                        let end = search.position >= search.results.count
+                        let end = search.position >= results.count
                         var changes = StateChanges(runtime)
                         if flags & FindFlags.closeAfterRequest != 0 || (end && flags & FindFlags.closeAtEndOfSearch != 0) {
                             removeSearch(sid, &changes)
@@ -3489,7 +3521,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "reply_findclose", file: "Sources/SMBServer/Handlers/FindHandler.swift", firstLine: 115, markedLine: 125,
+            function: "reply_findclose", file: "Sources/SMBServer/Handlers/FindHandler.swift", firstLine: 119, markedLine: 129,
             text: #"""
                 /// SMB_COM_FIND_CLOSE2. Mirrors smbd's `reply_findclose`.
                 func findClose(_ header: SMBHeader, _ message: [UInt8]) throws -> Outcome {
@@ -3502,7 +3534,9 @@ extension FunctionSource {
                     let at = block.parametersRange.lowerBound
                     let sid = UInt16(message[at]) | UInt16(message[at + 1]) << 8
                     return try runtime.traced("reply_findclose", "SID \(sid)") { call in
-                        guard searches[sid] != nil else { throw RequestError(.invalidHandle, "SID \(sid)") }
+                        guard let search = searches[sid], search.uid == header.uid else {
+                            throw RequestError(.invalidHandle, "SID \(sid)")
+                        }
                         var changes = StateChanges(runtime)
                         removeSearch(sid, &changes)
                         call.returning("SID \(sid) closed", diff: changes.diffs)
@@ -3588,7 +3622,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "reply_ntcreate_and_X", file: "Sources/SMBServer/Handlers/OpenHandlers.swift", firstLine: 29, markedLine: 35,
+            function: "reply_ntcreate_and_X", file: "Sources/SMBServer/Handlers/OpenHandlers.swift", firstLine: 10, markedLine: 16,
             text: #"""
                 /// SMB_COM_NT_CREATE_ANDX: opens an existing file or directory for reading. Mirrors
                 /// smbd's `reply_ntcreate_and_X`.
@@ -3599,15 +3633,15 @@ extension FunctionSource {
                     return try runtime.traced("reply_ntcreate_and_X", Self.describe(request)) { call in
                         guard let share = tree.share else { throw RequestError(.objectNameNotFound, "no pipes on IPC$") }
                         guard request.rootDirectoryFID == 0 else { throw RequestError(.invalidParameter, "relative opens") }
-                        let entry = try lookupForOpen(share, request.fileName, disposition: request.createDisposition,
-                                                      writes: request.desiredAccess & WriteAccess.mask != 0)
-                        if request.createOptions & CreateOptions.deleteOnClose != 0 {
+                        let entry = try lookupForOpen(share, request.fileName, disposition: request.disposition,
+                                                      writes: !request.access.isDisjoint(with: .modifying))
+                        if request.options.contains(.deleteOnClose) {
                             throw RequestError(.accessDenied, "delete on close")
                         }
-                        if request.createOptions & CreateOptions.directoryFile != 0 && !entry.isDirectory {
+                        if request.options.contains(.directoryFile) && !entry.isDirectory {
                             throw RequestError(.notADirectory)
                         }
-                        if request.createOptions & CreateOptions.nonDirectoryFile != 0 && entry.isDirectory {
+                        if request.options.contains(.nonDirectoryFile) && entry.isDirectory {
                             throw RequestError(.fileIsADirectory)
                         }
                         let open = try openEntry(share, entry, tid: tree.tid, uid: session.uid)
@@ -3623,7 +3657,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "reply_open_and_X", file: "Sources/SMBServer/Handlers/OpenHandlers.swift", firstLine: 61, markedLine: 68,
+            function: "reply_open_and_X", file: "Sources/SMBServer/Handlers/OpenHandlers.swift", firstLine: 42, markedLine: 49,
             text: #"""
                 /// SMB_COM_OPEN_ANDX (what pysmb uses): the same, in the older form. Mirrors smbd's
                 /// `reply_open_and_X`.
@@ -3636,11 +3670,11 @@ extension FunctionSource {
                         guard let share = tree.share else { throw RequestError(.objectNameNotFound, "no pipes on IPC$") }
                         // OpenFunction: low two bits say what to do when the file exists (0 fail, 1 open,
                         // 2 truncate); bit 4 creates a missing file.
-                        let disposition: UInt32
+                        let disposition: NTCreateDisposition
                         switch request.openFunction & 0x3 {
-                        case 0: disposition = CreateDisposition.create
-                        case 1: disposition = request.openFunction & 0x10 != 0 ? CreateDisposition.openIf : CreateDisposition.open
-                        default: disposition = CreateDisposition.overwrite
+                        case 0: disposition = .create
+                        case 1: disposition = request.openFunction & 0x10 != 0 ? .openIf : .open
+                        default: disposition = .overwrite
                         }
                         let access = request.accessMode & 0x7
                         let entry = try lookupForOpen(share, request.fileName, disposition: disposition,
@@ -3657,22 +3691,29 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "fd_open", file: "Sources/SMBServer/Handlers/OpenHandlers.swift", firstLine: 124, markedLine: 127,
+            function: "fd_open", file: "Sources/SMBServer/Handlers/OpenHandlers.swift", firstLine: 105, markedLine: 108,
             text: #"""
                 /// Opens `entry` and gives it a FID. Mirrors smbd's `fd_open` (with the FID allocation
                 /// of `file_new` folded in).
                 private func openEntry(_ share: Share, _ entry: ShareEntry, tid: UInt16, uid: UInt16) throws -> ServerOpenFile {
                     try runtime.traced("fd_open", "\(entry.smbPath)") { call in
+                        try reserveOpenFile()
+                        var reserved = true
+                        defer { if reserved { server.release(.openFile) } }
                         let file: ShareFile
                         do throws(ShareError) {
                             file = try share.open(entry)
                         } catch let error {
+                            if case let .io(code) = error, code == EMFILE || code == ENFILE {
+                                throw RequestError(.tooManyOpenedFiles, "no descriptor left")
+                            }
                             throw RequestError(error.status)
                         }
                         guard let fid = fids.allocate(isInUse: { files[$0] != nil }) else {
                             file.close()
                             throw RequestError(.tooManyOpenedFiles)
                         }
+                        reserved = false  // addFile takes it over; removeFile gives it back
                         let open = ServerOpenFile(fid: fid, tid: tid, uid: uid, file: file,
                                                   generation: server.currentHandleGeneration)
                         var changes = StateChanges(runtime)
@@ -3684,7 +3725,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "reply_close", file: "Sources/SMBServer/Handlers/OpenHandlers.swift", firstLine: 148, markedLine: 153,
+            function: "reply_close", file: "Sources/SMBServer/Handlers/OpenHandlers.swift", firstLine: 136, markedLine: 141,
             text: #"""
                 /// SMB_COM_CLOSE. Mirrors smbd's `reply_close`.
                 func close(_ header: SMBHeader, _ message: [UInt8]) throws -> Outcome {
@@ -3736,21 +3777,26 @@ extension FunctionSource {
                             server.log(.faultInjected(connection: id, fault: "read \(number) answers \(shortened) of \(count) bytes"))
                             count = max(0, shortened)
                         }
-                        let data: [UInt8]
+                        // The data goes straight into the connection's reply frame, after the room for the
+                        // NBSS header and the reply's fixed part; the frame grows only to what the file
+                        // has from the offset on, never to what was asked.
+                        let dataStart = NBSSFrame.headerSize + Self.readReplyDataOffset
+                        let read: Int
                         do throws(ShareError) {
-                            data = try open.file.read(offset: request.offset, count: count)
+                            read = try open.file.read(offset: request.offset, count: count, into: &replyFrame, at: dataStart)
                         } catch let error {
                             throw RequestError(error.status, "read")
                         }
+                        try writeReadReplyPrefix(header, dataCount: read)
                         var changes = StateChanges(runtime)
                         if invalidateAfter {
                             changes.set(open, \.invalidated, true, path: "smbd.files[\(open.fid)].invalidated")
                             server.log(.faultInjected(connection: id,
                                                       fault: "invalidated FID 0x\(String(open.fid, radix: 16)) after read \(number)"))
                         }
-                        call.returning("\(data.count) of \(count) bytes" + (invalidateAfter ? "; fault: handle invalidated" : ""),
+                        call.returning("\(read) of \(count) bytes" + (invalidateAfter ? "; fault: handle invalidated" : ""),
                                        diff: changes.diffs)
-                        return try reply(header, ReadAndXResponse(available: 0xFFFF, data: data[...]))
+                        return .reply(Reply(frame: [], inReplyFrame: true, command: header.command, status: .success))
                     }
                 }
             """#),
@@ -3831,6 +3877,7 @@ extension FunctionSource {
                         guard let fresh = uids.allocate(isInUse: { sessions[$0] != nil || pendingNTLMSSP[$0] != nil }) else {
                             throw RequestError(.insufficientResources, "no free UID")
                         }
+                        try reservePendingLogin()
                         uid = fresh
                     }
                     addPendingNTLMSSP(started.acceptor, uid: uid, &changes)
@@ -3843,7 +3890,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "ntlmssp_server_auth", file: "Sources/SMBServer/Handlers/SessionSetupHandler.swift", firstLine: 182, markedLine: 186,
+            function: "ntlmssp_server_auth", file: "Sources/SMBServer/Handlers/SessionSetupHandler.swift", firstLine: 183, markedLine: 187,
             text: #"""
                 /// Decodes and verifies an NTLMSSP AUTHENTICATE: the password check, the exported session
                 /// key, the MIC. Mirrors Samba's `gensec_ntlmssp_server_auth`.
@@ -4001,6 +4048,9 @@ extension FunctionSource {
                             }
                             share = found
                         }
+                        guard trees.count < limits.maxTreesPerConnection else {
+                            throw RequestError(.insufficientResources, "\(trees.count) trees already on this connection")
+                        }
                         guard let tid = tids.allocate(isInUse: { trees[$0] != nil }) else {
                             throw RequestError(.insufficientResources, "no free TID")
                         }
@@ -4024,7 +4074,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "reply_tdis", file: "Sources/SMBServer/Handlers/TreeHandlers.swift", firstLine: 58, markedLine: 63,
+            function: "reply_tdis", file: "Sources/SMBServer/Handlers/TreeHandlers.swift", firstLine: 61, markedLine: 66,
             text: #"""
                 /// SMB_COM_TREE_DISCONNECT: forgets the tree and closes its files. Mirrors `reply_tdis`.
                 func treeDisconnect(_ header: SMBHeader, _ message: [UInt8]) throws -> Outcome {
@@ -4040,7 +4090,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "reply_ulogoffX", file: "Sources/SMBServer/Handlers/TreeHandlers.swift", firstLine: 71, markedLine: 75,
+            function: "reply_ulogoffX", file: "Sources/SMBServer/Handlers/TreeHandlers.swift", firstLine: 74, markedLine: 78,
             text: #"""
                 /// SMB_COM_LOGOFF_ANDX: ends the session, its trees and files. Mirrors `reply_ulogoffX`.
                 func logoff(_ header: SMBHeader, _ message: [UInt8]) throws -> Outcome {
@@ -4050,6 +4100,9 @@ extension FunctionSource {
                         var changes = StateChanges(runtime)
                         removeSession(session.uid, &changes)
                         for tid in trees.keys.sorted() where trees[tid]?.uid == session.uid { removeTree(tid, &changes) }
+                        // Its files and searches on trees other users connected go too: they were its alone.
+                        for fid in files.keys.sorted() where files[fid]?.uid == session.uid { removeFile(fid, &changes) }
+                        for sid in searches.keys.sorted() where searches[sid]?.uid == session.uid { removeSearch(sid, &changes) }
                         settleState(&changes)
                         call.returning("UID \(session.uid) logged off", diff: changes.diffs)
                         return try reply(header, LogoffAndXResponse())
@@ -4057,7 +4110,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "reply_echo", file: "Sources/SMBServer/Handlers/TreeHandlers.swift", firstLine: 85, markedLine: 89,
+            function: "reply_echo", file: "Sources/SMBServer/Handlers/TreeHandlers.swift", firstLine: 91, markedLine: 95,
             text: #"""
                 /// SMB_COM_ECHO: one reply carrying the request's data (an EchoCount of 0 gets none;
                 /// more than 1 still gets one, as this server does not repeat replies). Mirrors `reply_echo`.

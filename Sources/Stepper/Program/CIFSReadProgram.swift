@@ -13,8 +13,35 @@ extension StepperProgram {
     /// `cifsiod` (4) at the first page-cache read. If opening or reading fails, the reader
     /// still unmounts, so every thread ends and the run reports the reader's own error (not a
     /// deadlock). The server's user database and share come from the scenario.
+    ///
+    /// With ``Scenario/server`` set, the same client core reads from that real server instead
+    /// (``cifsRead(_:link:)`` on a new link).
     public static func cifsRead(_ scenario: Scenario) -> StepperProgram {
-        cifsRead(scenario, files: DemoFiles.share(for: scenario.file))
+        if let server = scenario.server {
+            return cifsRead(scenario, link: ServerLink(host: server.host, port: server.port))
+        }
+        return cifsRead(scenario, files: DemoFiles.share(for: scenario.file))
+    }
+
+    /// The client core mounts ``Scenario/server``'s share and reads ``Scenario/file`` from that
+    /// real server over TCP, through `link` — live, or replaying what `link` logged (a link made
+    /// from a saved recording has no network at all).
+    ///
+    /// Threads: `reader` (1), then `cifsd` (2) at mount and `cifsiod` (3) at the first
+    /// page-cache read; the server is not a thread of the run, its bytes arrive through `link`
+    /// at scheduling decisions (``ExternalInput``).
+    public static func cifsRead(_ scenario: Scenario, link: ServerLink) -> StepperProgram {
+        StepperProgram(paths: .clientCore.merging(.clientMessages), link: link) { runtime in
+            let feed = link.makeFeed(for: runtime)
+            let mount = CIFSMount(runtime: runtime, options: scenario.mountOptions) { try feed.connect() }
+            let reader = ReaderState(runtime: runtime)
+            // SMB1 separates path components with backslashes.
+            let path = scenario.file.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "\\")
+            runtime.spawn(name: "reader") {
+                try reader.run(mount: mount, path: path)
+            }
+            return CIFSReadRun(mount: mount, reader: reader, trace: runtime.trace, server: nil, source: nil)
+        }
     }
 
     /// `cifsRead` with the share's files given (made once per scenario, shared by replays);
@@ -152,13 +179,13 @@ final class CIFSReadRun: StepperProgramRun {
     let mount: CIFSMount
     let reader: ReaderState
     let trace: TraceRecorder
-    /// The in-process server, whose fault plan ``arm(_:)`` changes.
-    let server: SMBServer
+    /// The in-process server, whose fault plan ``arm(_:)`` changes; `nil` against a real server.
+    let server: SMBServer?
 
-    /// The file as the share holds it, to check what the reader got.
-    let source: [UInt8]
+    /// The file as the share holds it, to check what the reader got (unknown for a real server).
+    let source: [UInt8]?
 
-    init(mount: CIFSMount, reader: ReaderState, trace: TraceRecorder, server: SMBServer, source: [UInt8]) {
+    init(mount: CIFSMount, reader: ReaderState, trace: TraceRecorder, server: SMBServer?, source: [UInt8]?) {
         self.mount = mount
         self.reader = reader
         self.trace = trace
@@ -167,6 +194,7 @@ final class CIFSReadRun: StepperProgramRun {
     }
 
     var firstWrongByte: Int? {
+        guard let source else { return nil }
         let got = reader.output
         return zip(got, source).enumerated().first { $0.element.0 != $0.element.1 }?.offset
     }
@@ -174,6 +202,11 @@ final class CIFSReadRun: StepperProgramRun {
     /// Arms `fault` in the server's plan: the server counts requests, replies, reads and logins
     /// from its start, so "the Nth from now" is its count so far plus N.
     func arm(_ fault: StepperFault) throws(StepperError) -> String {
+        guard let server else {
+            throw StepperError.faultRefused(
+                "faults are made by the embedded server, and this run reads from a real one; "
+                    + "'reset server=embedded' steps the same scenario against the embedded server")
+        }
         let counts = server.statistics
         switch fault {
         case let .badSignature(n):

@@ -15,9 +15,14 @@ public struct StepperProgram: Sendable {
     /// the handle to its state. Throws when the program cannot start (e.g. the server's
     /// configuration is refused): the run then ends at once with ``RunOutcome/couldNotStart(_:)``.
     public var start: @Sendable (SteppedRuntime) throws -> any StepperProgramRun
+    /// The connection to a real server every run of this program shares, with what it logged;
+    /// `nil` for a program that needs none (the embedded server).
+    public var link: ServerLink?
 
-    public init(paths: StatePaths, start: @escaping @Sendable (SteppedRuntime) throws -> any StepperProgramRun) {
+    public init(paths: StatePaths, link: ServerLink? = nil,
+                start: @escaping @Sendable (SteppedRuntime) throws -> any StepperProgramRun) {
         self.paths = paths
+        self.link = link
         self.start = start
     }
 }

@@ -88,12 +88,17 @@ public struct Scenario: Codable, Equatable, Sendable {
     public var readaheadPages: Int?
     /// Who runs next when no one chooses (default: the teaching order).
     public var policy: Policy
+    /// A real SMB1 server and share to read ``file`` from, over TCP; `nil` (the default): the
+    /// embedded server over an in-memory pipe. Its ``SMBURL/path`` is unused (``file`` is the path).
+    public var server: SMBURL?
 
     public init(
         auth: Auth = .ntlmssp, signing: Signing = .off, user: String = "alice", domain: String? = nil,
         password: String = "Wonderland-42", seed: UInt64 = 1, file: String = "hello.txt",
-        rsize: Int = Scenario.kernelDefaultRsize, readaheadPages: Int? = nil, policy: Policy = .teaching
+        rsize: Int = Scenario.kernelDefaultRsize, readaheadPages: Int? = nil, policy: Policy = .teaching,
+        server: SMBURL? = nil
     ) {
+        self.server = server
         self.auth = auth
         self.signing = signing
         self.user = user
@@ -116,7 +121,7 @@ public struct Scenario: Codable, Equatable, Sendable {
     /// so the client's own (faster, `cifstep get`) defaults never apply to a stepped run.
     public var mountOptions: MountOptions {
         var options = MountOptions(
-            host: "cifstep", share: DemoFiles.shareName, user: user, password: password, domain: domain,
+            host: server?.host ?? "cifstep", share: server?.share ?? DemoFiles.shareName, user: user, password: password, domain: domain,
             auth: auth.securityType, sign: signing.clientSigns, rsize: rsize,
             readaheadPages: effectiveReadaheadPages)
         // The stepper shows what 3.8 did with a short read (a `short-read` fault).
@@ -127,7 +132,7 @@ public struct Scenario: Codable, Equatable, Sendable {
     // MARK: Codable with defaults
 
     private enum CodingKeys: String, CodingKey {
-        case auth, signing, user, domain, password, seed, file, rsize, readaheadPages, policy
+        case auth, signing, user, domain, password, seed, file, rsize, readaheadPages, policy, server
     }
 
     public init(from decoder: Decoder) throws {
@@ -143,6 +148,7 @@ public struct Scenario: Codable, Equatable, Sendable {
         rsize = try c.decodeIfPresent(Int.self, forKey: .rsize) ?? d.rsize
         readaheadPages = try c.decodeIfPresent(Int.self, forKey: .readaheadPages)
         policy = try c.decodeIfPresent(Policy.self, forKey: .policy) ?? d.policy
+        server = try c.decodeIfPresent(SMBURL.self, forKey: .server)
         // Decoded values obey the same limits as typed settings.
         var checked = Scenario()
         for (key, value) in assignments {
@@ -164,6 +170,6 @@ public struct Scenario: Codable, Equatable, Sendable {
             (.domain, domain ?? ""), (.password, password), (.seed, String(seed)), (.file, file),
             (.rsize, String(rsize)), (.readahead, readaheadPages.map(String.init) ?? "default"),
             (.policy, policy.rawValue),
-        ]
+        ] + (server.map { [(.server, $0.description)] } ?? [])
     }
 }

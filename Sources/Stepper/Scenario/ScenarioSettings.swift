@@ -3,7 +3,7 @@ import CIFSClient
 extension Scenario {
     /// A field that `key=value` text can set (`reset readahead=256`, `--readahead 256`).
     public enum Setting: String, CaseIterable, Sendable {
-        case auth, signing, user, domain, password, seed, file, rsize, readahead, policy
+        case auth, signing, user, domain, password, seed, file, rsize, readahead, policy, server
 
         /// What the value may be.
         public var help: String {
@@ -18,6 +18,7 @@ extension Scenario {
             case .rsize: return "bytes per READ_ANDX, 1 ... \(CIFSMount.maxRsize) (3.8: \(Scenario.kernelDefaultRsize))"
             case .readahead: return "readahead maximum in 4 KiB pages, 0 ... \(Scenario.maximumReadaheadPages) (3.8: rsize / 4096)"
             case .policy: return "teaching | random"
+            case .server: return "//HOST[:PORT]/SHARE[/PATH]: a real SMB1 server (the path sets file) | embedded"
             }
         }
     }
@@ -122,6 +123,19 @@ extension Scenario {
         case .policy:
             guard let policy = Policy(rawValue: value) else { throw refuse("expected teaching or random, got '\(value)'") }
             self.policy = policy
+        case .server:
+            if value.isEmpty || value == "embedded" {
+                server = nil
+                return
+            }
+            do {
+                var url = try SMBURL(parsing: value, pathRequired: false)
+                if !url.path.isEmpty { file = url.path }
+                url.path = ""
+                server = url
+            } catch {
+                throw refuse(error.message)
+            }
         }
     }
 
@@ -137,7 +151,7 @@ extension Scenario {
             case .password: return SettingValue(setting: setting, value: password)
             case .seed: return SettingValue(setting: setting, value: String(seed))
             case .file:
-                return SettingValue(setting: setting, value: file, note: DemoFiles.kind(of: file).note)
+                return SettingValue(setting: setting, value: file, note: server == nil ? DemoFiles.kind(of: file).note : nil)
             case .rsize:
                 let kernel = rsize == Scenario.kernelDefaultRsize
                 return SettingValue(
@@ -151,6 +165,9 @@ extension Scenario {
                     : "not 3.8's default (3.8: rsize / 4096 = \(kernelPages) pages)"
                 return SettingValue(setting: setting, value: "\(pages) pages", note: note)
             case .policy: return SettingValue(setting: setting, value: policy.rawValue)
+            case .server:
+                return SettingValue(setting: setting, value: server?.description ?? "embedded",
+                                    note: server == nil ? "in-process, over an in-memory pipe" : "a real server, over TCP")
             }
         }
     }

@@ -39,9 +39,14 @@ public enum StopReason: Equatable, Sendable {
     /// or the end: the run may be going round in circles (3.8 retries some things forever). The
     /// next command goes on from here.
     case eventLimit(Int)
-    /// ``StepperSession/interrupt()`` was called while the move ran: it stopped between two
-    /// events after running `events` of them. The next command goes on from here.
-    case interrupted(events: Int)
+    /// The driver interrupted the move (``StepperSession/interrupt()``, a Ctrl-C): it stopped
+    /// between two events after running `events` of them or — `waiting` not empty — while it
+    /// waited for a real server, these threads waiting. Nothing was decided after the last event:
+    /// the next command goes on from here.
+    case interrupted(events: Int, waiting: [BlockedThread] = [])
+    /// No thread could run and the real server sent nothing for `seconds`; these threads wait.
+    /// The next command waits again.
+    case serverSilent(seconds: Double, waiting: [BlockedThread])
     /// The run is over, this way.
     case end(RunOutcome)
 }

@@ -28,6 +28,9 @@ public enum StepperError: Error, Equatable, Sendable, CustomStringConvertible {
     case faultRefused(String)
     /// `examine` of something that holds no bytes (an integer, an object); says what it holds.
     case notBytes(String)
+    /// The change would alter a run a real server took part in, before the end of what it
+    /// answered: only a new connection (`reset`) can do that.
+    case needsNewConnection(String)
 
     public var description: String {
         switch self {
@@ -57,6 +60,8 @@ public enum StepperError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .faultRefused(why):
             return "fault: " + why
         case let .notBytes(why):
+            return why
+        case let .needsNewConnection(why):
             return why
         }
     }

@@ -5,8 +5,11 @@ import KernelRuntime
 extension StepperSession {
     func arm(_ fault: StepperFault) throws(StepperError) -> CommandResult {
         if let ended { throw StepperError.faultRefused("the run has ended (\(ended)); go back or reset first") }
-        // What was recorded past this point assumed no such fault.
-        cutTimeline()
+        // A run against a real server refuses every fault: let it say so before the timeline
+        // is touched.
+        if program.link != nil, let run { _ = try run.arm(fault) }
+        // What was recorded past this point assumed no such fault (this replays: a new run).
+        try cutTimeline()
         guard let run else { throw StepperError.faultRefused("the program is not running") }
         let detail = try run.arm(fault)
         let armed = ArmedFault(afterEvent: position, fault: fault, detail: detail)

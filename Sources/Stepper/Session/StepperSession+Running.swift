@@ -91,6 +91,12 @@ extension StepperSession {
                         return (seen, endRun(error: nil))
                     }
                 }
+            } catch let error as RuntimeError where error.leavesRunIntact {
+                // A wait for a real server was interrupted or went unanswered: nothing was decided.
+                self.tracker = tracker
+                syncTimeline()
+                if case .interrupted = error { interruption.clear() }
+                return (seen, Self.stopReason(for: error, after: taken))
             } catch {
                 self.tracker = tracker
                 return (seen, endRun(error: error))
@@ -163,6 +169,15 @@ extension StepperSession {
         return .end(outcome)
     }
 
+    /// The stop of a move that a wait for the network ended, after `events` events.
+    static func stopReason(for error: RuntimeError, after events: Int) -> StopReason {
+        switch error {
+        case let .serverSilent(seconds, waiting): return .serverSilent(seconds: seconds, waiting: waiting)
+        case let .interrupted(waiting): return .interrupted(events: events, waiting: waiting)
+        default: return .interrupted(events: events)
+        }
+    }
+
     /// Extends the timeline with the decisions the runtime made past it.
     func syncTimeline() {
         let made = runtime.decisions
@@ -196,7 +211,7 @@ extension StepperSession {
         if let ended { return CommandResult(stop: .end(ended), position: position) }
         let runnable = runtime.runnableThreadIDs
         guard runnable.contains(id) else { throw StepperError.threadNotRunnable(snapshot, runnable: runnable) }
-        prepareExplicitChoice(id)
+        try prepareExplicitChoice(id)
         if let ended { return CommandResult(stop: .end(ended), position: position) }
         var seen: [TraceEvent] = []
         var stop = StopReason.done
@@ -220,6 +235,10 @@ extension StepperSession {
                     if runtime.threads.allSatisfy(\.status.isOver) { _ = endRun(error: nil) }
                     break stepping
                 }
+            } catch let error as RuntimeError where error.leavesRunIntact && !error.isNotRunnable {
+                if case .interrupted = error { interruption.clear() }
+                stop = Self.stopReason(for: error, after: seen.count)
+                break stepping
             } catch RuntimeError.notRunnable(_, let now) {
                 // Only possible after an earlier iteration: it blocked on the way.
                 let current = runtime.threads.first { $0.id == id } ?? snapshot
@@ -238,17 +257,24 @@ extension StepperSession {
     /// Before choosing thread `id` by hand: if the timeline recorded another choice here, cut
     /// the timeline at this decision and rebuild the run on the shorter one (the runtime checks
     /// every replayed decision against the threads runnable then).
-    func prepareExplicitChoice(_ id: Int) {
+    func prepareExplicitChoice(_ id: Int) throws(StepperError) {
         let made = runtime.decisions.count
         guard made < timeline.count, timeline[made].chosen != id else { return }
-        cutTimeline()
+        try cutTimeline()
     }
 
     /// Drops the recorded future — the decisions after the ones made so far and the faults
     /// armed after this event — and rebuilds the run on what is left, back at this point.
-    func cutTimeline() {
+    /// - Throws: ``StepperError/needsNewConnection(_:)`` when a real server took part in the
+    ///   recorded future: it answered requests this run would no longer send.
+    func cutTimeline() throws(StepperError) {
         let made = runtime.decisions.count
         let here = position
+        if made < timeline.count, let link = program.link {
+            throw StepperError.needsNewConnection(
+                "the run from here on was recorded with \(link.server), which answered what it sent; "
+                    + "to change it, 'reset' starts over on a new connection (or go to the end first)")
+        }
         faults.removeAll { $0.afterEvent > here }
         guard made < timeline.count else { return }
         timeline = Array(timeline.prefix(made))

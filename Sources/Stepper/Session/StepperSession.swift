@@ -70,24 +70,62 @@ public final class StepperSession {
 
     /// A session running any program; `program` is asked again for every `reset`. The scenario
     /// gives the seed and the scheduling policy (and whatever else the program reads from it).
-    public init(scenario: Scenario, catalogue: TracepointCatalogue, program: @escaping (Scenario) -> StepperProgram) {
+    public convenience init(scenario: Scenario, catalogue: TracepointCatalogue,
+                            program: @escaping (Scenario) -> StepperProgram) {
+        self.init(scenario: scenario, catalogue: catalogue, replaying: [], program: program)
+    }
+
+    /// A session that replays a recorded run: its scenario, its scheduling `decisions` (from a
+    /// trace document) and, for a run against a real server, what the server sent (`recording`:
+    /// no network is needed). Moving forward follows the decisions; `reset` starts a new run on
+    /// the scenario as usual (against a real server: a new connection).
+    public convenience init(scenario: Scenario, replaying decisions: [SchedulingDecision],
+                            recording: NetworkRecording?, catalogue: TracepointCatalogue = .builtIn) {
+        // The first program replays the recording; any later one (a reset) is a new run.
+        var saved = recording.map(ServerLink.init(replaying:))
+        self.init(scenario: scenario, catalogue: catalogue, replaying: decisions) { scenario in
+            if let link = saved, scenario.server != nil {
+                saved = nil
+                return StepperProgram.cifsRead(scenario, link: link)
+            }
+            return StepperProgram.cifsRead(scenario)
+        }
+    }
+
+    init(scenario: Scenario, catalogue: TracepointCatalogue, replaying decisions: [SchedulingDecision],
+         program: @escaping (Scenario) -> StepperProgram) {
         self.scenario = scenario
         self.catalogue = catalogue
         self.makeProgram = program
         self.program = program(scenario)
-        self.runtime = SteppedRuntime(seed: scenario.seed, policy: scenario.policy.schedulingPolicy(seed: scenario.seed))
+        self.timeline = decisions
+        self.runtime = SteppedRuntime(
+            seed: scenario.seed, policy: scenario.policy.schedulingPolicy(seed: scenario.seed), replaying: decisions)
         startProgram()
     }
 
     deinit {
         runtime.abort()
+        program.link?.close()
     }
 
     /// Ends the run and releases its threads. The session answers every later move with the
     /// end of the run.
     public func close() {
         runtime.abort()
+        program.link?.close()
         if ended == nil { ended = .runtimeFailed("the session was closed") }
+    }
+
+    /// The connection to a real server (``Scenario/server``) with what it logged so far; `nil`
+    /// when the run reads from the embedded server.
+    public var serverLink: ServerLink? { program.link }
+
+    /// Makes the run's wait for a real server, if one is in progress or comes before the current
+    /// command ends, stop with ``StopReason/interrupted(waiting:)``. Safe from any thread and
+    /// from a signal handler (one atomic store).
+    public func interruptNetworkWait() {
+        runtime.interrupt()
     }
 
     // MARK: What the run shows
@@ -197,10 +235,11 @@ public final class StepperSession {
         guard count > 0 else { throw StepperError.badNumber(count, what: what) }
     }
 
-    /// Asks the move running now to stop at the next event boundary (``StopReason/interrupted(events:)``).
-    /// Safe from any thread and from a signal handler (it only sets an atomic flag); a request
-    /// made while no command runs is dropped when the next one starts. Replays that going back
-    /// makes always finish, so the session stays consistent.
+    /// Asks the move running now to stop at the next event boundary, or to stop waiting for a
+    /// real server (``StopReason/interrupted(events:waiting:)``). Safe from any thread and from a
+    /// signal handler (it only sets an atomic flag); a request made while no command runs is
+    /// dropped when the next one starts. Replays that going back makes always finish, so the
+    /// session stays consistent.
     public func interrupt() {
         interruption.request()
     }
@@ -232,6 +271,8 @@ public final class StepperSession {
     }
 
     private func startProgram() {
+        // Ctrl-C also ends a wait for a real server (the runtime polls this while it waits).
+        runtime.alsoInterruptedWhen = { [interruption] in interruption.isRequested }
         do {
             run = try program.start(runtime)
         } catch {
@@ -249,7 +290,11 @@ public final class StepperSession {
         } catch {
             throw StepperError.badSetting(error)
         }
-        if changed != scenario {
+        // A run against a real server always starts on a new connection: the old one's server
+        // has seen the old run's requests.
+        if changed != scenario || program.link != nil || changed.server != nil {
+            runtime.abort()
+            program.link?.close()
             scenario = changed
             program = makeProgram(changed)
         }

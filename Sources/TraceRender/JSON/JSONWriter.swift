@@ -88,6 +88,13 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
+    /// A value already encoded as compact JSON with sorted keys (e.g. by `JSONEncoder` with
+    /// `.sortedKeys`), written as is.
+    mutating func raw(_ json: [UInt8]) {
+        separate()
+        bytes.append(contentsOf: json)
+    }
+
     // MARK: Helpers
 
     /// The comma between values of one container (nothing after a key or before the first).

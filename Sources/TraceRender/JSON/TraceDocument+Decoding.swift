@@ -47,7 +47,7 @@ extension TraceDocument {
     private struct Coded: Decodable {
         var document: TraceDocument
 
-        private enum CodingKeys: String, CodingKey { case format, version, scenario, decisions, events }
+        private enum CodingKeys: String, CodingKey { case format, version, scenario, decisions, events, recording }
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -58,7 +58,8 @@ extension TraceDocument {
             document = TraceDocument(
                 scenario: try c.decodeIfPresent([String: String].self, forKey: .scenario),
                 decisions: try c.decodeIfPresent([SchedulingDecision].self, forKey: .decisions),
-                events: try c.decode([TraceEvent].self, forKey: .events))
+                events: try c.decode([TraceEvent].self, forKey: .events),
+                recording: try c.decodeIfPresent(NetworkRecording.self, forKey: .recording))
         }
     }
 

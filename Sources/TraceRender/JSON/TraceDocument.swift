@@ -1,3 +1,4 @@
+import Foundation
 import KernelRuntime
 
 /// The events of one run as one JSON document — what `cifstep trace -o FILE.json`,
@@ -26,11 +27,16 @@ public struct TraceDocument: Equatable, Sendable {
     public var decisions: [SchedulingDecision]?
     /// The events, in sequence order.
     public var events: [TraceEvent]
+    /// What a stepped run against a real server exchanged with it, so the run can be replayed
+    /// without the server; `nil` for a run against the embedded server or a free run.
+    public var recording: NetworkRecording?
 
-    public init(scenario: [String: String]? = nil, decisions: [SchedulingDecision]? = nil, events: [TraceEvent]) {
+    public init(scenario: [String: String]? = nil, decisions: [SchedulingDecision]? = nil, events: [TraceEvent],
+                recording: NetworkRecording? = nil) {
         self.scenario = scenario
         self.decisions = decisions
         self.events = events
+        self.recording = recording
     }
 
     // MARK: Encoding
@@ -71,6 +77,10 @@ public struct TraceDocument: Equatable, Sendable {
         w.endArray()
         w.key("format")
         w.string(Self.format)
+        if let recording {
+            w.key("recording")
+            w.raw(Self.encoded(recording))
+        }
         if let scenario {
             w.key("scenario")
             w.beginObject()
@@ -95,6 +105,18 @@ public struct TraceDocument: Equatable, Sendable {
     }
 
     // Keys in each object are written in ascending order (the writer checks it in debug builds).
+
+    /// A recording as compact JSON with sorted keys (base64 byte strings: no escapes to sort).
+    private static func encoded(_ recording: NetworkRecording) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do {
+            return [UInt8](try encoder.encode(recording))
+        } catch {
+            // Strings, integers and arrays of them always encode: failing is a bug here.
+            preconditionFailure("a network recording did not encode: \(error)")
+        }
+    }
 
     private static func write(_ d: SchedulingDecision, to w: inout JSONWriter) {
         w.beginObject()

@@ -45,6 +45,8 @@ func runProcess(_ executable: String, _ arguments: [String], timeout: TimeInterv
     process.standardOutput = out
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
+    let exited = DispatchSemaphore(value: 0)
+    process.terminationHandler = { _ in exited.signal() }
     try process.run()
     // Drain both pipes concurrently so a chatty child cannot block on a full pipe.
     let outData = Box<Data>()
@@ -57,9 +59,7 @@ func runProcess(_ executable: String, _ arguments: [String], timeout: TimeInterv
             group.leave()
         }
     }
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { usleep(10_000) }
-    if process.isRunning { process.terminate() }
+    if exited.wait(timeout: .now() + timeout) == .timedOut { process.terminate() }
     process.waitUntilExit()
     group.wait()
     return ProcessResult(status: process.terminationStatus,
