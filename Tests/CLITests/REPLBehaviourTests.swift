@@ -104,6 +104,9 @@ import Testing
         #expect(repl.completions(before: "help ", word: "apr") == ["apropos"])
         #expect(repl.completions(before: "step ", word: "th") == ["thread"])
         #expect(repl.completions(before: "frob ", word: "x").isEmpty)
+        // x and why also offer the names of recorded buffers.
+        #expect(repl.completions(before: "x/8xb ", word: "requ").contains("request"))
+        #expect(!repl.completions(before: "print ", word: "requ").contains("request"))
     }
 
     /// A session's worth of commands whose output runs long: no line is wider than 100 columns.

@@ -122,6 +122,15 @@ import Testing
         #expect(REPLParser.parse("fault read-error") == .command(.fault(try StepperFault(parsing: "read-error"))))
     }
 
+    @Test func helpGivesEachCommandOneLineWithinAHundredColumns() {
+        for spec in REPLCommandSpec.all {
+            #expect(spec.helpLine.count <= 100, "\(spec.helpLine)")
+            for detail in spec.details { #expect(detail.count <= 98, "\(detail)") }
+        }
+        #expect(REPLCommandSpec.named("x")?.helpLine.hasPrefix("  x/N[xbc] WHAT ") == true)
+        #expect(REPLCommandSpec.named("break")?.helpLine.hasPrefix("  break, b, br FUNC [if COND] ") == true)
+    }
+
     @Test func theRestOfTheCommands() {
         #expect(REPLParser.parse("help") == .help(nil))
         #expect(REPLParser.parse("help break") == .help("break"))

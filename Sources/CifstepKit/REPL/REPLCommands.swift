@@ -49,8 +49,15 @@ struct REPLCommandSpec {
         self.reserved = reserved
     }
 
-    /// `step [N]`.
+    /// `step [N]`, `x/N[xbc] WHAT`.
     var usage: String { arguments.isEmpty ? name : name + (arguments.hasPrefix("/") ? "" : " ") + arguments }
+
+    /// The line `help` gives it: names (gdb's short abbreviations too), arguments, summary.
+    var helpLine: String {
+        let names = ([name] + aliases.filter { $0.count <= 2 }).joined(separator: ", ")
+        let head = arguments.isEmpty ? names : names + (arguments.hasPrefix("/") ? "" : " ") + arguments
+        return "  " + head.padding(to: 30) + " " + summary
+    }
 }
 
 extension REPLCommandSpec {
@@ -94,11 +101,11 @@ extension REPLCommandSpec {
               group: .stops, completion: .paths),
         .init("delete", ["d"], "[N|FUNC]", "remove one breakpoint or watch, or all", group: .stops, completion: .functions),
         // Looking
-        .init("info", ["i"], "TOPIC", "breakpoints threads mids pages session server functions state scenario faults",
+        .init("info", ["i"], "TOPIC", "breakpoints, threads, mids, pages, session, server, functions, …",
               group: .looking, completion: .infoTopics),
         .init("backtrace", ["bt", "where"], "[THREAD]", "the calls in progress on the current thread (or THREAD)",
               group: .looking),
-        .init("thread", [], "N", "make thread N current (for next, finish, bt); 'info threads' lists them",
+        .init("thread", [], "N", "make thread N current (for next, finish, bt)",
               group: .looking),
         .init("print", ["p", "inspect"], "PATH", "a state value now, e.g. p server.sequenceNumber (p/x: every byte)",
               group: .looking, completion: .paths,
@@ -109,7 +116,7 @@ extension REPLCommandSpec {
                         "WHAT+OFFSET starts at a byte: x/16xb last.sent+32. Enter shows the next N."]),
         .init("why", [], "$N|PATH|NAME", "where bytes came from, back to the password: why signature",
               group: .looking, completion: .paths),
-        .init("check", [], "COND", "whether a condition holds now, e.g. check page[0].flags has uptodate",
+        .init("check", [], "COND", "whether a condition holds now, e.g. check ra.size == 30",
               group: .looking, completion: .paths),
         .init("expect", [], "COND", "like check, but an error when it does not hold (for scripts)",
               group: .looking, completion: .paths),

@@ -265,10 +265,7 @@ final class REPL {
         guard let topic else {
             for group in REPLCommandSpec.Group.allCases {
                 out(group.rawValue + ":")
-                for spec in REPLCommandSpec.all where spec.group == group && !spec.reserved {
-                    let names = ([spec.name] + spec.aliases.filter { $0.count <= 2 }).joined(separator: ", ")
-                    out("  " + (names + " " + spec.arguments).padding(to: 30) + " " + spec.summary)
-                }
+                for spec in REPLCommandSpec.all where spec.group == group && !spec.reserved { out(spec.helpLine) }
             }
             out("A unique prefix of a command works too (cont, wa). Enter repeats step, next, x and list.")
             out("TAB completes commands, function names, state paths, settings and faults. 'help break' says more.")
@@ -444,7 +441,9 @@ final class REPL {
             }
             return matching(functionNames)
         case .paths:
-            return matching(statePaths)
+            // `x` and `why` also take the name of a recorded buffer (`signature`).
+            let buffers = spec.name == "x" || spec.name == "why" ? recentBufferNames : []
+            return matching(statePaths + buffers)
         case .faults:
             return position == 1 ? matching(StepperFault.names) : []
         case .settings:
@@ -463,6 +462,14 @@ final class REPL {
 
     private var functionNames: [String] {
         session.catalogue.entries.map(\.function) + session.catalogue.entries.compactMap(\.kernelName)
+    }
+
+    /// How far back TAB looks for buffer names: enough for the login and a few reads.
+    static let bufferNameLookback = 5_000
+
+    /// The one-word names of the buffers recorded in the last events (`signature`, `reply`).
+    private var recentBufferNames: [String] {
+        session.events.suffix(REPL.bufferNameLookback).flatMap { $0.buffers.map(\.name) }.filter { !$0.contains(" ") }
     }
 
     /// Every path that has a value now, and every pattern that needs no index.
