@@ -443,7 +443,7 @@ final class REPL {
         case .paths:
             // `x` and `why` also take the name of a recorded buffer (`signature`).
             let buffers = spec.name == "x" || spec.name == "why" ? recentBufferNames : []
-            return matching(statePaths + buffers)
+            return matching(statePaths(under: word) + buffers)
         case .faults:
             return position == 1 ? matching(StepperFault.names) : []
         case .settings:
@@ -455,7 +455,7 @@ final class REPL {
         case .infoTopics:
             if position == 1 { return matching(REPLCommandSpec.infoTopics.map(\.name)) }
             if position == 2, words[1] == "functions" || words[1] == "fun" { return matching(functionNames) }
-            if position == 2, words[1].hasPrefix("st") { return matching(statePaths) }
+            if position == 2, words[1].hasPrefix("st") { return matching(statePaths(under: word)) }
             return []
         }
     }
@@ -472,10 +472,12 @@ final class REPL {
         session.events.suffix(REPL.bufferNameLookback).flatMap { $0.buffers.map(\.name) }.filter { !$0.contains(" ") }
     }
 
-    /// Every path that has a value now, and every pattern that needs no index.
-    private var statePaths: [String] {
+    /// Every pattern that needs no index, and every path under `prefix` that has a value now (a
+    /// 256 MiB read has 65,536 pages: asking for the prefix typed keeps TAB quick).
+    private func statePaths(under prefix: String) -> [String] {
         var paths = session.paths.patterns.map(\.pattern).filter { !$0.contains("[N]") }
-        if case let .success(result) = session.execute(.infoState(prefix: nil)), case let .values(entries) = result.report {
+        if case let .success(result) = session.execute(.infoState(prefix: prefix.isEmpty ? nil : prefix)),
+           case let .values(entries) = result.report {
             paths += entries.map(\.path)
         }
         return paths
