@@ -9,10 +9,10 @@ import Testing
         var commands: [String] = []
         var failing: Set<String> = []
 
-        func runCommand(_ line: String) -> (output: [String], failed: Bool) {
+        func runCommand(_ line: String) -> (failed: Bool, message: String?) {
             commands.append(line)
             if line == "step" { values["n", default: "0"] = String(Int(values["n", default: "0"])! + 1) }
-            return (["ran \(line)"], failing.contains(line))
+            return (failing.contains(line), "ran \(line)")
         }
 
         func check(_ condition: String) -> Result<(holds: Bool, values: [String]), LessonHostError> {

@@ -3,8 +3,9 @@ import LessonFormat
 
 /// What a lesson drives: the REPL, or a stand-in in tests.
 protocol LessonHost: AnyObject {
-    /// Runs one REPL command line; returns what it printed and whether it failed.
-    func runCommand(_ line: String) -> (output: [String], failed: Bool)
+    /// Runs one REPL command line, its output going where the host writes; returns whether it
+    /// failed and, if so, the last line it wrote (the error).
+    func runCommand(_ line: String) -> (failed: Bool, message: String?)
     /// Whether `condition` holds now, with the values it read (one line each), or why it could
     /// not be evaluated.
     func check(_ condition: String) -> Result<(holds: Bool, values: [String]), LessonHostError>
@@ -158,8 +159,7 @@ final class LessonRunner {
             let line = expand(raw)
             out("cifstep> \(line)")
             let result = host.runCommand(line)
-            for text in result.output { out(text) }
-            return result.failed ? problem("the command '\(line)' failed: \(result.output.last ?? "")") : []
+            return result.failed ? problem("the command '\(line)' failed: \(result.message ?? "")") : []
         case let .expect(raw):
             let condition = expand(raw)
             switch host.check(condition) {

@@ -141,7 +141,10 @@ extension REPLCommandSpec {
               completion: .commands),
         .init("apropos", [], "WORD", "commands and traced functions that mention WORD", group: .session),
         .init("export", [], "[--force] FILE.json", "write the run so far as a JSON trace", group: .session),
-        .init("lesson", [], "", "guided lessons (a later version)", group: .session, reserved: true),
+        .init("lesson", [], "list|start NAME|next|hint|stop", "guided lessons: predict, then see", group: .session,
+              details: ["lesson list: the lessons; lesson start 4 (or a name, or FILE.md) begins one;",
+                        "lesson next runs its next step; when it asks you to predict a value, type your answer;",
+                        "lesson hint helps; lesson stop leaves it (the run stays as it is)."]),
         .init("diff", [], "", "compare two runs (a later version)", group: .session, reserved: true),
         .init("quit", ["q", "exit"], "", "leave (Ctrl-D too)", group: .session),
     ]

@@ -35,7 +35,8 @@ final class REPL {
 
     let session: StepperSession
     private let renderer: REPLRenderer
-    private let out: (String) -> Void
+    /// Writes one line (fitted to the width); lessons write through it too.
+    let out: (String) -> Void
     /// Output as is: a script's echoed commands are not wrapped, so a transcript shows them whole.
     private let echo: (String) -> Void
     /// Long `show`/`x`/`print` output pages through this (a terminal only).
@@ -44,6 +45,10 @@ final class REPL {
     private var repeatable: REPLLine?
     /// Where the last `list` stopped: the function and the next line to show.
     private var listing: (function: String, next: Int)?
+    /// The lesson being followed (`lesson start`).
+    var lessonRunner: LessonRunner?
+    /// The last line written, for a lesson's report of a failed command.
+    let lastOutput = OutputMemory()
 
     convenience init(scenario: Scenario, color: Bool, width: Int = TextFit.width,
                      output: @escaping (String) -> Void = { print($0) }) {
@@ -53,7 +58,11 @@ final class REPL {
     init(session: StepperSession, color: Bool, width: Int = TextFit.width, output: @escaping (String) -> Void = { print($0) }) {
         self.session = session
         renderer = REPLRenderer(color: color, width: width)
-        out = { output(TextFit.fit($0, width: width)) }
+        out = { [lastOutput] text in
+            let fitted = TextFit.fit(text, width: width)
+            lastOutput.line = fitted
+            output(fitted)
+        }
         echo = { output(TextFit.escapingControls($0)) }
     }
 
@@ -128,6 +137,11 @@ final class REPL {
     /// Runs one command line.
     @discardableResult
     func handle(_ line: String) -> Outcome {
+        // A lesson waiting for a prediction takes the line as the answer (commands still work).
+        if let runner = lessonRunner, runner.pendingPrediction != nil, !Self.isCommand(line) {
+            runner.answer(line, out: out)
+            return .ok
+        }
         var parsed = REPLParser.parse(line)
         if parsed == .nothing, let again = repeatable {
             parsed = again
@@ -150,6 +164,8 @@ final class REPL {
         case let .usage(message):
             out(message)
             return .failed(ScriptStatus.badCommand)
+        case let .lesson(words):
+            return lesson(words)
         case let .reserved(name):
             out("'\(name)' comes in a later version of cifstep")
             return .failed(ScriptStatus.badCommand)

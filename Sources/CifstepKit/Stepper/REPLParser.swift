@@ -28,6 +28,8 @@ enum REPLLine: Equatable {
     case expect(String)
     /// Write the run so far as a trace document to `path`, replacing a file only if `force`.
     case export(path: String, force: Bool)
+    /// `lesson list|start NAME|next|hint|stop`: the words after `lesson`.
+    case lesson([String])
     /// A name kept for a later version.
     case reserved(String)
     /// A blank line.
@@ -229,6 +231,8 @@ enum REPLParser {
             let rest = force ? Array(args.dropFirst()) : args
             guard rest.count == 1 else { return usage(spec) }
             return .export(path: rest[0], force: force)
+        case "lesson":
+            return .lesson(args)
         default:
             return .reserved(spec.name)
         }
