@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(name: "cifstep", dependencies: ["CifstepKit"]),
         .testTarget(name: "SMBCryptoTests", dependencies: ["SMBCrypto"]),
         .testTarget(name: "SMBWireTests", dependencies: ["SMBWire"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CLITests", dependencies: ["CifstepKit", "TraceRender"]),
+        .testTarget(name: "CLITests", dependencies: ["CifstepKit", "TraceRender", "LessonFormat"]),
         .testTarget(name: "TraceRenderTests", dependencies: ["TraceRender", "KernelRuntime", "SMBWire"]),
         .testTarget(name: "KernelRuntimeTests", dependencies: ["KernelRuntime"]),
         .testTarget(name: "LessonFormatTests", dependencies: ["LessonFormat"]),
