@@ -37,6 +37,12 @@ import Testing
         }
     }
 
+    /// A value shared with a background thread.
+    final class Box<T>: @unchecked Sendable {
+        var value: T
+        init(_ value: T) { self.value = value }
+    }
+
     static let file = "random-256k.bin"
     static let bytes = DemoFiles.share(for: file)[file] ?? []
 
@@ -122,6 +128,44 @@ import Testing
         _ = try session.must(.continue)
         #expect(session.output == Self.bytes)
         #expect(session.serverLink?.recording.connections.count == 1)
+    }
+
+    @Test func aSilentServerIsWaitedForUntilInterruptedAndTheRunGoesOn() throws {
+        // A server that accepts the connection and never says a word.
+        let silent = try TCPListener(host: "127.0.0.1", port: 0)
+        defer { silent.close() }
+        let held = Box<[TCPTransport]>([])
+        Thread.detachNewThread {
+            while let connection = try? silent.accept() { held.value.append(connection) }
+        }
+        let session = StepperSession(scenario: Scenario(
+            server: SMBURL(host: "127.0.0.1", port: silent.port, share: "share", path: "")))
+        defer { session.close() }
+        // Ctrl-C's part: once the session waits for the server, interrupt it. (Only these two
+        // thread-safe members are used from the other thread.)
+        let handle = Box(session)
+        Thread.detachNewThread {
+            while !handle.value.isWaitingForServer { sched_yield() }
+            handle.value.interrupt()
+        }
+        let result = try session.must(.continue)
+        guard case let .interrupted(events, waiting)? = result.stop else {
+            Issue.record("not interrupted: \(String(describing: result.stop))")
+            return
+        }
+        #expect(events > 0)
+        // The reader waits for the NEGOTIATE reply; cifsd for bytes on the socket.
+        #expect(waiting.contains { $0.name == "cifsd" && $0.waitingFor.contains("socket") })
+        #expect(session.outcome == nil)
+        // Nothing was lost: the run goes on from the same event, and waits again.
+        let position = session.position
+        Thread.detachNewThread {
+            while !handle.value.isWaitingForServer { sched_yield() }
+            handle.value.interrupt()
+        }
+        let again = try session.must(.continue)
+        #expect(session.position == position)
+        if case .interrupted? = again.stop {} else { Issue.record("not interrupted again: \(String(describing: again.stop))") }
     }
 
     @Test func anUnreachableServerIsTheMountsError() throws {

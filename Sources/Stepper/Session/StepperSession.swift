@@ -117,6 +117,10 @@ public final class StepperSession {
         if ended == nil { ended = .runtimeFailed("the session was closed") }
     }
 
+    /// Whether the current command is waiting in real time for a real server (for a "waiting
+    /// for the server" indicator). Safe from any thread.
+    public var isWaitingForServer: Bool { runtime.isWaitingForNetwork }
+
     /// The connection to a real server (``Scenario/server``) with what it logged so far; `nil`
     /// when the run reads from the embedded server.
     public var serverLink: ServerLink? { program.link }
