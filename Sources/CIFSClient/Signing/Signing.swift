@@ -90,8 +90,9 @@ extension ServerInfo {
                                    source: source)
         var bytes = packet.bytes
         bytes.replaceSubrange(SMBHeader.signatureRange, with: number.bytes + [0, 0, 0, 0])
+        // Annotated afresh: the packet's own spans would show its old signature field's value.
         let written = runtime.derive(
-            name, bytes, spans: packet.made?.spans ?? SMBMessage.annotate(bytes).spans, .sequenceInSignatureField,
+            name, bytes, spans: SMBMessage.annotate(bytes).spans, .sequenceInSignatureField,
             [packet.input("packet"), number.input("sequence")])
         return (written, number)
     }

@@ -1877,7 +1877,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "cifs_calculate_signature", file: "Sources/CIFSClient/Signing/Signing.swift", firstLine: 99, markedLine: 111,
+            function: "cifs_calculate_signature", file: "Sources/CIFSClient/Signing/Signing.swift", firstLine: 100, markedLine: 112,
             text: #"""
                 /// The 8-byte signature of a message: the first 8 bytes of MD5(MAC key ‖ message), with the
                 /// sequence number and four zero bytes in place of the signature field while hashing.
@@ -1920,7 +1920,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "cifs_verify_signature", file: "Sources/CIFSClient/Signing/Signing.swift", firstLine: 151, markedLine: 163,
+            function: "cifs_verify_signature", file: "Sources/CIFSClient/Signing/Signing.swift", firstLine: 152, markedLine: 164,
             text: #"""
                 /// Checks a reply's signature: saves the signature the server sent, computes what it
                 /// should be for `expectedSequence` (the request's sequence + 1) and compares the two in
