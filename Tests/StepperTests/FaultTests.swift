@@ -30,7 +30,7 @@ import Testing
             && $0.message.contains("-13 (EACCES)") }
         #expect(failed.count == 1)
         #expect(failed.first?.message.contains("the data is used anyway") == true)
-        #expect(failed.first?.buffers.first { $0.name == "signatures match" }?.bytes == [0])
+        #expect(failed.first?.buffers.first { $0.name == "signature comparison" }?.bytes == [0])
         #expect(failed.first?.diff.contains { $0.path == "server.signatureFailures" && $0.new == "1" } == true)
         // The server corrupted exactly that reply.
         #expect(session.events.contains { $0.threadName == "smbd" && $0.message.contains("signature corrupted (reply 6)") })

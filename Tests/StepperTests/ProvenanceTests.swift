@@ -211,7 +211,7 @@ import Testing
         }
         #expect(signatures >= 3, "\(auth): only \(signatures) signed requests seen")
         // Every verification compared equal (the loopback server signs correctly).
-        let comparisons = events.flatMap(\.buffers).filter { $0.name == "signatures match" }
+        let comparisons = events.flatMap(\.buffers).filter { $0.name == "signature comparison" }
         #expect(comparisons.count >= 3 && comparisons.allSatisfy { $0.bytes == [1] })
     }
 
@@ -284,7 +284,7 @@ import Testing
         #expect(replies.count == 5, "256 KiB: four replies of 61440 data bytes and one of 16384")
         var walked = 0
         for event in events where event.function == "cifs_verify_signature" && event.phase == .exit {
-            guard let match = event.buffers.first(where: { $0.name == "signatures match" }) else { continue }
+            guard let match = event.buffers.first(where: { $0.name == "signature comparison" }) else { continue }
             #expect(match.bytes == [1])
             let matchID = try #require(match.id)
             let node = index.walk(from: try #require(index.buffer(matchID)))

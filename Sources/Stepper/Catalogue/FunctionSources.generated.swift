@@ -1971,7 +1971,7 @@ extension FunctionSource {
                         }
                         guard call.isTracing else { return verified }
                         let comparison = runtime.derive(
-                            "signatures match", [verified ? 1 : 0], .compare,
+                            "signature comparison", [verified ? 1 : 0], .compare,
                             [computed.input("computed"), saved.input("received")])
                         let detail = how()
                         let suffix = detail.isEmpty ? "" : " (\(detail))"
