@@ -141,7 +141,8 @@ import Testing
         #expect(REPLParser.parse("expect server.sequenceNumber == 4") == .expect("server.sequenceNumber == 4"))
         #expect(REPLParser.parse("info mids") == .command(.infoState(prefix: "mid[")))
         #expect(REPLParser.parse("info session") == .commands([.infoState(prefix: "ses."), .infoState(prefix: "tcon.")]))
-        #expect(REPLParser.parse("lesson list") == .reserved("lesson"))
+        #expect(REPLParser.parse("lesson list") == .lesson(["list"]))
+        #expect(REPLParser.parse("lesson start 4") == .lesson(["start", "4"]))
         #expect(REPLParser.parse("diff") == .reserved("diff"))
         #expect(REPLParser.parse("   ") == .nothing)
     }
