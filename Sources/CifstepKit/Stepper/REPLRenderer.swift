@@ -32,12 +32,14 @@ struct REPLRenderer {
 
     /// `#12 [cifsd] cifs_demultiplex_thread receive: 4 bytes  [frame]`, the message (then the
     /// buffer names) cut short with `…` to fit ``width``.
-    func line(_ e: TraceEvent) -> String {
+    /// - Parameter whole: keep the whole message (``detail(_:full:)`` wraps it) instead of
+    ///   cutting it to one line.
+    func line(_ e: TraceEvent, whole: Bool = false) -> String {
         let threadColors = ["36", "33", "32", "35", "34"]
         let head = "#\(e.sequence) [\(e.threadName)] \(e.function) \(e.phase.rawValue)"
         var buffers = e.buffers.isEmpty ? "" : "  [" + e.buffers.map(\.name).joined(separator: ", ") + "]"
         var message = e.message.isEmpty ? "" : ": " + TextFit.escapingControls(e.message)
-        if head.count + message.count + buffers.count > width {
+        if !whole, head.count + message.count + buffers.count > width {
             buffers = TextFit.elide(buffers, to: max(0, min(buffers.count, width / 3)))
             if buffers.count > 3, buffers.last == "…" { buffers += "]" }
             message = TextFit.elide(message, to: max(3, width - head.count - buffers.count))
@@ -47,10 +49,11 @@ struct REPLRenderer {
             + (buffers.isEmpty ? "" : paint(buffers, "2"))
     }
 
-    /// The event, its state changes and its buffers as annotated hex dumps (long fields cut
-    /// short unless `full`).
+    /// The event (its message whole, wrapped), its state changes and its buffers as annotated
+    /// hex dumps (long fields cut short unless `full`).
     func detail(_ e: TraceEvent, full: Bool = false) -> String {
-        var parts = [line(e)]
+        // The whole message, wrapped to the width: `show` is where a cut line is read in full.
+        var parts = [TextFit.fit(line(e, whole: true), width: width)]
         for d in e.diff { parts.append("  " + d.description) }
         for b in e.buffers {
             parts.append("── \(b.name)\(b.id.map { " \($0)" } ?? "") (\(b.bytes.count) bytes)"
