@@ -104,6 +104,8 @@ import Testing
         #expect(repl.completions(before: "help ", word: "apr") == ["apropos"])
         #expect(repl.completions(before: "step ", word: "th") == ["thread"])
         #expect(repl.completions(before: "frob ", word: "x").isEmpty)
+        #expect(repl.completions(before: "lesson ", word: "st") == ["start", "stop"])
+        #expect(repl.completions(before: "lesson start ", word: "04") == ["04-bad-signature"])
         // x and why also offer the names of recorded buffers.
         #expect(repl.completions(before: "x/8xb ", word: "requ").contains("request"))
         #expect(!repl.completions(before: "print ", word: "requ").contains("request"))

@@ -20,6 +20,8 @@ struct REPLCommandSpec {
         case faults
         case commands
         case infoTopics
+        /// `lesson`'s subcommands, then lesson names after `start`.
+        case lessons
     }
 
     let name: String
@@ -142,6 +144,7 @@ extension REPLCommandSpec {
         .init("apropos", [], "WORD", "commands and traced functions that mention WORD", group: .session),
         .init("export", [], "[--force] FILE.json", "write the run so far as a JSON trace", group: .session),
         .init("lesson", [], "list|start NAME|next|hint|stop", "guided lessons: predict, then see", group: .session,
+              completion: .lessons,
               details: ["lesson list: the lessons; lesson start 4 (or a name, or FILE.md) begins one;",
                         "lesson next runs its next step; when it asks you to predict a value, type your answer;",
                         "lesson hint helps; lesson stop leaves it (the run stays as it is)."]),

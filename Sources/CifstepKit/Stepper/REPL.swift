@@ -473,6 +473,10 @@ final class REPL {
             if position == 2, words[1] == "functions" || words[1] == "fun" { return matching(functionNames) }
             if position == 2, words[1].hasPrefix("st") { return matching(statePaths(under: word)) }
             return []
+        case .lessons:
+            if position == 1 { return matching(["list", "start", "next", "hint", "stop"]) }
+            if position == 2, words[1] == "start" { return matching(EmbeddedLesson.all.map(\.name)) }
+            return []
         }
     }
 
