@@ -148,9 +148,9 @@ func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
             r = try refused(["--until", "0", "-o", out], in: dir)
             #expect(r.status == 2)
             #expect(r.line == "cifstep: --until: expected an event number ≥ 1, got 0")
-            r = try refused(["-o", dir.appendingPathComponent("t.md").path], in: dir)
+            r = try refused(["-o", dir.appendingPathComponent("t.txt").path], in: dir)
             #expect(r.status == 2)
-            #expect(r.line.hasSuffix("t.md: only JSON traces for now, so the name must end in .json (other formats come later)"))
+            #expect(r.line.hasSuffix("t.txt: the extension names the format: one of .json, .md, .html, .pcapng, .pcap"))
             #expect(r.left.isEmpty)
             r = try refused([], in: dir)
             #expect(r.status == 2)
@@ -200,11 +200,11 @@ func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
     @Test func exportRefusesOtherFormatsAndExistingFilesUnlessForced() throws {
         try withTemporaryDirectory { dir in
             let json = dir.appendingPathComponent("run.json").path
-            let commands = ["step 5", "export \(dir.path)/run.md", "export \(json)", "step 5", "export \(json)",
+            let commands = ["step 5", "export \(dir.path)/run.txt", "export \(json)", "step 5", "export \(json)",
                             "export --force \(json)", "export", "help", "quit"]
             let r = try CLIRunner.run(["repl", "--no-color"], stdin: Data((commands.joined(separator: "\n") + "\n").utf8))
             #expect(r.status == 0)
-            #expect(r.stdout.contains("export: only JSON for now (export FILE.json); other formats come in a later version"))
+            #expect(r.stdout.contains("export: the extension names the format: one of .json, .md, .html, .pcapng, .pcap"))
             #expect(r.stdout.contains("wrote 5 events and "))
             #expect(r.stdout.contains("export: \(json) exists; 'export --force \(json)' replaces it"))
             #expect(r.stdout.contains("wrote 10 events and "))

@@ -93,16 +93,17 @@ final class REPL {
     /// what was written or why not.
     func export(to path: String, force: Bool) -> String {
         let target = (path as NSString).expandingTildeInPath
-        guard target.lowercased().hasSuffix(".json") else {
-            return "export: only JSON for now (export FILE.json); other formats come in a later version"
+        guard let format = ExportFormat(path: target) else {
+            return "export: the extension names the format: one of \(ExportFormat.extensionList)"
         }
         if !force, FileManager.default.fileExists(atPath: target) {
             return "export: \(path) exists; 'export --force \(path)' replaces it"
         }
         let document = TraceDocument(session: session)
         do {
-            let size = try TraceFile.write(document, to: target, overwrite: force)
-            return "wrote \(document.events.count) events and \(document.decisions?.count ?? 0) decisions to \(path) (\(size) bytes)"
+            let size = try TraceFile.write(document, as: format, to: try OutputFile(path: target, overwrite: force))
+            return "wrote \(document.events.count) events and \(document.decisions?.count ?? 0) decisions to \(path) "
+                + "(\(format.summary), \(size) bytes)"
         } catch {
             return "export: \(error)"
         }

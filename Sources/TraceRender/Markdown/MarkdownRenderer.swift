@@ -76,7 +76,7 @@ public enum MarkdownRenderer {
         out.reserveCapacity(text.count)
         for ch in text {
             switch ch {
-            case "\\", "`", "*", "_", "<", ">", "[", "]", "#": out.append("\\"); out.append(ch)
+            case "\\", "`", "*", "<", ">", "[", "]": out.append("\\"); out.append(ch)
             case "\n", "\r": out.append(" ")
             default: out.append(ch)
             }
