@@ -52,6 +52,10 @@ final class REPL {
     /// Runs one command line; false means quit.
     @discardableResult
     func handle(_ line: String) -> Bool {
+        if let words = REPL.diffWords(line) {
+            out(diff(words))
+            return true
+        }
         switch REPLParser.parse(line) {
         case .quit:
             return false
