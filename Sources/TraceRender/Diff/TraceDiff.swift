@@ -40,6 +40,12 @@ public struct TraceDiff: Codable, Equatable, Sendable {
         /// Rendered as the trace renders it (a field's decoded value, or hex); nil: absent.
         public var a: String?
         public var b: String?
+
+        public init(name: String, a: String?, b: String?) {
+            self.name = name
+            self.a = a
+            self.b = b
+        }
     }
 
     /// A pair of wire messages.
