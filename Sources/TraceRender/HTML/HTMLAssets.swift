@@ -31,18 +31,19 @@ enum HTMLAssets {
         #lanes{flex:1;min-width:0;height:72px;cursor:pointer;background:#fff;border:1px solid #e5e5e5}
         .tip{position:fixed;display:none;pointer-events:none;background:#222;color:#fff;font:11px ui-monospace,monospace;padding:2px 6px;border-radius:3px;z-index:3}
         main{padding:8px 20px 40px}
-        .ev{border-left:4px solid transparent;padding:1px 6px;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px}
+        .ev{border-left:4px solid transparent;padding:1px 6px;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px;\
+        content-visibility:auto;contain-intrinsic-size:auto 18px}
         .l0{border-color:var(--l0)}.l1{border-color:var(--l1)}.l2{border-color:var(--l2)}.l3{border-color:var(--l3)}
-        .plain .line{padding-left:1.1em}
+        .plain{padding-left:calc(6px + 1.1em)}
         summary{cursor:pointer}
-        .n{display:inline-block;min-width:4em;color:var(--muted);text-decoration:none}
-        .th{display:inline-block;min-width:5.5em;font-weight:600}
-        .l0 .th{color:var(--l0)}.l1 .th{color:var(--l1)}.l2 .th{color:var(--l2)}.l3 .th{color:var(--l3)}
-        .fn{font-weight:600}
-        .ph,.mid{color:var(--muted)}
-        .p-send .ph,.p-receive .ph{color:#c0392b;font-weight:600}
-        .p-block .ph,.p-wake .ph{color:#8e6d00}
-        .msg{color:#222}
+        .ev>a,.ev>summary>a{display:inline-block;min-width:4em;color:var(--muted);text-decoration:none}
+        .ev>b,.ev>summary>b{display:inline-block;min-width:5.5em}
+        .l0>b,.l0>summary>b{color:var(--l0)}.l1>b,.l1>summary>b{color:var(--l1)}
+        .l2>b,.l2>summary>b{color:var(--l2)}.l3>b,.l3>summary>b{color:var(--l3)}
+        .ev>code,.ev>summary>code{font-weight:600}
+        .ev i,.mid{font-style:normal;color:var(--muted)}
+        .p-send>i,.p-receive>i,.p-send>summary>i,.p-receive>summary>i{color:#c0392b;font-weight:600}
+        .p-block>i,.p-wake>i,.p-block>summary>i,.p-wake>summary>i{color:#8e6d00}
         .body{margin:4px 0 10px 5.1em}
         .diff{margin:2px 0;padding-left:1.2em}
         .old{color:#b03030}.new{color:#207a45}
@@ -57,6 +58,7 @@ enum HTMLAssets {
         .fields{border-collapse:collapse;font-size:12px}
         .fields td{padding:0 6px;border-bottom:1px solid #eee;vertical-align:top}
         .fields td:first-child{color:var(--muted);white-space:nowrap}
+        .fields td:nth-child(3){word-break:break-all;min-width:12em}
         .fields tr{cursor:default}
         .hl{background:#ffd54f !important;outline:1px solid #e0a800}
         :target{background:#fff8d6}
@@ -65,7 +67,7 @@ enum HTMLAssets {
           .controls,#timeline,.tip{display:none}
           body{font-size:10pt}
           main{padding:0}
-          .ev{font-size:9pt}
+          .ev{font-size:9pt;content-visibility:visible}
           .buf{break-inside:avoid;background:none}
           summary{list-style:none}
           a{color:inherit;text-decoration:none}
@@ -158,12 +160,13 @@ enum HTMLAssets {
         function at(e){var r=canvas.getBoundingClientRect();return Math.min(count,Math.max(1,Math.floor((e.clientX-r.left)/r.width*count)+1));}
         canvas.addEventListener('click',function(e){var n=at(e);location.hash='#event-'+n;});
         canvas.addEventListener('mousemove',function(e){var n=at(e),el=document.getElementById('event-'+n);if(!el)return;
-          var fn=el.querySelector('.fn'),th=el.querySelector('.th'),ph=el.querySelector('.ph');
+          var fn=el.querySelector('code'),th=el.querySelector('b'),ph=el.querySelector('i');
           tip.textContent='#'+n+' '+(th?th.textContent:'')+' '+(fn?fn.textContent:'')+' '+(ph?ph.textContent:'');
           tip.style.left=(e.clientX+12)+'px';tip.style.top=(e.clientY+12)+'px';tip.style.display='block';});
         canvas.addEventListener('mouseleave',function(){tip.style.display='none';});
         window.addEventListener('resize',draw);
         draw();follow();
+        document.documentElement.setAttribute('data-ready-ms',String(Math.round(performance.now())));
         document.documentElement.setAttribute('data-ready','true');
         })();
         """
