@@ -15,32 +15,9 @@ enum ExportTools {
     static let tshark = tool("tshark")
     static let required = ProcessInfo.processInfo.environment["CI"] == "true"
 
-    /// Runs `path` with `arguments`; a run still going after `limit` seconds is terminated (a
-    /// hung browser must fail the test, not hang it).
+    /// Runs `path` with `arguments`, at most `limit` seconds.
     static func run(_ path: String, _ arguments: [String], limit: Double = 120) throws -> CLIResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + limit, execute: watchdog)
-        let group = DispatchGroup()
-        nonisolated(unsafe) var errData = Data()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        watchdog.cancel()
-        return CLIResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+        try CLIRunner.runProcess(URL(fileURLWithPath: path), arguments, limit: limit)
     }
 
     /// `chromium --headless --dump-dom URL` with a profile of its own; the DOM after the page's

@@ -101,6 +101,48 @@ let miniature: [TraceEvent] = {
         #expect(!String(decoding: pcap, as: UTF8.self).contains("smb_send"))
     }
 
+    /// A run against a real server: no server events, so the replies are cut out of the recorded
+    /// byte stream (a keep-alive frame skipped) and placed at the cifsd receive that read each.
+    @Test func repliesOfARealServerComeFromTheRecording() {
+        let request = smbMessage(command: 0x72, reply: false, mid: 1), reply = smbMessage(command: 0x72, reply: true, mid: 1)
+        let events = [
+            TraceEvent(sequence: 1, time: 0, threadID: 1, threadName: "reader", function: "smb_send", phase: .send,
+                       message: "", buffers: [annotated(request)]),
+            TraceEvent(sequence: 2, time: 1_000, threadID: 2, threadName: "cifsd", function: "cifs_demultiplex_thread",
+                       phase: .receive, message: "keep-alive"),
+            TraceEvent(sequence: 3, time: 2_000, threadID: 2, threadName: "cifsd", function: "cifs_demultiplex_thread",
+                       phase: .receive, message: "RFC1002 header"),
+        ]
+        let frame = [0, 0, 0, UInt8(reply.count)] + reply
+        let recording = NetworkRecording(server: "127.0.0.1:445", connections: [
+            RecordedConnection(peer: "127.0.0.1:445", sent: [0, 0, 0, UInt8(request.count)] + request,
+                               arrivals: [Arrival(decision: 3, bytes: [0x85, 0, 0, 0] + Array(frame.prefix(10))),
+                                          Arrival(decision: 5, bytes: Array(frame.dropFirst(10)))]),
+        ])
+        let found = WireMessages.extract(TraceDocument(events: events, recording: recording))
+        #expect(found.messages.map(\.event) == [1, 3])
+        #expect(found.messages.last?.bytes == reply)
+        #expect(found.messages.last?.fromClient == false)
+        #expect(found.messages.last.map(CaptureRenderer.comment)
+            == "event 3 cifs_demultiplex_thread (cifsd): NEGOTIATE reply mid 1")
+    }
+
+    /// No server events and no recording (a `get --trace` document): whole replies as cifsd
+    /// recorded them; a READ_ANDX reply whose data went into the pages unrecorded is counted.
+    @Test func withoutTheServerRepliesComeFromCifsd() {
+        let reply = smbMessage(command: 0x04, reply: true, mid: 3)
+        let events = [
+            TraceEvent(sequence: 1, time: 0, threadID: 2, threadName: "cifsd", function: "standard_receive3",
+                       phase: .receive, mid: 3, message: "", buffers: [annotated(reply)]),
+            TraceEvent(sequence: 2, time: 0, threadID: 2, threadName: "cifsd", function: "cifs_readv_receive",
+                       phase: .receive, mid: 4, message: "header and words read",
+                       buffers: [annotated(smbMessage(command: 0x2e, reply: true, mid: 4))]),
+        ]
+        let found = WireMessages.extract(TraceDocument(events: events))
+        #expect(found.messages.map(\.event) == [1])
+        #expect(found.repliesNotRecorded == 1)
+    }
+
     @Test func markdownTablesEveryField() {
         let text = MarkdownRenderer.render(TraceDocument(scenario: ["auth": "ntlm"], events: miniature))
         #expect(text.hasPrefix("# cifstep trace: sec=ntlm\n"))
