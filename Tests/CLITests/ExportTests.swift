@@ -127,6 +127,24 @@ struct CaptureExportTsharkTests {
         }
     }
 
+    /// A reconnect (the server hangs up at request 7) opens a second TCP connection from the next
+    /// client port, with its own handshake; it too decodes cleanly.
+    @Test func aReconnectIsASecondConnection() throws {
+        let tshark = try #require(ExportTools.tshark, "tshark is missing: run scripts/install-deps --test")
+        try withTemporaryDirectory { dir in
+            let (capture, document) = try signedRead("reconnect.pcapng", in: dir, extra: ["--fault", "disconnect:7"])
+            #expect(document.events.contains { $0.function == "cifs_reconnect" && $0.phase == .exit })
+            let malformed = try ExportTools.run(tshark, ["-r", capture, "-Y", "_ws.malformed || _ws.expert.severity >= error"])
+            #expect(malformed.stdout.isEmpty, "\(malformed.stdout)")
+            let syn = try ExportTools.run(tshark, ["-r", capture, "-Y", "tcp.flags.syn == 1 && tcp.flags.ack == 0",
+                                                   "-T", "fields", "-e", "tcp.srcport"])
+            #expect(syn.stdout == "49152\n49153\n")
+            let negotiate = try ExportTools.run(tshark, ["-r", capture, "-Y", "smb.cmd == 0x72 && smb.flags.response == 0",
+                                                         "-T", "fields", "-e", "tcp.stream"])
+            #expect(negotiate.stdout == "0\n1\n", "each connection negotiates")
+        }
+    }
+
     /// The classic pcap: the same packets, no comments.
     @Test func thePcapHasTheSamePackets() throws {
         let tshark = try #require(ExportTools.tshark, "tshark is missing: run scripts/install-deps --test")
