@@ -177,6 +177,22 @@ let miniature: [TraceEvent] = {
                                                     (bytes.count - HTMLRenderer.keptTail)..<bytes.count])
     }
 
+    /// A document read from a file may hold spans past their buffer's end: every renderer and the
+    /// diff clamp them instead of trapping.
+    @Test func spansPastTheirBufferAreClamped() {
+        let odd = TraceBuffer(name: "odd", bytes: [1, 2, 3],
+                              spans: [FieldSpan(range: 2..<40, name: "long", value: "x"),
+                                      FieldSpan(range: 10..<12, name: "beyond", value: "y")])
+        let other = TraceBuffer(name: "odd", bytes: [1, 2, 4], spans: odd.spans)
+        func document(_ buffer: TraceBuffer) -> TraceDocument {
+            TraceDocument(events: [TraceEvent(sequence: 1, time: 0, threadID: 1, threadName: "reader", function: "f",
+                                              phase: .note, message: "", buffers: [buffer])])
+        }
+        for format in ExportFormat.allCases { #expect(!TraceExport.render(document(odd), as: format).isEmpty) }
+        let diff = TraceDiff(document(odd), document(other))
+        #expect(diff.events.first?.buffers.first?.fields.map(\.name) == ["long"])
+    }
+
     @Test func alignmentKeepsTheLongestCommonOrder() {
         let pairs = SequenceAlignment.align(Array("abcabba"), Array("cbabac"))
         let common = pairs.compactMap { p -> Character? in p.a.flatMap { a in p.b.map { _ in Array("abcabba")[a] } } }

@@ -198,7 +198,10 @@ public struct TraceDiff: Codable, Equatable, Sendable {
     private static func outside(_ buffer: TraceBuffer) -> [UInt8] {
         var covered = [Bool](repeating: false, count: buffer.bytes.count)
         for span in buffer.spans {
-            for i in max(0, span.range.lowerBound)..<max(0, min(span.range.upperBound, buffer.bytes.count)) { covered[i] = true }
+            // Clamped: a span read from a file may point past its buffer.
+            let count = buffer.bytes.count
+            let lower = min(max(0, span.range.lowerBound), count), upper = min(max(lower, span.range.upperBound), count)
+            for i in lower..<upper { covered[i] = true }
         }
         return buffer.bytes.indices.compactMap { covered[$0] ? nil : buffer.bytes[$0] }
     }
