@@ -52,11 +52,10 @@ enum TraceFile {
         return written
     }
 
-    /// Writes `document` to `path` (`-`: stdout) in the format of its extension, replacing an
-    /// existing file only if `overwrite`.
+    /// Writes `document` as JSON to `path` (`-`: stdout), whatever its name (`get --trace`,
+    /// `serve --trace`), replacing an existing file only if `overwrite`.
     @discardableResult
     static func write(_ document: TraceDocument, to path: String, overwrite: Bool) throws -> Int {
-        let format = try format(of: path, flag: "export")
-        return try write(document, as: format, to: try OutputFile(path: path, overwrite: overwrite))
+        try write(document, as: .json, to: try OutputFile(path: path, overwrite: overwrite))
     }
 }
