@@ -30,6 +30,11 @@ enum HTMLAssets {
         .ln0{color:var(--l0)}.ln1{color:var(--l1)}.ln2{color:var(--l2)}.ln3{color:var(--l3)}
         #lanes{flex:1;min-width:0;height:72px;cursor:pointer;background:#fff;border:1px solid #e5e5e5}
         .tip{position:fixed;display:none;pointer-events:none;background:#222;color:#fff;font:11px ui-monospace,monospace;padding:2px 6px;border-radius:3px;z-index:3}
+        #wire{padding:4px 20px;border-bottom:1px solid #ddd;font-size:12.5px}
+        #wire summary{cursor:pointer;font-weight:600}
+        .wire{columns:2 32em;margin:4px 0;padding-left:0;list-style:none;font-family:ui-monospace,Menlo,monospace}
+        .wire a{display:inline-block;min-width:4.5em;color:var(--muted);text-decoration:none}
+        .wire .rep{color:#555}
         main{padding:8px 20px 40px}
         .ev{border-left:4px solid transparent;padding:1px 6px;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px;\
         content-visibility:auto;contain-intrinsic-size:auto 18px}
@@ -64,7 +69,7 @@ enum HTMLAssets {
         :target{background:#fff8d6}
         main.only-content .plain{display:none}
         @media print{
-          .controls,#timeline,.tip{display:none}
+          .controls,#timeline,.tip,#wire{display:none}
           body{font-size:10pt}
           main{padding:0}
           .ev{font-size:9pt;content-visibility:visible}

@@ -40,6 +40,7 @@ public enum HTMLRenderer {
         out += "<style>" + HTMLAssets.styleSheet + "</style></head>\n<body>\n"
         header(document, title: title, into: &out)
         timeline(document, into: &out)
+        wire(document, into: &out)
         out += "<main id=\"events\">\n"
         var buffers = JSONWriter(reservingCapacity: 256 * 1024)
         buffers.beginArray()
@@ -95,6 +96,18 @@ public enum HTMLRenderer {
         for (n, name) in lanes.enumerated() { out += "<div class=\"lane-name ln\(n)\">" + name + "</div>" }
         out += "</div><canvas id=\"lanes\" height=\"\(lanes.count * 18)\" data-lanes=\"\(laneOf)\" data-phases=\"\(phases)\"></canvas>"
         out += "<div id=\"tip\" class=\"tip\"></div></section>\n"
+    }
+
+    /// The SMB messages on the wire, each a link to the event that carried it (closed by default).
+    private static func wire(_ document: TraceDocument, into out: inout String) {
+        let messages = WireMessages.extract(document).messages
+        guard !messages.isEmpty else { return }
+        out += "<details id=\"wire\"><summary>The wire: \(messages.count) SMB messages</summary><ol class=\"wire\">"
+        for message in messages {
+            out += "<li class=\"" + (message.fromClient ? "req" : "rep") + "\"><a href=\"#event-\(message.event)\">#\(message.event)</a> "
+                + (message.fromClient ? "→ " : "← ") + escape(message.title) + " <span class=\"mid\">\(message.bytes.count) bytes</span></li>"
+        }
+        out += "</ol></details>\n"
     }
 
     static func lane(of thread: String) -> Int {

@@ -27,6 +27,14 @@ public enum MarkdownRenderer {
             out += "\n"
         }
         if let recording = document.recording { out += "Against the real server \(code(recording.server)).\n\n" }
+        let messages = WireMessages.extract(document).messages
+        if !messages.isEmpty {
+            out += "## The wire\n\n| step | | message | bytes |\n|---|---|---|---|\n"
+            for message in messages {
+                out += "| \(message.event) | \(message.fromClient ? "→" : "←") | \(escape(message.title)) | \(message.bytes.count) |\n"
+            }
+            out += "\n"
+        }
         out += "## Steps\n\n"
         for event in document.events { step(event, index: index, into: &out) }
         return out
