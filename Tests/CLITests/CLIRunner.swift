@@ -25,18 +25,28 @@ enum CLIRunner {
     ///   - removing: variables to take out of the child's environment.
     static func run(_ arguments: [String], environment: [String: String] = [:], removing: [String] = [],
                     stdin: Data? = nil) throws -> CLIResult {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
         for k in removing { env[k] = nil }
-        process.environment = env
+        return try runProcess(executable, arguments, environment: env, stdin: stdin)
+    }
+
+    /// Runs any program, feeding it `stdin` (or nothing) and capturing both outputs; with a
+    /// `limit`, a run still going after that many seconds is terminated (a hung browser must fail
+    /// a test, not hang it).
+    static func runProcess(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil,
+                           stdin: Data? = nil, limit: Double? = nil) throws -> CLIResult {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if let environment { process.environment = environment }
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err
         process.standardInput = input
         try process.run()
+        let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
+        if let limit { DispatchQueue.global().asyncAfter(deadline: .now() + limit, execute: watchdog) }
         if let stdin { input.fileHandleForWriting.write(stdin) }
         try input.fileHandleForWriting.close()
         // Read both pipes to the end before waiting, so a full pipe cannot block the child.
@@ -50,6 +60,7 @@ enum CLIRunner {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
+        watchdog.cancel()
         return CLIResult(status: process.terminationStatus,
                          stdout: String(decoding: outData, as: UTF8.self),
                          stderr: String(decoding: errData, as: UTF8.self))

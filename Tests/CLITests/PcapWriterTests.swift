@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import CifstepKit
+@testable import TraceRender
 
 /// The synthetic capture must decode in tshark as SMB with no options and nothing malformed.
 @Suite struct PcapWriterTests {

@@ -8,13 +8,15 @@ import TraceRender
 struct TraceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trace",
-        abstract: "Run a stepper scenario to the end, headless, and write its JSON trace.",
+        abstract: "Run a stepper scenario to the end, headless, and write its trace (JSON, Markdown, HTML, pcapng or pcap).",
         discussion: """
             The run is the REPL's (same scenario flags, same defaults: Linux 3.8's rsize 61440 and \
             15-page readahead), driven with no breakpoints until it ends; the file holds the \
             scenario, every scheduling decision and every event (docs/trace-format.md). The same \
             flags give a byte-identical file in any process, equal to the REPL's 'export' at the \
-            same event.
+            same event. The extension of -o picks the format: .json (the trace document), .md (a \
+            handout), .html (one self-contained page), .pcapng (the wire, a comment per packet) or \
+            .pcap (docs/exports.md).
 
             The file appears only once complete (written beside it, then renamed); an existing \
             file is replaced only with --force. A run that fails (a missing file, a refused \
@@ -25,8 +27,8 @@ struct TraceCommand: ParsableCommand {
     )
 
     @OptionGroup var source: SessionOptions
-    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the trace (a .json file, or - for stdout).",
-                                                    valueName: "FILE.json"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the trace: FILE.json, .md, .html, .pcapng or .pcap (- for JSON on stdout).",
+                                                    valueName: "FILE"))
     var output: String
     @Option(help: ArgumentHelp("Stop after event N instead of running to the end.", valueName: "N"))
     var until: Int?
@@ -39,9 +41,7 @@ struct TraceCommand: ParsableCommand {
             _ = try source.scenario.parsedFaults()
         }
         if let until, until < 1 { throw CLIError.usage("--until: expected an event number ≥ 1, got \(until)") }
-        if output != "-", !output.lowercased().hasSuffix(".json"), !OutputFile.isStream(output) {
-            throw CLIError.usage("-o \(output): only JSON traces for now, so the name must end in .json (other formats come later)")
-        }
+        let format = try TraceFile.format(of: output, flag: "-o")
         let out = try OutputFile(path: output, overwrite: force)
 
         let started = ProgressBar.nowNanos()
@@ -74,7 +74,7 @@ struct TraceCommand: ParsableCommand {
             throw CLIError.failure(failure + "; nothing written (--keep-failed writes the trace of a failed run)")
         }
 
-        let size = try TraceFile.write(TraceDocument(session: session), to: out)
+        let size = try TraceFile.write(TraceDocument(session: session), as: format, to: out)
         let wrote = ProgressBar.nowNanos()
         if let failure { throw CLIError.failure(failure + "; trace written to \(output)") }
 

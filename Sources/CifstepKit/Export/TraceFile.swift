@@ -21,16 +21,26 @@ extension TraceDocument {
     }
 }
 
-/// Writing trace documents to files, atomically (see ``OutputFile``).
+/// Writing trace documents to files, atomically (see ``OutputFile``), in any ``ExportFormat``.
 enum TraceFile {
-    /// Encodes `document` into `out` in pieces and moves the file into place; on a failure the
-    /// temporary file is removed and nothing appears under the target's name.
+    /// The format `path`'s extension asks for (`-` and devices: JSON), or a usage error naming
+    /// the extensions known.
+    static func format(of path: String, flag: String) throws -> ExportFormat {
+        if path == "-" || OutputFile.isStream(path) { return ExportFormat(path: path) ?? .json }
+        guard let format = ExportFormat(path: path) else {
+            throw CLIError.usage("\(flag) \(path): the extension names the format: one of \(ExportFormat.extensionList)")
+        }
+        return format
+    }
+
+    /// Encodes `document` as `format` into `out` in pieces and moves the file into place; on a
+    /// failure the temporary file is removed and nothing appears under the target's name.
     /// - Returns: the bytes written.
     @discardableResult
-    static func write(_ document: TraceDocument, to out: OutputFile) throws -> Int {
+    static func write(_ document: TraceDocument, as format: ExportFormat = .json, to out: OutputFile) throws -> Int {
         var written = 0
         do {
-            try document.write { chunk in
+            try TraceExport.write(document, as: format) { chunk in
                 try out.write(chunk)
                 written += chunk.count
             }
@@ -42,9 +52,10 @@ enum TraceFile {
         return written
     }
 
-    /// Writes `document` to `path` (`-`: stdout), replacing an existing file only if `overwrite`.
+    /// Writes `document` as JSON to `path` (`-`: stdout), whatever its name (`get --trace`,
+    /// `serve --trace`), replacing an existing file only if `overwrite`.
     @discardableResult
     static func write(_ document: TraceDocument, to path: String, overwrite: Bool) throws -> Int {
-        try write(document, to: try OutputFile(path: path, overwrite: overwrite))
+        try write(document, as: .json, to: try OutputFile(path: path, overwrite: overwrite))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import KernelRuntime
+import TraceRender
 
 /// Records the bytes that cross a transport, exactly as sent and received, into a pcap
 /// stream on disk (so a large transfer does not grow memory).

@@ -142,13 +142,16 @@ extension REPLCommandSpec {
         .init("help", ["h", "?"], "[COMMAND]", "the commands, or one command in detail", group: .session,
               completion: .commands),
         .init("apropos", [], "WORD", "commands and traced functions that mention WORD", group: .session),
-        .init("export", [], "[--force] FILE.json", "write the run so far as a JSON trace", group: .session),
+        .init("export", [], "[--force] FILE", "write the run so far: .json, .md, .html, .pcapng or .pcap",
+              group: .session, details: ["The extension names the format: a JSON trace, a Markdown handout, one HTML page,",
+                                         "or a capture for Wireshark (pcapng with a comment per packet)."]),
         .init("lesson", [], "list|start NAME|next|hint|stop", "guided lessons: predict, then see", group: .session,
               completion: .lessons,
               details: ["lesson list: the lessons; lesson start 4 (or a name, or FILE.md) begins one;",
                         "lesson next runs its next step; when it asks you to predict a value, type your answer;",
                         "lesson hint helps; lesson stop leaves it (the run stays as it is)."]),
-        .init("diff", [], "", "compare two runs (a later version)", group: .session, reserved: true),
+        .init("diff", [], "A B | A.json B.json", "two runs side by side: diff ntlm ntlmv2, diff sign off on",
+              group: .session),
         .init("quit", ["q", "exit"], "", "leave (Ctrl-D too)", group: .session),
     ]
 

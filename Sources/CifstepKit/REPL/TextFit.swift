@@ -76,7 +76,8 @@ enum TextFit {
     }
 
     /// One line as lines of at most `width` columns, breaking after the last blank that fits
-    /// (or mid-word when a word is longer than a line).
+    /// (or mid-word when a word is longer than a line): a path or a hex string stays whole,
+    /// so it can be copied.
     static func wrap(_ line: String, width: Int) -> [String] {
         guard visibleWidth(line) > width else { return [line] }
         let indent = String(repeating: " ", count: min(continuationIndent, width / 4))
@@ -94,7 +95,7 @@ enum TextFit {
             }
             if columns == limit() {
                 var rest = String.UnicodeScalarView()
-                if scalar != " ", let blank = lastBlank, blank.columns > limit() / 2 {
+                if scalar != " ", let blank = lastBlank, blank.columns > 0 {
                     rest.append(contentsOf: current[current.index(after: blank.index)...])
                     current.removeSubrange(blank.index...)
                 }

@@ -1,6 +1,7 @@
 import KernelRuntime
 import SMBWire
 import Stepper
+import TraceRender
 
 /// Text for `why`: the walk back from a buffer, one buffer a line, each line saying how the
 /// buffer was made from the ones below it (`←`), so a chain of a dozen steps still fits a
@@ -85,37 +86,8 @@ struct ProvenanceRenderer {
     }
 
     /// One line for a buffer's header in `show`: `← MD5 of $29` or `← given: the mount's password`.
-    static func summary(_ d: Derivation) -> String {
-        if d.operation == .given { return "← given: " + (d.source ?? "from outside the computation") }
-        let inputs = d.inputs.map { input in
-            "\(input.buffer)" + (input.range.map { "[\($0.lowerBound)..<\($0.upperBound)]" } ?? "")
-        }
-        return "← " + phrase(d, inputs: inputs)
-    }
+    static func summary(_ d: Derivation) -> String { DerivationText.summary(d) }
 
     /// How the inputs (named) made the buffer: `MD5 of $51`, `$47 ‖ $50`, `DES of $7 with key $13`.
-    static func phrase(_ d: Derivation, inputs: [String]) -> String {
-        let all = inputs.joined(separator: ", ")
-        let first = inputs.first ?? "?"
-        let rest = inputs.dropFirst().joined(separator: " ‖ ")
-        switch d.operation {
-        case .given: return "given"
-        case .copy: return "copy of \(first)"
-        case .concat: return inputs.joined(separator: " ‖ ")
-        case .zeroPad: return "\(first) padded with zero bytes to \(d.length ?? 0)"
-        case .truncate: return "the first \(d.length ?? 0) bytes of \(first)"
-        case .passwordUTF16LE: return "\(first) as UTF-16LE, 128 bytes at most (cifs_strtoUTF16)"
-        case .utf16LE: return "\(first) as UTF-16LE"
-        case .uppercasedUTF16LE: return "\(first) uppercased, as UTF-16LE"
-        case .md4: return "MD4 of \(inputs.joined(separator: " ‖ "))"
-        case .md5: return "MD5 of \(inputs.joined(separator: " ‖ "))"
-        case .hmacMD5: return "HMAC-MD5 keyed with \(first) over \(rest)"
-        case .desKey: return "\(first) spread over 8 bytes (a DES key)"
-        case .desEncrypt: return "DES of \(inputs.dropFirst().first ?? "?") with key \(first)"
-        case .rc4: return "RC4 of \(inputs.dropFirst().first ?? "?") with key \(first)"
-        case .sequenceInSignatureField:
-            return "\(first) with sequence number \(inputs.dropFirst().first ?? "?") in its signature field"
-        case .compare: return "\(all) compared (01 = equal)"
-        }
-    }
+    static func phrase(_ d: Derivation, inputs: [String]) -> String { DerivationText.phrase(d, inputs: inputs) }
 }

@@ -137,6 +137,11 @@ final class REPL {
     /// Runs one command line.
     @discardableResult
     func handle(_ line: String) -> Outcome {
+        // `diff …` runs two scenarios or reads two traces: the render layer aligns them.
+        if let words = REPL.diffWords(line) {
+            out(diff(words))
+            return .ok
+        }
         // A lesson waiting for a prediction takes the line as the answer (commands still work).
         if let runner = lessonRunner, runner.pendingPrediction != nil, !Self.isCommand(line) {
             runner.answer(line, out: out)
@@ -389,16 +394,17 @@ final class REPL {
     /// what was written or why not.
     func export(to path: String, force: Bool) -> (String, Bool) {
         let target = (path as NSString).expandingTildeInPath
-        guard target.lowercased().hasSuffix(".json") else {
-            return ("export: only JSON for now (export FILE.json); other formats come in a later version", false)
+        guard let format = ExportFormat(path: target) else {
+            return ("export: the extension names the format: one of \(ExportFormat.extensionList)", false)
         }
         if !force, FileManager.default.fileExists(atPath: target) {
             return ("export: \(path) exists; 'export --force \(path)' replaces it", false)
         }
         let document = TraceDocument(session: session)
         do {
-            let size = try TraceFile.write(document, to: target, overwrite: force)
-            return ("wrote \(document.events.count) events and \(document.decisions?.count ?? 0) decisions to \(path) (\(size) bytes)", true)
+            let size = try TraceFile.write(document, as: format, to: try OutputFile(path: target, overwrite: force))
+            return ("wrote \(document.events.count) events and \(document.decisions?.count ?? 0) decisions to \(path) "
+                + "(\(format.summary), \(size) bytes)", true)
         } catch {
             return ("export: \(error)", false)
         }
