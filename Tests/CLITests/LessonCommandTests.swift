@@ -71,6 +71,20 @@ import Testing
         #expect(r.stdout.contains("\(badCommand.path):5: the command 'frobnicate now' failed"), "\(r.stdout)")
     }
 
+    @Test func aLessonRunWritesItsRunInTheFormatItsExtensionNames() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cifstep-lesson-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let html = dir.appendingPathComponent("lesson4.html")
+        let r = try CLIRunner.run(["lesson", "run", "4", "-o", html.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let page = try String(contentsOf: html, encoding: .utf8)
+        #expect(page.hasPrefix("<!DOCTYPE html>") || page.hasPrefix("<!doctype html>"))
+        #expect(page.contains("id=\"event-1\""))
+        let refused = try CLIRunner.run(["lesson", "run", "4", "-o", dir.appendingPathComponent("x.txt").path])
+        #expect(refused.status == 2)
+    }
+
     @Test func aLessonRunsHeadlessAsATranscript() throws {
         let r = try CLIRunner.run(["lesson", "run", "4"])
         #expect(r.status == 0, "\(r.stderr)")

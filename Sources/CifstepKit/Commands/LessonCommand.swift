@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LessonFormat
 import Stepper
+import TraceRender
 
 /// `cifstep lesson`: the lessons headless — list them, run one as a transcript, check them all.
 struct LessonCommand: ParsableCommand {
@@ -31,10 +32,21 @@ struct LessonCommand: ParsableCommand {
             abstract: "Run one lesson to its end and print its transcript (predictions answered with the lesson's answers).")
 
         @Argument(help: "A number (4), a name (04-bad-signature) or a Markdown file.") var name: String
+        @Option(name: .shortAndLong, help: ArgumentHelp(
+            "Also write the run as it stands at the lesson's end; the extension names the format: "
+                + ".json, .md, .html, .pcapng or .pcap.", valueName: "FILE"))
+        var output: String?
+        @Flag(help: "Replace an existing output file.") var force = false
 
         func run() throws {
             let lesson = try LessonCommand.load(name)
-            let outcome = LessonCommand.run(lesson) { print($0) }
+            let export = try output.map { path in
+                (format: try TraceFile.format(of: path, flag: "-o"), file: try OutputFile(path: path, overwrite: force))
+            }
+            let outcome = try LessonCommand.run(lesson, transcript: { print($0) }) { session in
+                guard let export else { return }
+                try TraceFile.write(TraceDocument(session: session), as: export.format, to: export.file)
+            }
             switch outcome {
             case let .skipped(why):
                 Terminal.writeError("lesson: skipped: \(why)\n")
@@ -65,17 +77,17 @@ struct LessonCommand: ParsableCommand {
                 let started = ProgressBar.nowNanos()
                 let problems: [LessonProblem]
                 var note = ""
-                do {
-                    let lesson = try source.parsed()
-                    switch LessonCommand.run(lesson, transcript: { _ in }) {
+                switch Result(catching: { () throws(LessonProblems) -> Lesson in try source.parsed() }) {
+                case let .failure(error):
+                    problems = error.problems
+                case let .success(lesson):
+                    switch LessonCommand.run(lesson, transcript: { _ in }, finished: { _ in }) {
                     case let .skipped(why):
                         problems = strict ? [LessonProblem(file: source.file, line: 0, message: "skipped under CI=true: \(why)")] : []
                         if !strict { skipped += 1; note = " (skipped: \(why))" }
                     case let .ran(found):
                         problems = found
                     }
-                } catch {
-                    problems = error.problems
                 }
                 let seconds = Double(ProgressBar.nowNanos() - started) / 1e9
                 for problem in problems { print(problem.description) }
@@ -93,8 +105,10 @@ struct LessonCommand: ParsableCommand {
         case ran([LessonProblem])
     }
 
-    /// Runs `lesson` from a fresh session, all at once, writing its transcript.
-    static func run(_ lesson: Lesson, transcript: @escaping (String) -> Void) -> Outcome {
+    /// Runs `lesson` from a fresh session, all at once, writing its transcript; `finished` then
+    /// sees the session (to export it).
+    static func run(_ lesson: Lesson, transcript: @escaping (String) -> Void,
+                    finished: (StepperSession) throws -> Void = { _ in }) rethrows -> Outcome {
         let repl = REPL(session: StepperSession(scenario: Scenario()), color: false, output: transcript)
         defer { repl.session.close() }
         let runner = LessonRunner(lesson: lesson, host: repl)
@@ -102,7 +116,9 @@ struct LessonCommand: ParsableCommand {
             return .skipped("'\(lesson.title)' needs \(runner.missingVariables.joined(separator: ", ")) "
                 + "(a Samba server as HOST:PORT and its account; scripts/test sets them)")
         }
-        return .ran(runner.runAll(out: transcript))
+        let problems = runner.runAll(out: transcript)
+        try finished(repl.session)
+        return .ran(problems)
     }
 
     static func load(_ name: String) throws -> Lesson {
