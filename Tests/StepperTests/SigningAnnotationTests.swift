@@ -24,3 +24,25 @@ import Testing
         }
     }
 }
+
+/// The server's frames for one request carry its MID, so a condition on `mid` stops there too.
+@Suite struct ServerMidTests {
+    @Test func theServersFramesForARequestCarryItsMid() throws {
+        let session = StepperSession(scenario: Scenario(file: "random-256k.bin"))
+        defer { session.close() }
+        _ = try session.must(.continue)
+        let client = Set(session.events.filter { $0.function == "smb_send" }.compactMap(\.mid))
+        for function in ["process_smb", "srv_send_smb"] {
+            let events = session.events.filter { $0.function == function }
+            #expect(!events.isEmpty)
+            #expect(events.allSatisfy { $0.mid != nil }, "\(function)")
+            #expect(Set(events.compactMap(\.mid)) == client, "\(function)")
+        }
+        // And a breakpoint with a MID condition stops at the server's reply to that request.
+        let again = StepperSession(scenario: Scenario())
+        defer { again.close() }
+        _ = try again.must(.breakpoint(function: "srv_send_smb", condition: "mid == 4"))
+        let stop = try again.must(.continue)
+        #expect(again.events.last?.function == "srv_send_smb" && again.events.last?.mid == 4, "\(String(describing: stop.stop))")
+    }
+}

@@ -98,14 +98,14 @@ extension KernelRuntime {
 
     /// ``traced(_:_:buffers:diff:_:)`` for a call that works on one request: every event of the
     /// frame carries `mid` (``TraceEvent/mid``), which is what a bare `mid` means in a
-    /// stepper's breakpoint condition.
+    /// stepper's breakpoint condition (`nil`: no request known, as without the argument).
     @inlinable @inline(__always)
     public func traced<T>(
-        _ function: String, mid: UInt16, _ message: @autoclosure () -> String = "",
+        _ function: String, mid: UInt16?, _ message: @autoclosure () -> String = "",
         buffers: @autoclosure () -> [TraceBuffer] = [], diff: @autoclosure () -> [StateDiff] = [],
         _ body: (inout TracedCall) throws -> T
     ) throws -> T {
-        var call = TracedCall(function: function, runtime: self, isTracing: isTracing, mid: Int(mid))
+        var call = TracedCall(function: function, runtime: self, isTracing: isTracing, mid: mid.map(Int.init))
         guard call.isTracing else { return try body(&call) }
         return try recordFrame(&call, message: message, buffers: buffers, diff: diff, body)
     }

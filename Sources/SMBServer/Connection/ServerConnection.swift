@@ -223,7 +223,7 @@ final class ServerConnection {
     /// `request` is the buffer `receive_smb_talloc` recorded it in (nil when not tracing).
     /// Returns `.close` when the connection must end.
     func handle(_ message: [UInt8], request: TraceBuffer? = nil) throws -> Outcome {
-        try runtime.traced("process_smb", Self.describeRequest(message)) { call in
+        try runtime.traced("process_smb", mid: Self.mid(ofPacket: message[...]), Self.describeRequest(message)) { call in
             let outcome = try process(message, request, &call)
             if case let .close(why) = outcome { call.returning("closing the connection: \(why)") }
             return outcome
@@ -311,6 +311,17 @@ final class ServerConnection {
         }
     }
 
+    /// The MID of an SMB1 message (from `0xFF 'SMB'`), or `nil` when it is too short to hold one:
+    /// the server's frames for one request carry it, so `break srv_send_smb if mid == 4` works.
+    static func mid(ofPacket packet: ArraySlice<UInt8>) -> UInt16? {
+        guard packet.count >= SMBHeader.size else { return nil }
+        let at = packet.startIndex + midOffset
+        return UInt16(packet[at]) | UInt16(packet[at + 1]) << 8
+    }
+
+    /// Where the MID sits in an SMB1 header.
+    static let midOffset = 30
+
     /// The 8 bytes of a packet's SecuritySignature field (fewer if the packet is cut short).
     static func signatureField(_ packet: [UInt8]) -> [UInt8] {
         Array(packet.dropFirst(SMB1Signing.signatureOffset).prefix(SMB1Signing.signatureLength))
@@ -319,7 +330,8 @@ final class ServerConnection {
     /// Signs (when signing is active), applies reply faults, and sends. Mirrors smbd's
     /// `srv_send_smb`.
     private func send(_ reply: Reply, requestSequence: UInt32?) throws -> Outcome {
-        try runtime.traced("srv_send_smb", "\(reply.command.name) \(reply.status.name)") { call in
+        let mid = Self.mid(ofPacket: (reply.inReplyFrame ? replyFrame : reply.frame).dropFirst(NBSSFrame.headerSize))
+        return try runtime.traced("srv_send_smb", mid: mid, "\(reply.command.name) \(reply.status.name)") { call in
             // A reply built in the connection's frame is taken out of it (so it stays
             // uniquely referenced: signing writes in place) and put back once sent.
             var frame: [UInt8] = reply.inReplyFrame ? [] : reply.frame
