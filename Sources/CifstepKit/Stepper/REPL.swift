@@ -114,7 +114,7 @@ final class REPL {
                         + "what it sends is logged, so going back replays without it."
                     : "The client core replays a recording of \(link.server): no network."
             } ?? "The client core talks to the in-process server over an in-memory pipe.",
-            "Begin with 'lesson list' (guided lessons), 'step' (s), 'break cifs_sign_smb' (b) then 'continue' (c), or 'help'.",
+            "Begin with 'lesson list', 'step' (s), 'break cifs_sign_smb' (b) then 'continue' (c), or 'help'.",
         ]
         if case let .couldNotStart(reason)? = session.outcome { lines.append("The run could not start: \(reason)") }
         return lines.joined(separator: "\n")
