@@ -75,6 +75,8 @@ public enum ThreadStatus: Equatable, Sendable, Codable, CustomStringConvertible 
     case running
     /// Blocked on a wait queue; `deadline` is set for a timed wait.
     case blocked(on: String, deadline: UInt64?)
+    /// Was blocked on `queue`, has been woken and its condition holds: it runs when scheduled.
+    case woken(from: String)
     /// Sleeping until the clock reaches `until`.
     case sleeping(until: UInt64)
     /// Waiting for the runtime lock.
@@ -91,6 +93,7 @@ public enum ThreadStatus: Equatable, Sendable, Codable, CustomStringConvertible 
         case .running: return "running"
         case let .blocked(queue, deadline):
             return deadline.map { "blocked on \(queue) until \($0) ns" } ?? "blocked on \(queue)"
+        case let .woken(queue): return "woken from \(queue), runs when scheduled"
         case let .sleeping(until): return "sleeping until \(until) ns"
         case .waitingForLock: return "waiting for the runtime lock"
         case .finished: return "finished"

@@ -249,6 +249,9 @@ extension SteppedRuntime {
         case .blocked:
             if thread.blockedOn === thread.sleepQueue {
                 status = .sleeping(until: thread.deadline ?? clock)
+            } else if thread.woken, !(thread.reacquiresLock && lockOwner != nil), thread.predicate?() ?? true {
+                // Its wait is over; it only waits for the scheduler (read, not consumed).
+                status = .woken(from: thread.blockedOn?.name ?? "?")
             } else {
                 status = .blocked(on: thread.blockedOn?.name ?? "?", deadline: thread.deadline)
             }

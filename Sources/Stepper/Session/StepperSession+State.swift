@@ -71,6 +71,7 @@ extension StepperSession {
         case .ready: return ("ready", nil)
         case .running: return ("running", nil)
         case let .blocked(queue, deadline): return ("blocked", queue + (deadline.map { " (until \($0) ns)" } ?? ""))
+        case .woken: return ("woken", nil)
         case let .sleeping(until): return ("sleeping", "the clock to reach \(until) ns")
         case .waitingForLock: return ("waitingForLock", "the runtime lock")
         case .finished: return ("finished", nil)
