@@ -122,6 +122,13 @@ import Testing
         // 3.8 has no timeout there: every thread waits, and the stepper names what on.
         #expect(reason.contains("deadlock") && reason.contains("reader waiting for page frame"))
         #expect(reason.contains("cifsd waiting for pipe"))
+        // The threads stay where they wait, so the thread list says it too (not "run aborted").
+        let reader = try #require(session.threads.first { $0.name == "reader" })
+        guard case let .blocked(on: queue, _) = reader.status else {
+            Issue.record("the reader is \(reader.status)")
+            return
+        }
+        #expect(queue.hasPrefix("page frame"))
     }
 
     @Test func aStaleHandleFailsTheSynchronousReadWithEBADF() throws {

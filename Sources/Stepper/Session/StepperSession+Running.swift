@@ -164,7 +164,9 @@ extension StepperSession {
         } else {
             outcome = .completed(bytesRead: run?.output.count ?? 0)
         }
-        if error != nil { runtime.abort() }
+        // After a deadlock the threads stay parked where they wait, so `info threads` still says
+        // on what; the next replay or reset (or close) aborts them. Any other failure aborts now.
+        if let error, !Self.isDeadlock(error) { runtime.abort() }
         ended = outcome
         return .end(outcome)
     }
@@ -176,6 +178,11 @@ extension StepperSession {
         case let .interrupted(waiting): return .interrupted(events: events, waiting: waiting)
         default: return .interrupted(events: events)
         }
+    }
+
+    static func isDeadlock(_ error: any Error) -> Bool {
+        if case .deadlock? = error as? RuntimeError { return true }
+        return false
     }
 
     /// Extends the timeline with the decisions the runtime made past it.
