@@ -64,7 +64,8 @@ let package = Package(
         .executableTarget(name: "FuzzTrace", dependencies: ["FuzzDriver", "TraceRender"], path: "Fuzz/FuzzTrace"),
         .executableTarget(name: "FuzzREPL", dependencies: ["FuzzDriver", "Stepper"], path: "Fuzz/FuzzREPL"),
         .testTarget(name: "SMBCryptoTests", dependencies: ["SMBCrypto"]),
-        .testTarget(name: "SMBWireTests", dependencies: ["SMBWire"], resources: [.copy("Fixtures")]),
+        // KernelRuntime for SplitMix64 only: the tests' one seeded generator.
+        .testTarget(name: "SMBWireTests", dependencies: ["SMBWire", "KernelRuntime"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["CifstepKit", "TraceRender"]),
         .testTarget(name: "TraceRenderTests", dependencies: ["TraceRender", "KernelRuntime", "SMBWire"]),
         .testTarget(name: "KernelRuntimeTests", dependencies: ["KernelRuntime"]),
