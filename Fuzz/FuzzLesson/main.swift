@@ -7,6 +7,16 @@ FuzzDriver.main([
     FuzzTarget("lesson", "LessonParser.parse: a lesson file's Markdown") { input in
         let text = String(decoding: input, as: UTF8.self)
         let lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).count
+        // Windows line endings read like Unix ones: the same text with CRLF parses the same.
+        if !input.contains(UInt8(ascii: "\r")) {
+            var crlf: [UInt8] = []
+            for byte in input { if byte == UInt8(ascii: "\n") { crlf.append(UInt8(ascii: "\r")) }; crlf.append(byte) }
+            let unix = Result { () throws(LessonFormatErrors) in try LessonParser.parse(text, file: "fuzz.md") }
+            let windows = Result { () throws(LessonFormatErrors) in
+                try LessonParser.parse(String(decoding: crlf, as: UTF8.self), file: "fuzz.md")
+            }
+            FuzzCheck.require(unix == windows, "CRLF line endings change the parse")
+        }
         do throws(LessonFormatErrors) {
             let lesson = try LessonParser.parse(text, file: "fuzz.md")
             FuzzCheck.require(!lesson.actions.isEmpty, "a lesson parsed with nothing to run")
