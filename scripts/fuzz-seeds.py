@@ -123,6 +123,11 @@ def main():
         for cap, piece in ((24, 1), (17, 2 * i + 1), (9, 255)):
             write(out, "nbss", bytes([cap, piece]) + stream)
 
+    for path in glob.glob(os.path.join(SEEDS, "share-name", "*.txt")):
+        for line in open(path, encoding="utf-8").read().splitlines():
+            if line:  # as a Unicode session sends it, and as OEM bytes
+                write(out, "share-name", line.encode("utf-16-le"))
+                write(out, "share-name", line.encode())
     for target in ("repl", "condition", "smb-url"):
         for path in glob.glob(os.path.join(SEEDS, target, "*.txt")):
             for line in open(path, encoding="utf-8").read().splitlines():

@@ -25,6 +25,7 @@ enum WireTargets {
         FuzzTarget("ntlmssp", "NTLMSSP NEGOTIATE/CHALLENGE/AUTHENTICATE, the MIC range, the NTLMv2 blob", run: AuthTargets.ntlmssp),
         FuzzTarget("spnego", "SPNEGO tokens, DER, object identifiers, security blobs", run: AuthTargets.spnego),
         FuzzTarget("avpairs", "AV_PAIR lists (CHALLENGE TargetInfo, inside NTLMv2 responses)", run: AuthTargets.avPairs),
+        FuzzTarget("share-name", "the server's share-name parser (SharePath): names never leave the share", run: ShareNameTarget.run),
     ]
 }
 
