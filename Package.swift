@@ -54,8 +54,18 @@ let package = Package(
         // Renderers: pure functions of events and snapshots (no runtime access) — the JSON trace document.
         .target(name: "TraceRender", dependencies: ["SMBWire", "KernelRuntime"]),
         .executableTarget(name: "cifstep", dependencies: ["CifstepKit"]),
+        // libFuzzer harnesses (DESIGN §5, Fuzz/README.md): scripts/fuzz builds them with
+        // -sanitize=fuzzer,address -DFUZZING; a plain build compiles them as stubs that say so.
+        // One executable per set of dependencies, its targets chosen by name.
+        .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        .target(name: "FuzzDriver", dependencies: ["CLibFuzzer"], path: "Fuzz/FuzzDriver"),
+        .executableTarget(name: "FuzzWire", dependencies: ["FuzzDriver", "SMBWire"], path: "Fuzz/FuzzWire"),
+        .executableTarget(name: "FuzzLesson", dependencies: ["FuzzDriver", "LessonFormat"], path: "Fuzz/FuzzLesson"),
+        .executableTarget(name: "FuzzTrace", dependencies: ["FuzzDriver", "TraceRender"], path: "Fuzz/FuzzTrace"),
+        .executableTarget(name: "FuzzREPL", dependencies: ["FuzzDriver", "Stepper"], path: "Fuzz/FuzzREPL"),
         .testTarget(name: "SMBCryptoTests", dependencies: ["SMBCrypto"]),
-        .testTarget(name: "SMBWireTests", dependencies: ["SMBWire"], resources: [.copy("Fixtures")]),
+        // KernelRuntime for SplitMix64 only: the tests' one seeded generator.
+        .testTarget(name: "SMBWireTests", dependencies: ["SMBWire", "KernelRuntime"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["CifstepKit", "TraceRender", "LessonFormat"]),
         .testTarget(name: "TraceRenderTests", dependencies: ["TraceRender", "KernelRuntime", "SMBWire"]),
         .testTarget(name: "KernelRuntimeTests", dependencies: ["KernelRuntime"]),

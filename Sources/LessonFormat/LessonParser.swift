@@ -29,8 +29,11 @@ public enum LessonParser {
         /// whether it is a `cifstep` block, and its line.
         var fence: (marker: String, runs: Bool, line: Int)?
 
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
+        // Split on the byte, not the Character: in Swift "\r\n" is one Character, which
+        // splitting on "\n" would not see, so a Windows-edited file would be one long line.
+        let newline = UInt8(ascii: "\n"), carriageReturn = UInt8(ascii: "\r")
+        let lines = text.utf8.split(separator: newline, omittingEmptySubsequences: false).map {
+            String(decoding: $0.last == carriageReturn ? $0.dropLast() : $0[...], as: UTF8.self)
         }
         for (offset, raw) in lines.enumerated() {
             let number = offset + 1

@@ -16,9 +16,18 @@ struct DeterminismTests {
         let fake = FakeSMBServer(runtime: runtime, config: config)
         let options = Harness.options(auth: .ntlmssp, sign: true, rsize: 16 * 1024)
         let (data, mount) = try Harness.fetch(runtime, options: options, path: "data.bin", connect: fake.connect)
-        #expect(mount.statistics.signaturesVerified == 10)
+        // Every reply after the login is signed and verified: one per request after the two
+        // SESSION_SETUP_ANDX (see `messages`).
+        #expect(mount.statistics.signaturesVerified == messages.count - 3)
         return (runtime.trace.events, data, runtime.decisions.count)
     }
+
+    /// The requests of `run`, in order: NEGOTIATE, the NTLMSSP login (NEGOTIATE and
+    /// AUTHENTICATE, one SESSION_SETUP_ANDX each), the tree, the open and its QUERY_FILE_INFO,
+    /// the 64 KiB file in rsize (16 KiB) reads, then CLOSE, TREE_DISCONNECT and LOGOFF.
+    static let messages: [SMBCommand] = [.negotiate, .sessionSetupAndX, .sessionSetupAndX, .treeConnectAndX,
+                                         .ntCreateAndX, .transaction2]
+        + Array(repeating: .readAndX, count: 64 / 16) + [.close, .treeDisconnect, .logoffAndX]
 
     @Test("login + 64 KiB read twice with one seed: identical event streams")
     func identicalEventStreams() throws {
@@ -54,10 +63,24 @@ struct DeterminismTests {
     func annotatedBuffers() throws {
         let result = try Self.run(seed: 1)
         let sends = result.events.filter { $0.function == "smb_send" && $0.phase == .send }
-        #expect(sends.count == 13)
+        let sent = try sends.map { try SMBHeader.peek(#require($0.buffers.first).bytes).command }
+        #expect(sent == Self.messages)
         let negotiate = try #require(sends.first?.buffers.first)
         #expect(negotiate.name == "request")
         #expect(negotiate.spans.contains { $0.name == "header.Command" && $0.range == 4..<5 })
         #expect(negotiate.spans.contains { $0.name.hasPrefix("NegotiateRequest.Dialects[1]") })
+    }
+
+    @Test("the open asks for what cifs_open asked, in SMBWire's typed values: GENERIC_READ, FILE_OPEN, not a directory")
+    func openRequest() throws {
+        let result = try Self.run(seed: 3)
+        let buffers = result.events.filter { $0.function == "smb_send" && $0.phase == .send }.compactMap(\.buffers.first)
+        let open = try #require(buffers.first { (try? SMBHeader.peek($0.bytes).command) == .ntCreateAndX })
+        let request = try NTCreateAndXRequest.decodePacket(open.bytes).value.body
+        #expect(request.access == .genericRead)
+        #expect(request.disposition == .open)
+        #expect(!request.disposition.mayCreate)
+        #expect(request.options == .nonDirectoryFile)
+        #expect(request.access.isDisjoint(with: .modifying))
     }
 }

@@ -10,20 +10,8 @@ import Testing
 struct MutatedReplyTests {
     static let content = Harness.pattern(70_000)
 
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-    }
-
     /// The framed reply with one seeded corruption.
-    static func mutate(_ reply: [UInt8], _ random: inout Generator) -> [UInt8] {
+    static func mutate(_ reply: [UInt8], _ random: inout SplitMix64) -> [UInt8] {
         var framed = (try? NBSSFrame.encode(reply)) ?? reply
         switch random.below(5) {
         case 0:  // flip a few bytes anywhere, framing included
@@ -48,7 +36,7 @@ struct MutatedReplyTests {
     func seededCorruption() throws {
         var outcomes: [String: Int] = [:]
         for seed in 0..<400 {
-            var random = Generator(state: UInt64(seed) &* 7919)
+            var random = SplitMix64(seed: UInt64(seed) &* 7919)
             let target = 1 + random.below(12)  // which request's reply to corrupt
             let signed = seed % 2 == 0
             let runtime = FreeRunRuntime(seed: UInt64(seed))

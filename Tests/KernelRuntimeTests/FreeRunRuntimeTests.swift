@@ -110,8 +110,10 @@ import Testing
                 }
             }
         }
-        // Let them block (they may also see the abort before blocking: same outcome).
-        Thread.sleep(forTimeInterval: 0.05)
+        // Abort only once all three are blocked on the queue, so the abort has to release them.
+        let allBlocked = BlockedThreads.eventually { blocked.allSatisfy { BlockedThreads.isWaiting($0, in: rt) } }
+        #expect(allBlocked)
+        #expect(rt.withLock { queue.waiters.count } == 3)
         rt.abort()
         for thread in blocked {
             #expect(throws: RuntimeAbort()) { try rt.join(thread) }

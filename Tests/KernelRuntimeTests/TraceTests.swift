@@ -34,8 +34,15 @@ import Testing
     }
 
     @Test func seededGeneratorMatchesReferenceValues() {
-        // xoshiro256** seeded through SplitMix64 (whose first output for seed 0 is the
-        // published 0xe220a8397b1dcdaf). Changing the generator would invalidate recorded runs.
+        // The seeding step is SplitMix64, whose published first outputs for seed 0 are these.
+        var splitMix = SplitMix64(seed: 0)
+        #expect([splitMix.next(), splitMix.next(), splitMix.next()] == [0xE220_A839_7B1D_CDAF, 0x6E78_9E6A_A1B9_65F4,
+                                                                      0x06C4_5D18_8009_454F])
+        // SeededGenerator's state is SplitMix64's first four outputs for its seed.
+        var seeding = SplitMix64(seed: 0)
+        #expect(SeededGenerator(seed: 0) == SeededGenerator(state: (seeding.next(), seeding.next(), seeding.next(), seeding.next())))
+        #expect(SeededGenerator(seed: 0) != SeededGenerator(state: (0xE220_A839_7B1D_CDAF, 0, 0, 0)))
+        // Then xoshiro256**. Changing the generator would invalidate recorded runs.
         var zero = SeededGenerator(seed: 0)
         #expect([zero.next(), zero.next(), zero.next()] == [0x99EC_5F36_CB75_F2B4, 0xBF6E_1F78_4956_452A, 0x1A5F_849D_4933_E6E0])
         var answer = SeededGenerator(seed: 42)

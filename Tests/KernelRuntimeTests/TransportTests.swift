@@ -88,7 +88,8 @@ import Testing
                     rt.withLock { outcome.value = error }
                 }
             }
-            try rt.sleep(nanoseconds: 20_000_000)
+            // Close only once the receiver waits on the empty pipe, so the close has to wake it.
+            #expect(BlockedThreads.eventually { BlockedThreads.isWaiting(receiver, in: rt) })
             a.close()
             try rt.join(receiver)
         }
@@ -154,12 +155,17 @@ import Testing
         let rt = FreeRunRuntime(seed: 0)
         let outcome = Box<TransportError?>(nil)
         try rt.runMain(name: "stopper") {
+            let tid = Box<Int32?>(nil)
             let acceptor = rt.spawn(name: "acceptor") {
+                rt.withLock { tid.value = BlockedThreads.currentThreadID() }
                 do { _ = try listener.accept() } catch let error as TransportError {
                     rt.withLock { outcome.value = error }
                 }
             }
-            try rt.sleep(nanoseconds: 50_000_000)
+            // Close only once the acceptor sits in accept(2), so the close has to unblock it.
+            #expect(BlockedThreads.eventually {
+                rt.withLock { tid.value }.map { BlockedThreads.isInSystemCall($0, .accept) } ?? false
+            })
             listener.close()
             try rt.join(acceptor)
         }
@@ -173,12 +179,17 @@ import Testing
         try rt.runMain(name: "main") {
             let client = try TCPTransport.connect(host: "127.0.0.1", port: listener.port)
             let server = try listener.accept()
+            let tid = Box<Int32?>(nil)
             let receiver = rt.spawn(name: "receiver") {
+                rt.withLock { tid.value = BlockedThreads.currentThreadID() }
                 do { _ = try client.receive(maxBytes: 4) } catch {
                     rt.withLock { outcome.value.append("\(error)") }
                 }
             }
-            try rt.sleep(nanoseconds: 50_000_000)
+            // Close only once the receiver sits in recv(2), so the close has to unblock it.
+            #expect(BlockedThreads.eventually {
+                rt.withLock { tid.value }.map { BlockedThreads.isInSystemCall($0, .receive) } ?? false
+            })
             client.close()
             try rt.join(receiver)
             let eof = try server.receive(maxBytes: 4)

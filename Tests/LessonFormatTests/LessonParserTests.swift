@@ -84,6 +84,12 @@ import Testing
         #expect(throws: LessonFormatErrors.self) { try LessonParser.parse(file, file: "x.md") }
     }
 
+    @Test func windowsLineEndingsReadLikeUnixOnes() throws {
+        let crlf = Self.sample.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\r\n")
+        #expect(crlf.utf8.count > Self.sample.utf8.count)
+        #expect(try LessonParser.parse(crlf, file: "01.md") == LessonParser.parse(Self.sample, file: "01.md"))
+    }
+
     @Test func longerFencesAndTildesWork() throws {
         let lesson = try LessonParser.parse("# T\n~~~~ cifstep\nstep\n```\nnot a close\n~~~~\n", file: "x.md")
         #expect(lesson.actions.map(\.kind) == [.command("step"), .command("```"), .command("not a close")])

@@ -88,14 +88,8 @@ struct RobustnessTests {
     /// connection, and the server threads always end normally.
     @Test func mutatedRequestsNeverTrapTheServer() throws {
         let packets = try recordSession()
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var random = SplitMix64(seed: 0x9E37_79B9_7F4A_7C15)
+        func next() -> UInt64 { random.next() }
         let runtime = FreeRunRuntime(seed: 3)
         let server = try SMBServer(configuration: TestData.configuration(signing: .auto), runtime: runtime)
         var plans: [[[UInt8]]] = []

@@ -21,6 +21,39 @@ struct SharePathSafetyTests {
         #expect(throws: ShareError.nameInvalid) { try SharePath.components(of: "\\nul\u{0}x") }
     }
 
+    /// Swift joins a separator and a following combining mark (or joiner) into one Character;
+    /// the file system still sees the separator byte, so the split must too.
+    @Test func aSeparatorFollowedByACombiningMarkStillSeparates() throws {
+        #expect(try SharePath.components(of: "dir/\u{301}x") == ["dir", "\u{301}x"])
+        #expect(try SharePath.components(of: "dir\\\u{200D}x") == ["dir", "\u{200D}x"])
+        #expect(throws: ShareError.accessDenied) { try SharePath.components(of: "..\u{2F}\u{301}secret") }
+        #expect(throws: ShareError.accessDenied) { try SharePath.components(of: "dir\\..\\\u{301}x") }
+        #expect(throws: ShareError.accessDenied) { try SharePath.components(of: "/\u{301}etc") }
+        #expect(throws: ShareError.nameInvalid) { try SharePath.components(of: "a*\u{301}") }
+        for name in ["a/\u{301}b\\\u{300}c", "\\\u{20DD}/\u{FE0F}x", ".\u{301}/..\u{301}"] {
+            for component in try SharePath.components(of: name) {
+                #expect(!component.utf8.contains(UInt8(ascii: "/")) && !component.utf8.contains(UInt8(ascii: "\\")),
+                        "\(Array(component.unicodeScalars))")
+            }
+        }
+    }
+
+    /// A link to a sibling of the share whose name is the root's in another Unicode
+    /// normalisation (`café` precomposed, `cafe` + U+0301): String comparison calls the two
+    /// equal, the file system does not — the link leaves the share and must be refused.
+    @Test func aSiblingNamedLikeTheRootInAnotherNormalisationIsOutside() throws {
+        let base = NSTemporaryDirectory() + "smbserver-nfc-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let root = base + "/caf\u{E9}", twin = base + "/cafe\u{301}"
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        #expect(mkdir(base, 0o755) == 0 && mkdir(root, 0o755) == 0 && mkdir(twin, 0o755) == 0)
+        let fd = open(twin + "/secret.txt", O_WRONLY | O_CREAT, 0o644)
+        #expect(fd >= 0 && write(fd, "secret", 6) == 6 && close(fd) == 0)
+        #expect(symlink("../cafe\u{301}/secret.txt", root + "/twin") == 0)
+        #expect(access(root + "/twin", R_OK) == 0)  // the link itself works: the file is there
+        let share = try Share(name: "nfc", source: .directory(root), fileTime: 0)
+        #expect(throws: ShareError.nameNotFound) { try share.lookup("\\twin") }
+    }
+
     @Test func memoryShareLookupAndRead() throws {
         let share = try Share(name: "mem", source: .memory(["hello.txt": Array("Hello".utf8), "dir/a.bin": [1, 2, 3]]),
                               fileTime: 42)

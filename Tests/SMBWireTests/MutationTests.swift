@@ -1,20 +1,6 @@
+import KernelRuntime  // SplitMix64: the seeded corruption's one generator
 import Testing
 @testable import SMBWire
-
-/// SplitMix64: small, fast, and the same sequence on every run.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
-    mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next()) }
-}
 
 /// Corrupts valid messages in seeded ways and checks every decoder either returns a value or
 /// throws a WireError — never traps, never throws anything else — and that whatever decodes

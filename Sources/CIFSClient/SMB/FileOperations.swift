@@ -1,13 +1,18 @@
 import KernelRuntime
 import SMBWire
 
-/// Access and disposition values the kernel's `cifs_open` used for a read-only open.
+/// What the kernel's `cifs_open` asked for in a read-only NT_CREATE_ANDX. Access, disposition
+/// and options are SMBWire's typed values, the ones the server checks them against; the rest
+/// are fields nothing on either side interprets, so they stay plain numbers.
 enum OpenConstants {
-    static let genericRead: UInt32 = 0x8000_0000
+    static let access: FileAccessMask = .genericRead
+    static let disposition: NTCreateDisposition = .open
+    static let options: NTCreateOptions = .nonDirectoryFile
+    /// FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE.
     static let fileShareAll: UInt32 = 0x0000_0007
-    static let fileOpen: UInt32 = 0x0000_0001
-    static let createNotDirectory: UInt32 = 0x0000_0040
+    /// FILE_ATTRIBUTE_NORMAL.
     static let attributeNormal: UInt32 = 0x0000_0080
+    /// SECURITY_IMPERSONATION.
     static let securityImpersonation: UInt32 = 2
     /// SECURITY_CONTEXT_TRACKING | SECURITY_EFFECTIVE_ONLY.
     static let securityFlags: UInt8 = 0x03
@@ -31,9 +36,9 @@ extension Session {
             try reconnectTcon(tree, command: .ntCreateAndX)
             let header = headerAssemble(.ntCreateAndX, tree: tree)
             let body = NTCreateAndXRequest(
-                flags: 0, rootDirectoryFID: 0, desiredAccess: OpenConstants.genericRead, allocationSize: 0,
+                flags: 0, rootDirectoryFID: 0, desiredAccess: OpenConstants.access.rawValue, allocationSize: 0,
                 extFileAttributes: OpenConstants.attributeNormal, shareAccess: OpenConstants.fileShareAll,
-                createDisposition: OpenConstants.fileOpen, createOptions: OpenConstants.createNotDirectory,
+                createDisposition: OpenConstants.disposition.rawValue, createOptions: OpenConstants.options.rawValue,
                 impersonationLevel: OpenConstants.securityImpersonation, securityFlags: OpenConstants.securityFlags,
                 fileName: path)
             let reply = try sendReceive(try encodeRequest(header, body), function: "CIFSSMBOpen")

@@ -346,7 +346,12 @@ enum REPLParser {
     /// The condition of a `break … if`, `check` or `expect` line, spaces inside kept as typed.
     private static func conditionText(of line: String) -> String {
         guard let offset = conditionOffset(in: line) else { return "" }
-        return String(line.dropFirst(offset)).trimmingCharacters(in: " \t")
+        // Leading blanks are behind the offset already; drop the trailing ones. (Done here
+        // rather than with CifstepKit's String helpers so this file compiles on its own: the
+        // fuzz harness Fuzz/FuzzREPL builds it without the rest of CifstepKit.)
+        var condition = line.dropFirst(offset)
+        while let last = condition.last, last == " " || last == "\t" { condition = condition.dropLast() }
+        return String(condition)
     }
 
     /// Where the condition of a `break … if`, `check` or `expect` line starts (0-based), so an

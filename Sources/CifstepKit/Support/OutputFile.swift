@@ -72,10 +72,17 @@ final class OutputFile: @unchecked Sendable {
         guard !finished else { return }
         finished = true
         guard let target, let temporary else { return }
-        try? handle.close()
-        do {
-            try? FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: temporary)
-            if rename(temporary, target) != 0 { throw CLIError.failure("cannot move the file into place at \(target)") }
+        do { try handle.close() } catch {
+            // Closing reports writes the kernel had not finished: such a file is not complete.
+            unlink(temporary)
+            throw CLIError.failure("cannot finish writing \(target): \(error.localizedDescription)")
+        }
+        // Best effort: the bytes are complete either way, and some file systems have no modes.
+        try? FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: temporary)
+        guard rename(temporary, target) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw CLIError.failure("cannot move the file into place at \(target): \(reason)")
         }
     }
 
@@ -83,8 +90,9 @@ final class OutputFile: @unchecked Sendable {
         guard !finished else { return }
         finished = true
         guard let temporary else { return }
+        // Nothing of the file is kept, so a failed close has nothing left to spoil.
         try? handle.close()
-        try? FileManager.default.removeItem(atPath: temporary)
+        unlink(temporary)
     }
 
     deinit { discard() }

@@ -10,18 +10,14 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
     private var s3: UInt64
 
     public init(seed: UInt64) {
-        var x = seed
-        func splitMix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s0 = splitMix()
-        s1 = splitMix()
-        s2 = splitMix()
-        s3 = splitMix()
+        var seeding = SplitMix64(seed: seed)
+        self.init(state: (seeding.next(), seeding.next(), seeding.next(), seeding.next()))
+    }
+
+    /// The generator with these four words of state (what ``init(seed:)`` computes with
+    /// ``SplitMix64``).
+    init(state: (UInt64, UInt64, UInt64, UInt64)) {
+        (s0, s1, s2, s3) = state
     }
 
     public mutating func next() -> UInt64 {

@@ -108,10 +108,13 @@ struct DirectoryShareRoot: Sendable {
     }
 
     /// Whether a resolved path is the root or below it.
+    /// Compares bytes, as the file system does: String's `==` and `hasPrefix` treat canonically
+    /// equivalent names as equal (`café` precomposed and `cafe` + U+0301), which on Linux are
+    /// different directories — a sibling of the root could pass for it.
     private func isInside(_ resolved: String) -> Bool {
-        if resolved == root { return true }
+        if resolved.utf8.elementsEqual(root.utf8) { return true }
         let prefix = root.hasSuffix("/") ? root : root + "/"
-        return resolved.hasPrefix(prefix)
+        return resolved.utf8.starts(with: prefix.utf8)
     }
 
     private func entry(components: [String], info: stat) throws(ShareError) -> ShareEntry {

@@ -26,11 +26,20 @@ public struct TracepointCatalogue: Sendable {
     public let entries: [Entry]
 
     /// The catalogue built into this binary.
+    ///
+    /// The two files are compiled in (and `scripts/tracepoint-catalogue --check` keeps them in
+    /// step with the code), so one that does not decode is a build mistake, not input: it stops
+    /// the program rather than leaving an empty catalogue that refuses every breakpoint.
     public static let builtIn: TracepointCatalogue = {
-        let decoder = JSONDecoder()
-        let client = (try? decoder.decode([Entry].self, from: Data(PackageResources.client_tracepoints_json))) ?? []
-        let server = (try? decoder.decode([Entry].self, from: Data(PackageResources.server_tracepoints_json))) ?? []
-        return TracepointCatalogue(entries: client + server)
+        func decode(_ bytes: [UInt8], _ name: String) -> [Entry] {
+            do {
+                return try JSONDecoder().decode([Entry].self, from: Data(bytes))
+            } catch {
+                preconditionFailure("the built-in tracepoint catalogue \(name) does not decode: \(error)")
+            }
+        }
+        return TracepointCatalogue(entries: decode(PackageResources.client_tracepoints_json, "client-tracepoints.json")
+                                       + decode(PackageResources.server_tracepoints_json, "server-tracepoints.json"))
     }()
 
     public init(entries: [Entry]) {

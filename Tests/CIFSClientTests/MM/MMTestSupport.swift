@@ -2,7 +2,9 @@
 import KernelRuntime
 
 /// The test file's content: 8-byte little-endian words, word k = k × golden ratio constant.
-/// Every page differs, so a page read into the wrong place shows.
+/// Every page differs, so a page read into the wrong place shows. Not a random generator (the
+/// tests' one is KernelRuntime's SplitMix64/SeededGenerator) but a formula of the offset, so a
+/// byte deep in a large file is computed without generating those before it.
 enum MMPattern {
     static func word(_ k: Int) -> UInt64 {
         (UInt64(k) &+ 1) &* 0x9E37_79B9_7F4A_7C15

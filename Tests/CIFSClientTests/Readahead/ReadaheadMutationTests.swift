@@ -15,7 +15,7 @@ struct ReadaheadMutationTests {
     func seededCorruption() throws {
         var outcomes: [String: Int] = [:]
         for seed in 0..<300 {
-            var random = MutatedReplyTests.Generator(state: UInt64(seed) &* 104_729)
+            var random = SplitMix64(seed: UInt64(seed) &* 104_729)
             // NEGOTIATE, SESSION_SETUP, TREE_CONNECT, NT_CREATE, TRANS2, then 10 READ_ANDX of 4 pages.
             let target = 6 + random.below(10)
             let signed = seed % 2 == 1

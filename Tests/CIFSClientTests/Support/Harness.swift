@@ -11,22 +11,12 @@ import Glibc
 enum Harness {
     static let helloText = Array("Hello from the SMB1 interop lab!\n".utf8)
 
-    /// `count` bytes of a fixed pseudo-random pattern (xorshift), the same in every run.
+    /// `count` bytes of a fixed pseudo-random pattern, the same in every run: the runtime's own
+    /// ``SeededGenerator`` (one generator for the tests and the code), eight bytes per draw, so
+    /// a shorter pattern is a prefix of a longer one.
     static func pattern(_ count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {
-        var state = seed
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(count)
-        while bytes.count < count {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            var word = state
-            for _ in 0..<min(8, count - bytes.count) {
-                bytes.append(UInt8(truncatingIfNeeded: word))
-                word >>= 8
-            }
-        }
-        return bytes
+        var generator = SeededGenerator(seed: seed)
+        return generator.bytes(count)
     }
 
     static func options(auth: SecurityType = .ntlm, sign: Bool = false, rsize: Int? = nil, password: String = "Wonderland-42",

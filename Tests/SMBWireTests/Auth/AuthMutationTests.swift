@@ -1,3 +1,4 @@
+import KernelRuntime  // SplitMix64
 import Testing
 @testable import SMBWire
 

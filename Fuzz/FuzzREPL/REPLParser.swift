@@ -1,0 +1,1 @@
+../../Sources/CifstepKit/Stepper/REPLParser.swift

@@ -1,0 +1,1 @@
+../../Sources/SMBServer/Shares/ShareError.swift

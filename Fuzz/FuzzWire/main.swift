@@ -1,0 +1,4 @@
+import FuzzDriver
+
+// The SMBWire decoders every byte from the network reaches, one target each (scripts/fuzz).
+FuzzDriver.main(WireTargets.all)
