@@ -137,12 +137,3 @@ private let nextMatch: @convention(c) (UnsafePointer<CChar>?, Int32) -> UnsafeMu
     return strdup(completionMatches[index])
 }
 
-extension String {
-    func trimmingCharacters(in set: String) -> String {
-        let chars = Set(set)
-        var s = Substring(self)
-        while let f = s.first, chars.contains(f) { s = s.dropFirst() }
-        while let l = s.last, chars.contains(l) { s = s.dropLast() }
-        return String(s)
-    }
-}

@@ -185,15 +185,3 @@ enum AnnotatedHexDump {
     }
 }
 
-extension String {
-    /// The string without trailing spaces (an annotation with an empty value ends in padding).
-    func trimmingTrailingBlanks() -> String {
-        var s = Substring(self)
-        while s.last == " " { s = s.dropLast() }
-        return String(s)
-    }
-
-    func padding(to width: Int) -> String {
-        count >= width ? self : self + String(repeating: " ", count: width - count)
-    }
-}

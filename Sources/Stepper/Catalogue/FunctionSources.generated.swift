@@ -1143,7 +1143,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "CIFSSMBOpen", file: "Sources/CIFSClient/SMB/FileOperations.swift", firstLine: 25, markedLine: 30,
+            function: "CIFSSMBOpen", file: "Sources/CIFSClient/SMB/FileOperations.swift", firstLine: 30, markedLine: 35,
             text: #"""
                 /// NT_CREATE_ANDX for reading: GENERIC_READ, share all, FILE_OPEN, not a directory; no
                 /// oplock is requested (no oplock break handling here). Returns the FID and the end of
@@ -1154,9 +1154,9 @@ extension FunctionSource {
                         try reconnectTcon(tree, command: .ntCreateAndX)
                         let header = headerAssemble(.ntCreateAndX, tree: tree)
                         let body = NTCreateAndXRequest(
-                            flags: 0, rootDirectoryFID: 0, desiredAccess: OpenConstants.genericRead, allocationSize: 0,
+                            flags: 0, rootDirectoryFID: 0, desiredAccess: OpenConstants.access.rawValue, allocationSize: 0,
                             extFileAttributes: OpenConstants.attributeNormal, shareAccess: OpenConstants.fileShareAll,
-                            createDisposition: OpenConstants.fileOpen, createOptions: OpenConstants.createNotDirectory,
+                            createDisposition: OpenConstants.disposition.rawValue, createOptions: OpenConstants.options.rawValue,
                             impersonationLevel: OpenConstants.securityImpersonation, securityFlags: OpenConstants.securityFlags,
                             fileName: path)
                         let reply = try sendReceive(try encodeRequest(header, body), function: "CIFSSMBOpen")
@@ -1171,7 +1171,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "CIFSSMBQFileInfo", file: "Sources/CIFSClient/SMB/FileOperations.swift", firstLine: 50, markedLine: 55,
+            function: "CIFSSMBQFileInfo", file: "Sources/CIFSClient/SMB/FileOperations.swift", firstLine: 55, markedLine: 60,
             text: #"""
                 /// TRANS2 QUERY_FILE_INFORMATION at SMB_QUERY_FILE_ALL_INFO, updating the file's size;
                 /// retried after a reconnect (the kernel's `QFileInfoRetry`). Mirrors the kernel's
@@ -1199,7 +1199,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "CIFSSMBClose", file: "Sources/CIFSClient/SMB/FileOperations.swift", firstLine: 109, markedLine: 115,
+            function: "CIFSSMBClose", file: "Sources/CIFSClient/SMB/FileOperations.swift", firstLine: 114, markedLine: 120,
             text: #"""
                 /// CLOSE; a handle lost with the connection counts as closed. Mirrors the kernel's
                 /// `CIFSSMBClose`.
@@ -1241,7 +1241,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "cifs_reopen_file", file: "Sources/CIFSClient/SMB/FileOperations.swift", firstLine: 148, markedLine: 152,
+            function: "cifs_reopen_file", file: "Sources/CIFSClient/SMB/FileOperations.swift", firstLine: 153, markedLine: 157,
             text: #"""
                 /// Opens `file`'s path again after a reconnect and takes the new FID. Mirrors the kernel's
                 /// `cifs_reopen_file`.

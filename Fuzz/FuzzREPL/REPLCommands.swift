@@ -1,0 +1,1 @@
+../../Sources/CifstepKit/REPL/REPLCommands.swift

@@ -1,0 +1,1 @@
+../../Sources/CifstepKit/Support/StringLayout.swift
