@@ -223,7 +223,8 @@ final class ServerConnection {
     /// `request` is the buffer `receive_smb_talloc` recorded it in (nil when not tracing).
     /// Returns `.close` when the connection must end.
     func handle(_ message: [UInt8], request: TraceBuffer? = nil) throws -> Outcome {
-        try runtime.traced("process_smb", mid: Self.mid(ofPacket: message[...]), Self.describeRequest(message)) { call in
+        try runtime.traced("process_smb", mid: runtime.isTracing ? Self.mid(ofPacket: message[...]) : nil,
+                           Self.describeRequest(message)) { call in
             let outcome = try process(message, request, &call)
             if case let .close(why) = outcome { call.returning("closing the connection: \(why)") }
             return outcome
@@ -330,7 +331,9 @@ final class ServerConnection {
     /// Signs (when signing is active), applies reply faults, and sends. Mirrors smbd's
     /// `srv_send_smb`.
     private func send(_ reply: Reply, requestSequence: UInt32?) throws -> Outcome {
-        let mid = Self.mid(ofPacket: (reply.inReplyFrame ? replyFrame : reply.frame).dropFirst(NBSSFrame.headerSize))
+        // Only while tracing: off it, the reply frame is not touched before it is signed in place.
+        let mid = runtime.isTracing
+            ? Self.mid(ofPacket: (reply.inReplyFrame ? replyFrame : reply.frame).dropFirst(NBSSFrame.headerSize)) : nil
         return try runtime.traced("srv_send_smb", mid: mid, "\(reply.command.name) \(reply.status.name)") { call in
             // A reply built in the connection's frame is taken out of it (so it stays
             // uniquely referenced: signing writes in place) and put back once sent.

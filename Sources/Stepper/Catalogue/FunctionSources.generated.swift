@@ -3296,7 +3296,8 @@ extension FunctionSource {
                 /// `request` is the buffer `receive_smb_talloc` recorded it in (nil when not tracing).
                 /// Returns `.close` when the connection must end.
                 func handle(_ message: [UInt8], request: TraceBuffer? = nil) throws -> Outcome {
-                    try runtime.traced("process_smb", mid: Self.mid(ofPacket: message[...]), Self.describeRequest(message)) { call in
+                    try runtime.traced("process_smb", mid: runtime.isTracing ? Self.mid(ofPacket: message[...]) : nil,
+                                       Self.describeRequest(message)) { call in
                         let outcome = try process(message, request, &call)
                         if case let .close(why) = outcome { call.returning("closing the connection: \(why)") }
                         return outcome
@@ -3304,7 +3305,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "srv_check_sign_mac", file: "Sources/SMBServer/Connection/ServerConnection.swift", firstLine: 295, markedLine: 298,
+            function: "srv_check_sign_mac", file: "Sources/SMBServer/Connection/ServerConnection.swift", firstLine: 296, markedLine: 299,
             text: #"""
                 /// Takes the request's sequence number and checks its signature. Mirrors smbd's
                 /// `srv_check_sign_mac`.
@@ -3326,12 +3327,14 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "srv_send_smb", file: "Sources/SMBServer/Connection/ServerConnection.swift", firstLine: 330, markedLine: 334,
+            function: "srv_send_smb", file: "Sources/SMBServer/Connection/ServerConnection.swift", firstLine: 331, markedLine: 337,
             text: #"""
                 /// Signs (when signing is active), applies reply faults, and sends. Mirrors smbd's
                 /// `srv_send_smb`.
                 private func send(_ reply: Reply, requestSequence: UInt32?) throws -> Outcome {
-                    let mid = Self.mid(ofPacket: (reply.inReplyFrame ? replyFrame : reply.frame).dropFirst(NBSSFrame.headerSize))
+                    // Only while tracing: off it, the reply frame is not touched before it is signed in place.
+                    let mid = runtime.isTracing
+                        ? Self.mid(ofPacket: (reply.inReplyFrame ? replyFrame : reply.frame).dropFirst(NBSSFrame.headerSize)) : nil
                     return try runtime.traced("srv_send_smb", mid: mid, "\(reply.command.name) \(reply.status.name)") { call in
                         // A reply built in the connection's frame is taken out of it (so it stays
                         // uniquely referenced: signing writes in place) and put back once sent.
@@ -3394,7 +3397,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "srv_calculate_sign_mac", file: "Sources/SMBServer/Connection/ServerConnection.swift", firstLine: 395, markedLine: 398,
+            function: "srv_calculate_sign_mac", file: "Sources/SMBServer/Connection/ServerConnection.swift", firstLine: 398, markedLine: 401,
             text: #"""
                 /// Writes the reply's signature for `sequence` into `frame` (NBSS header, then the
                 /// packet). Mirrors smbd's `srv_calculate_sign_mac`.
@@ -3408,7 +3411,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "srv_set_signing", file: "Sources/SMBServer/Connection/ServerConnection.swift", firstLine: 406, markedLine: 411,
+            function: "srv_set_signing", file: "Sources/SMBServer/Connection/ServerConnection.swift", firstLine: 409, markedLine: 414,
             text: #"""
                 /// Starts signing on this connection with the MAC key of the session just set up: its
                 /// session key, followed for an old-style login by the response as the client sent it.
