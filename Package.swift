@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "SMBCryptoTests", dependencies: ["SMBCrypto"]),
         // KernelRuntime for SplitMix64 only: the tests' one seeded generator.
         .testTarget(name: "SMBWireTests", dependencies: ["SMBWire", "KernelRuntime"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CLITests", dependencies: ["CifstepKit", "TraceRender", "LessonFormat"]),
+        .testTarget(name: "CLITests", dependencies: ["CifstepKit", "TraceRender", "LessonFormat", crypto]),
         .testTarget(name: "TraceRenderTests", dependencies: ["TraceRender", "KernelRuntime", "SMBWire"]),
         .testTarget(name: "KernelRuntimeTests", dependencies: ["KernelRuntime"]),
         .testTarget(name: "LessonFormatTests", dependencies: ["LessonFormat"]),
