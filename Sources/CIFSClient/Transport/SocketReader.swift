@@ -6,9 +6,9 @@ import KernelRuntime
 /// header down to the MID, the rest of the READ_ANDX header, then the data into the pages); in
 /// the kernel those are cheap. Here each would be a system call, so the small reads are served
 /// from a 256-byte staging buffer, and a reply's data is received with one scatter read whose
-/// vectors are the destination (the pages) followed by the staging buffer: the data still goes
-/// straight from the socket into the pages — one copy — and the start of the next reply arrives
-/// in the same call. At most the staging buffer's size of a reply's data is copied twice.
+/// vectors are the pages, returning only when they are full (``Transport/receive(filling:)``):
+/// the data goes straight from the socket into the pages — one copy. At most the staging
+/// buffer's size of a reply's data (what arrived with its header) is copied twice.
 ///
 /// Only the cifsd thread uses a reader; a reconnect gets a new one with its new transport.
 final class SocketReader: @unchecked Sendable {
@@ -108,13 +108,17 @@ final class SocketReader: @unchecked Sendable {
             }
             advance(takeBuffered(into: UnsafeMutableRawBufferPointer(rebasing: buffers[index][offset...])))
         }
-        while filled < total {
-            vectors.removeAll(keepingCapacity: true)
-            vectors.append(UnsafeMutableRawBufferPointer(rebasing: buffers[index][offset...]))
-            if index + 1 < buffers.count { vectors.append(contentsOf: buffers[(index + 1)...]) }
-            let placed = try receiveScattered()
-            if placed == 0 { throw CIFSError.transport(.truncated(expected: total, received: filled)) }
-            advance(placed)
+        guard filled < total else { return }
+        // The rest in one receive that returns only when the pages are full: nothing else is
+        // wanted from the socket before, and a reply's data is most of its bytes, so receiving
+        // the next reply's start with it (the staging buffer) would save one small call at the
+        // cost of a wake-up per arriving segment.
+        vectors.removeAll(keepingCapacity: true)
+        vectors.append(UnsafeMutableRawBufferPointer(rebasing: buffers[index][offset...]))
+        if index + 1 < buffers.count { vectors.append(contentsOf: buffers[(index + 1)...]) }
+        let placed = try receive { transport in try vectors.withUnsafeBufferPointer { try transport.receive(filling: $0) } }
+        if filled + placed < total {
+            throw CIFSError.transport(.truncated(expected: total, received: filled + placed))
         }
     }
 

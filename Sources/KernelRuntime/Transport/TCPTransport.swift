@@ -20,6 +20,8 @@ import Darwin
 public final class TCPTransport: Transport, @unchecked Sendable {
     /// The peer, e.g. `127.0.0.1:445`.
     public let peer: String
+    /// Vectors per `readv`/`recvmsg`: Linux's `IOV_MAX` (more fail with EINVAL).
+    static let maximumVectors = 1024
     private let fd: Int32
     private let state = PThreadMutex()
     private var isClosed = false
@@ -147,7 +149,7 @@ public final class TCPTransport: Transport, @unchecked Sendable {
 
     /// One `readv` over the buffers (at most `IOV_MAX` of them per call).
     public func receive(scatter buffers: UnsafeBufferPointer<UnsafeMutableRawBufferPointer>) throws -> Int {
-        let count = min(buffers.count, 1024)
+        let count = min(buffers.count, TCPTransport.maximumVectors)
         guard count > 0 else { return 0 }
         return try withUnsafeTemporaryAllocation(of: iovec.self, capacity: count) { vectors in
             var used = 0
@@ -158,6 +160,68 @@ public final class TCPTransport: Transport, @unchecked Sendable {
             guard used > 0, let base = vectors.baseAddress else { return 0 }
             return try receiveRetrying("readv") { readv(fd, base, Int32(used)) }
         }
+    }
+
+    /// One `recvmsg` with `MSG_WAITALL` over the buffers (at most `IOV_MAX` of them per call),
+    /// repeated only if a signal or the end of stream cut it short. (The receiver is still woken
+    /// per arriving segment, inside the call; an `SO_RCVLOWAT` mark of the whole length would
+    /// spare those wake-ups but was seen to stall a transfer for good on Linux 6.18 loopback.)
+    public func receive(filling buffers: UnsafeBufferPointer<UnsafeMutableRawBufferPointer>) throws -> Int {
+        let count = min(buffers.count, TCPTransport.maximumVectors)
+        guard count > 0 else { return 0 }
+        return try withUnsafeTemporaryAllocation(of: iovec.self, capacity: count) { vectors in
+            var used = 0
+            var wanted = 0
+            for buffer in buffers[0..<count] where buffer.count > 0 {
+                vectors[used] = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
+                used += 1
+                wanted += buffer.count
+            }
+            guard used > 0, var base = vectors.baseAddress else { return 0 }
+            var filled = 0
+            while filled < wanted {
+                var message = msghdr()
+                message.msg_iov = base
+                message.msg_iovlen = used
+                let n = try receiveRetrying("recvmsg") { recvmsg(fd, &message, Int32(MSG_WAITALL)) }
+                if n == 0 { break }
+                filled += n
+                // Cut short (a signal): skip what arrived and wait for the rest.
+                var placed = n
+                while placed > 0, used > 0 {
+                    let length = base.pointee.iov_len
+                    if placed < length {
+                        base.pointee.iov_base = base.pointee.iov_base.map { $0 + placed }
+                        base.pointee.iov_len = length - placed
+                        placed = 0
+                    } else {
+                        placed -= length
+                        base += 1
+                        used -= 1
+                    }
+                }
+            }
+            // Buffers past IOV_MAX: the default's way, one call at a time.
+            if filled == wanted, buffers.count > count {
+                let more = UnsafeBufferPointer(rebasing: buffers[count...])
+                filled += try receiveFillingDefault(more)
+            }
+            return filled
+        }
+    }
+
+    private func receiveFillingDefault(_ buffers: UnsafeBufferPointer<UnsafeMutableRawBufferPointer>) throws -> Int {
+        var filled = 0
+        for buffer in buffers where buffer.count > 0 {
+            var offset = 0
+            while offset < buffer.count {
+                let n = try receive(into: UnsafeMutableRawBufferPointer(rebasing: buffer[offset...]))
+                if n == 0 { return filled + offset }
+                offset += n
+            }
+            filled += offset
+        }
+        return filled
     }
 
     public func close() {

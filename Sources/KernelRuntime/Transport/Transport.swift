@@ -26,6 +26,15 @@ public protocol Transport: AnyObject, Sendable {
     /// - Throws: as ``receive(into:)``.
     func receive(scatter buffers: UnsafeBufferPointer<UnsafeMutableRawBufferPointer>) throws -> Int
 
+    /// Receives until every one of `buffers` is full, in order, or the stream ends: the data of
+    /// a READ_ANDX reply into its pages when nothing else is wanted from the socket until they
+    /// are full. A socket does it in one system call that returns only when the buffers are full
+    /// (`MSG_WAITALL`), sparing the receiver a wake-up and a call per arriving segment. The
+    /// default calls ``receive(scatter:)`` until they are full.
+    /// - Returns: the number of bytes received: the buffers' total, or fewer at end of stream.
+    /// - Throws: as ``receive(into:)``.
+    func receive(filling buffers: UnsafeBufferPointer<UnsafeMutableRawBufferPointer>) throws -> Int
+
     /// Closes this end: a receive blocked on it returns, later calls throw
     /// ``TransportError/closed``, and the peer sees end of stream. Safe from any thread, repeatable.
     func close()
@@ -35,6 +44,36 @@ extension Transport {
     public func receive(scatter buffers: UnsafeBufferPointer<UnsafeMutableRawBufferPointer>) throws -> Int {
         guard let first = buffers.first(where: { $0.count > 0 }) else { return 0 }
         return try receive(into: first)
+    }
+
+    public func receive(filling buffers: UnsafeBufferPointer<UnsafeMutableRawBufferPointer>) throws -> Int {
+        var index = 0
+        var offset = 0
+        var filled = 0
+        var rest: [UnsafeMutableRawBufferPointer] = []
+        while index < buffers.count {
+            if offset == buffers[index].count {
+                index += 1
+                offset = 0
+                continue
+            }
+            rest.removeAll(keepingCapacity: true)
+            rest.append(UnsafeMutableRawBufferPointer(rebasing: buffers[index][offset...]))
+            rest.append(contentsOf: buffers[(index + 1)...])
+            var placed = try rest.withUnsafeBufferPointer { try receive(scatter: $0) }
+            if placed == 0 { return filled }
+            filled += placed
+            while placed > 0 {
+                let step = min(placed, buffers[index].count - offset)
+                placed -= step
+                offset += step
+                if offset == buffers[index].count, placed > 0 {
+                    index += 1
+                    offset = 0
+                }
+            }
+        }
+        return filled
     }
 
     /// Receives up to `maxBytes` bytes; an empty array means end of stream.
