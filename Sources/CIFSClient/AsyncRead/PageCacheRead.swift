@@ -51,14 +51,114 @@ extension CIFSMount {
         _ file: OpenFile, chunkSize: Int = 1 << 20, into sink: (UnsafeRawBufferPointer) throws -> Void,
         progress: ((_ done: UInt64, _ total: UInt64) -> Void)? = nil
     ) throws -> UInt64 {
+        guard let read = try startPageCacheRead(file) else { return 0 }
+        let chunk = max(chunkSize, Page.size)
+        let user = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: Page.size)
+        defer { user.deallocate() }
+
+        var position: Int64 = 0
+        while UInt64(position) < read.size {
+            let want = Int(min(UInt64(chunk), read.size - UInt64(position)))
+            var filled = 0
+            // One read(2): the VFS's generic_file_aio_read, which cifs uses for a read.
+            let n = try genericFileAioRead(read, position: position, count: want) {
+                try read.mapping.doGenericFileRead(read.ra, operations: read.operations, position: &position, count: want) {
+                    bytes in
+                    // file_read_actor's copy_to_user.
+                    UnsafeMutableRawBufferPointer(rebasing: user[filled..<(filled + bytes.count)]).copyMemory(from: bytes)
+                    filled += bytes.count
+                }
+            }
+            if n == 0 { break }
+            try sink(UnsafeRawBufferPointer(rebasing: user[0..<n]))
+            progress?(UInt64(position), read.size)
+        }
+        return UInt64(position)
+    }
+
+    /// Pages lent to a gathering sink at a time (256 KiB); the cache gets as many frames more, so
+    /// the pinned pages never starve readahead.
+    public static let gatheringBatchPages = 64
+
+    /// ``readThroughPageCache(_:chunkSize:into:progress:)`` without the copy to a user buffer:
+    /// each `read(2)` of `chunkSize` bytes lends its pages, and `sink` gets the bytes of up to
+    /// ``gatheringBatchPages`` of them at a time straight from the page cache (pinned while it
+    /// runs), to write them with one `writev`. A run that
+    /// traces copies as the kernel does (every `file_read_actor` shown) and hands the sink one
+    /// buffer per `read(2)`.
+    @discardableResult
+    public func readThroughPageCache(
+        _ file: OpenFile, chunkSize: Int = 1 << 20, gathering sink: ([UnsafeRawBufferPointer]) throws -> Void,
+        progress: ((_ done: UInt64, _ total: UInt64) -> Void)? = nil
+    ) throws -> UInt64 {
+        if runtime.isTracing {
+            return try readThroughPageCache(file, chunkSize: chunkSize, into: { try sink([$0]) }, progress: progress)
+        }
+        // The lent pages cannot be evicted until given back: room for them on top of the cache.
+        guard let read = try startPageCacheRead(file, extraFrames: CIFSMount.gatheringBatchPages) else { return 0 }
+        var lent: [Page] = []
+        var buffers: [UnsafeRawBufferPointer] = []
+        lent.reserveCapacity(CIFSMount.gatheringBatchPages)
+        buffers.reserveCapacity(CIFSMount.gatheringBatchPages)
+        // Hands the lent pages to the sink, then gives them back.
+        func flush() throws {
+            defer {
+                read.mapping.releaseLentPages(lent)
+                lent.removeAll(keepingCapacity: true)
+                buffers.removeAll(keepingCapacity: true)
+            }
+            if !buffers.isEmpty { try sink(buffers) }
+        }
+        var position: Int64 = 0
+        do {
+            while UInt64(position) < read.size {
+                // The same read(2) size as the copying read, so readahead sees the same requests.
+                let want = Int(min(UInt64(chunkSize), read.size - UInt64(position)))
+                let n = try genericFileAioRead(read, position: position, count: want) {
+                    try read.mapping.doGenericFileRead(
+                        read.ra, operations: read.operations, position: &position, count: want
+                    ) { page, bytes in
+                        // A full batch goes out first: should that fail, this page is not lent yet
+                        // and do_generic_file_read releases it.
+                        if lent.count == CIFSMount.gatheringBatchPages { try flush() }
+                        lent.append(page)
+                        buffers.append(UnsafeRawBufferPointer(rebasing: page.unsafeMutableBytes[bytes]))
+                    }
+                }
+                try flush()
+                if n == 0 { break }
+                progress?(UInt64(position), read.size)
+            }
+        } catch {
+            read.mapping.releaseLentPages(lent)
+            throw error
+        }
+        return UInt64(position)
+    }
+
+    /// What one page-cache read of a file works with.
+    struct PageCacheRead {
+        let size: UInt64
+        /// The readahead maximum at the start (`ra.raPages` may shrink after an error).
+        let raPages: Int
+        let mapping: PageCache
+        let ra: FileReadaheadState
+        let operations: CIFSReadOperations
+    }
+
+    /// Sets up the page cache, the readahead state and the address-space operations for reading
+    /// `file`, and starts cifsiod; `nil` for an empty file. The cache holds
+    /// ``PageCache/defaultCapacity(readaheadPages:)`` frames plus `extraFrames`.
+    private func startPageCacheRead(_ file: OpenFile, extraFrames: Int = 0) throws -> PageCacheRead? {
         try requireMounted()
         let size = runtime.withLock { file.size }
-        guard size > 0 else { return 0 }
+        guard size > 0 else { return nil }
         guard size <= UInt64(Int64.max) else { throw CIFSError.invalidArgument("file size \(size)") }
         try cifsiod.start()
         let raPages = readaheadPages
         let mapping = PageCache(
-            runtime: runtime, fileSize: Int64(size), capacity: PageCache.defaultCapacity(readaheadPages: raPages))
+            runtime: runtime, fileSize: Int64(size),
+            capacity: PageCache.defaultCapacity(readaheadPages: raPages) + extraFrames)
         mapping.lockTimeout = options.responseTimeout
         // file_ra_state_init
         let ra = FileReadaheadState(raPages: raPages)
@@ -67,38 +167,24 @@ extension CIFSMount {
             file.mapping = mapping
             file.readahead = ra
         }
-        let readSize = asyncReadSize
         let operations = CIFSReadOperations(
-            session: session, file: file, rsize: readSize, workQueue: cifsiod, counters: readPathCounters,
+            session: session, file: file, rsize: asyncReadSize, workQueue: cifsiod, counters: readPathCounters,
             shortReadZeroFill: options.shortReadZeroFill)
-        let chunk = max(chunkSize, Page.size)
-        let user = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: Page.size)
-        defer { user.deallocate() }
+        return PageCacheRead(size: size, raPages: raPages, mapping: mapping, ra: ra, operations: operations)
+    }
 
-        var position: Int64 = 0
-        while UInt64(position) < size {
-            let want = Int(min(UInt64(chunk), size - UInt64(position)))
-            var filled = 0
-            // One read(2): the VFS's generic_file_aio_read, which cifs uses for a read.
-            let n = try runtime.traced("generic_file_aio_read",
-                "\(file.path): \(want) bytes at \(position) (ra_pages \(raPages), rsize \(readSize))"
-            ) { call in
-                let n = try giveUpOnTimeout {
-                    try mapping.doGenericFileRead(ra, operations: operations, position: &position, count: want) {
-                        bytes in
-                        // file_read_actor's copy_to_user.
-                        UnsafeMutableRawBufferPointer(rebasing: user[filled..<(filled + bytes.count)]).copyMemory(from: bytes)
-                        filled += bytes.count
-                    }
-                }
-                call.returning("\(n) bytes")
-                return n
-            }
-            if n == 0 { break }
-            try sink(UnsafeRawBufferPointer(rebasing: user[0..<n]))
-            progress?(UInt64(position), size)
+    /// One `read(2)` of `count` bytes at `position`: the VFS's `generic_file_aio_read`, which cifs
+    /// uses for a read; `body` runs `do_generic_file_read`.
+    private func genericFileAioRead(
+        _ read: PageCacheRead, position: Int64, count: Int, _ body: () throws -> Int
+    ) throws -> Int {
+        try runtime.traced("generic_file_aio_read",
+            "\(read.operations.file.path): \(count) bytes at \(position) (ra_pages \(read.raPages), rsize \(read.operations.rsize))"
+        ) { call in
+            let n = try giveUpOnTimeout(body)
+            call.returning("\(n) bytes")
+            return n
         }
-        return UInt64(position)
     }
 }
 

@@ -30,6 +30,43 @@ extension PageCache {
         _ ra: FileReadaheadState, operations: any AddressSpaceOperations, position: inout Int64, count: Int,
         sink: (UnsafeRawBufferPointer) throws -> Void
     ) throws -> Int {
+        try doGenericFileRead(ra, operations: operations, position: &position, count: count, lending: false) {
+            page, index, offset, count in
+            try fileReadActor(page, index: index, offset: offset, count: count, sink: sink)
+        }
+    }
+
+    /// ``doGenericFileRead(_:operations:position:count:sink:)`` that lends the pages instead of
+    /// copying them: `lend` gets each page with the range of its bytes the reader wants, still
+    /// pinned, so the bytes can be written out from the cache with no copy in between (what
+    /// `cifstep get` does: one `writev` for a batch of pages). The page is already marked
+    /// consumed, as after a copy; the caller must give every lent page back with
+    /// ``releaseLentPages(_:)`` (until then it cannot be evicted). Not traced per page: only for
+    /// runs that do not trace (a stepper shows `file_read_actor`'s copy).
+    public func doGenericFileRead(
+        _ ra: FileReadaheadState, operations: any AddressSpaceOperations, position: inout Int64, count: Int,
+        lend: (_ page: Page, _ bytes: Range<Int>) throws -> Void
+    ) throws -> Int {
+        try doGenericFileRead(ra, operations: operations, position: &position, count: count, lending: true) {
+            page, _, offset, count in
+            try lend(page, offset..<(offset + count))
+        }
+    }
+
+    /// Gives back pages lent by ``doGenericFileRead(_:operations:position:count:lend:)``: drops
+    /// the reader's reference on each (`page_cache_release`), under one lock.
+    public func releaseLentPages(_ pages: [Page]) {
+        runtime.withLock {
+            for page in pages where page.pins > 0 { page.pins -= 1 }
+        }
+    }
+
+    /// The loop of `do_generic_file_read`; `actor` gets each uptodate page (pinned) with its
+    /// index and the bytes to hand on. With `lending`, the pin stays for the caller to drop.
+    private func doGenericFileRead(
+        _ ra: FileReadaheadState, operations: any AddressSpaceOperations, position: inout Int64, count: Int,
+        lending: Bool, actor: (_ page: Page, _ index: Int, _ offset: Int, _ count: Int) throws -> Void
+    ) throws -> Int {
         // generic_file_aio_read skips empty requests before calling do_generic_file_read.
         guard count > 0, position >= 0 else { return 0 }
         let start = position
@@ -110,12 +147,12 @@ extension PageCache {
                 // actor = file_read_actor: copy out as much of the page as the reader still wants.
                 let taken = min(available, remaining)
                 do {
-                    try fileReadActor(page, index: index, offset: offset, count: taken, sink: sink)
+                    try actor(page, index, offset, taken)
                 } catch {
                     pageCacheRelease(page)
                     throw error
                 }
-                releaseAfterCopy(page, consumedToEnd: taken == available)
+                releaseAfterCopy(page, consumedToEnd: taken == available, keepingPin: lending)
                 copied += taken
                 remaining -= taken
                 offset += taken
@@ -252,11 +289,12 @@ extension PageCache {
         return page
     }
 
-    /// Drops the reader's reference after copying; a page copied out to its end is consumed.
-    private func releaseAfterCopy(_ page: Page, consumedToEnd: Bool) {
+    /// Drops the reader's reference after copying (unless the page was lent: then the borrower
+    /// drops it); a page copied out to its end is consumed.
+    private func releaseAfterCopy(_ page: Page, consumedToEnd: Bool, keepingPin: Bool) {
         runtime.withLock {
             if consumedToEnd { markConsumedUnderRuntimeLock(page) }
-            if page.pins > 0 { page.pins -= 1 }
+            if !keepingPin, page.pins > 0 { page.pins -= 1 }
         }
     }
 }

@@ -123,6 +123,12 @@ public final class PageCache: @unchecked Sendable {
         runtime.withLock { tree.keys.sorted() }
     }
 
+    /// How many cached pages a reader holds a reference on (``findGetPage(_:)`` or a lent page
+    /// not yet given back). Takes the runtime lock (re-entrant).
+    public var pinnedPageCount: Int {
+        runtime.withLock { tree.values.reduce(0) { $0 + ($1.pins > 0 ? 1 : 0) } }
+    }
+
     /// Whether the page at `index` was copied out to a reader (on the consumed LRU list, so
     /// the first to be evicted), or `nil` when nothing is cached there. Runtime lock (re-entrant).
     public func isConsumed(at index: Int) -> Bool? {

@@ -134,11 +134,12 @@ struct GetCommand: ParsableCommand {
                 transferStart = ProgressBar.nowNanos()
                 let progress = ProgressBar(total: file.size)
                 // The page cache with readahead and asynchronous READ_ANDX (cifs_readpages).
-                bytes = try mount.readThroughPageCache(file, into: { data in
+                // The pages' bytes go to the output straight from the cache (one writev a batch).
+                bytes = try mount.readThroughPageCache(file, gathering: { pages in
                     // Stop before a byte that failed verification reaches the output (stdout
                     // cannot be taken back).
                     if refuseBadSignatures, mount.statistics.signatureFailures > 0 { throw SignatureRefused() }
-                    try out.write(data)
+                    try out.write(gathering: pages)
                 }, progress: { done, _ in progress.update(done) })
                 progress.finish()
                 try mount.close(file)

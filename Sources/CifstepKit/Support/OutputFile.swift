@@ -68,6 +68,42 @@ final class OutputFile: @unchecked Sendable {
         }
     }
 
+    /// Writes `buffers` in order with as few `writev` calls as the descriptor allows (the pages
+    /// of a read, straight from the page cache).
+    func write(gathering buffers: [UnsafeRawBufferPointer]) throws {
+        let fd = handle.fileDescriptor
+        var vectors = buffers.compactMap { buffer in
+            buffer.baseAddress.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0), iov_len: buffer.count) }
+        }
+        var first = 0
+        while first < vectors.count {
+            let count = min(vectors.count - first, OutputFile.maximumVectors)
+            let written = vectors.withUnsafeMutableBufferPointer { all in
+                writev(fd, all.baseAddress.map { $0 + first }, Int32(count))
+            }
+            if written < 0 {
+                let code = errno
+                if code == EINTR { continue }
+                throw CLIError.failure("write failed: \(String(cString: strerror(code)))")
+            }
+            // Skip what was written; a partial write leaves the rest of a vector for the next call.
+            var left = written
+            while left > 0, first < vectors.count {
+                if left >= vectors[first].iov_len {
+                    left -= vectors[first].iov_len
+                    first += 1
+                } else {
+                    vectors[first].iov_base = vectors[first].iov_base.map { $0 + left }
+                    vectors[first].iov_len -= left
+                    left = 0
+                }
+            }
+        }
+    }
+
+    /// Vectors per `writev` (Linux's `IOV_MAX`).
+    static let maximumVectors = 1024
+
     func commit() throws {
         guard !finished else { return }
         finished = true

@@ -14,7 +14,22 @@ enum ReadaheadHarness {
         var events: [TraceEvent]
         var decisions: Int
         var cifsiodBatches: Int
+        /// Pages still pinned once the read returned (or failed).
+        var pinnedAfterRead: Int?
+        /// Sizes of the batches a gathering read handed to its sink.
+        var batches: [Int] = []
     }
+
+    /// How a harness read takes the bytes.
+    enum Sink {
+        /// `readThroughPageCache(_:chunkSize:into:)`: copied to a user buffer per read(2).
+        case copying
+        /// `readThroughPageCache(_:chunkSize:gathering:)`: lent pages; throws `failure` at
+        /// batch `failingAt` when set.
+        case gathering(failingAt: Int? = nil)
+    }
+
+    struct SinkFailure: Error {}
 
     /// A server with `files` in share `share` (user alice / Wonderland-42).
     static func server(_ runtime: any KernelRuntime, files: [String: [UInt8]], signing: SigningPolicy = .auto,
@@ -26,15 +41,27 @@ enum ReadaheadHarness {
 
     /// Mounts `options`, reads `path` whole through the page cache, unmounts.
     static func read(_ runtime: any KernelRuntime, options: MountOptions, path: String, chunkSize: Int = 1 << 20,
-                     server: SMBServer? = nil,
+                     sink: Sink = .copying, server: SMBServer? = nil,
                      connect: @escaping @Sendable () throws -> any Transport) throws -> Outcome {
         let data = Harness.Box<[UInt8]>([])
         let returned = Harness.Box<UInt64>(0)
+        let pinned = Harness.Box<Int?>(nil)
+        let batches = Harness.Box<[Int]>([])
         let mount = try Harness.withMount(runtime, options: options, connect: connect) { mount in
             try mount.mount()
             do {
                 let file = try mount.open(path)
-                returned.value = try mount.readThroughPageCache(file, chunkSize: chunkSize) { data.value += $0 }
+                defer { pinned.value = runtime.withLock { file.mapping }?.pinnedPageCount }
+                switch sink {
+                case .copying:
+                    returned.value = try mount.readThroughPageCache(file, chunkSize: chunkSize) { data.value += $0 }
+                case let .gathering(failingAt):
+                    returned.value = try mount.readThroughPageCache(file, chunkSize: chunkSize, gathering: { buffers in
+                        if batches.value.count + 1 == failingAt { throw SinkFailure() }
+                        batches.value.append(buffers.count)
+                        for buffer in buffers { data.value += buffer }
+                    })
+                }
                 try mount.close(file)
             } catch {
                 // Unmounting stops cifsd and cifsiod, so runMain returns with the error.
@@ -53,18 +80,19 @@ enum ReadaheadHarness {
         }
         return Outcome(bytes: data.value, returned: returned.value, statistics: mount.statistics,
                        server: server?.statistics, events: events, decisions: decisions,
-                       cifsiodBatches: runtime.withLock { mount.cifsiod.batches })
+                       cifsiodBatches: runtime.withLock { mount.cifsiod.batches }, pinnedAfterRead: pinned.value,
+                       batches: batches.value)
     }
 
     /// Reads `content` as `data.bin` from a fresh in-process server over a pipe.
     static func readFromPipeServer(_ runtime: any KernelRuntime, content: [UInt8], auth: SecurityType = .ntlmssp,
                                    sign: Bool = false, signing: SigningPolicy = .auto, rsize: Int? = nil,
-                                   readaheadPages: Int? = nil, chunkSize: Int = 1 << 20,
+                                   readaheadPages: Int? = nil, chunkSize: Int = 1 << 20, sink: Sink = .copying,
                                    faults: FaultPlan = FaultPlan()) throws -> Outcome {
         let server = try server(runtime, files: ["data.bin": content], signing: signing, faults: faults)
         var options = Harness.options(auth: auth, sign: sign, rsize: rsize, host: "pipe")
         options.readaheadPages = readaheadPages
-        return try read(runtime, options: options, path: "data.bin", chunkSize: chunkSize, server: server) {
+        return try read(runtime, options: options, path: "data.bin", chunkSize: chunkSize, sink: sink, server: server) {
             let (client, serverEnd) = PipeTransport.makePair(runtime: runtime)
             server.serve(connection: serverEnd)
             return client
