@@ -45,7 +45,7 @@ public final class PageCache: @unchecked Sendable {
 
     // Guarded by the runtime lock, which already makes every access exclusive: the dynamic
     // exclusivity checks Swift would add cost a quarter of the hot path, so they are off here.
-    @exclusivity(unchecked) var tree: [Int: Page] = [:]
+    @exclusivity(unchecked) var tree = PageIndexTable()
     @exclusivity(unchecked) private var freeFrames: [Page] = []
     @exclusivity(unchecked) private var nextFrame = 0
     @exclusivity(unchecked) private var unread = PageList(.unread)
@@ -71,7 +71,7 @@ public final class PageCache: @unchecked Sendable {
     }
 
     deinit {
-        // Neighbour links form cycles; break them so the frames are freed.
+        // The lists do not hold their pages: unlink them while the index still does.
         unread.removeAll()
         consumed.removeAll()
     }
@@ -120,13 +120,13 @@ public final class PageCache: @unchecked Sendable {
 
     /// The indices of every cached page, ascending. Takes the runtime lock (re-entrant).
     public var cachedPageIndices: [Int] {
-        runtime.withLock { tree.keys.sorted() }
+        runtime.withLock { tree.keysInTable.sorted() }
     }
 
     /// How many cached pages a reader holds a reference on (``findGetPage(_:)`` or a lent page
     /// not yet given back). Takes the runtime lock (re-entrant).
     public var pinnedPageCount: Int {
-        runtime.withLock { tree.values.reduce(0) { $0 + ($1.pins > 0 ? 1 : 0) } }
+        runtime.withLock { tree.pagesInTable.reduce(0) { $0 + ($1.pins > 0 ? 1 : 0) } }
     }
 
     /// Whether the page at `index` was copied out to a reader (on the consumed LRU list, so
@@ -492,9 +492,10 @@ public final class PageCache: @unchecked Sendable {
     /// ``syncNrpagesUnderRuntimeLock(_:)``. Runtime lock held.
     private func evictUnderRuntimeLock(_ page: Page) {
         assert(runtime.holdsLock, "evictUnderRuntimeLock without the runtime lock")
-        tree[page.index] = nil
+        // Off the lists while the index still holds it (the lists do not).
         unread.remove(page)
         consumed.remove(page)
+        tree[page.index] = nil
         stats.cachedPages = tree.count
         freeUnderRuntimeLock(page)
     }

@@ -2254,115 +2254,30 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "generic_file_aio_read", file: "Sources/CIFSClient/AsyncRead/PageCacheRead.swift", firstLine: 28, markedLine: 83,
+            function: "generic_file_aio_read", file: "Sources/CIFSClient/AsyncRead/PageCacheRead.swift", firstLine: 176, markedLine: 181,
             text: #"""
-                /// Reads the whole of `file` (to the size the server reported at open) through a page cache
-                /// with the 3.8 readahead and the asynchronous read path: the kernel's `read(2)` on a cifs
-                /// mount. Each call of `read(2)` is ``PageCache/doGenericFileRead(_:operations:position:count:sink:)``
-                /// into a user buffer of `chunkSize` bytes, which is then handed to `sink`.
-                ///
-                /// Readahead asks ``CIFSReadOperations/readpages(_:_:)`` (`cifs_readpages`) for windows of up
-                /// to ``readaheadPages`` pages; it sends one READ_ANDX per run of up to
-                /// ``asyncReadSize`` / 4096 pages
-                /// (at most MaxMpxCount in flight); cifsd puts each reply's data straight into its pages and
-                /// cifsiod unlocks them; the reader sleeps in `lock_page_killable` meanwhile, and reads any
-                /// page the async path left not uptodate with `cifs_readpage`. The cache holds at most
-                /// ``PageCache/defaultCapacity(readaheadPages:)`` pages whatever the file size.
-                ///
-                /// The loop stops at the file size, so it never asks for the page past end of file that a
-                /// 3.8 `read(2)` would still `readpage`.
-                ///
-                /// - Parameters:
-                ///   - chunkSize: bytes per `read(2)` (the user buffer), at least one page.
-                ///   - sink: receives each filled user buffer, in file order; valid only during the call.
-                ///   - progress: bytes read so far and the file size, after each chunk.
-                /// - Returns: the number of bytes read.
-                @discardableResult
-                public func readThroughPageCache(
-                    _ file: OpenFile, chunkSize: Int = 1 << 20, into sink: (UnsafeRawBufferPointer) throws -> Void,
-                    progress: ((_ done: UInt64, _ total: UInt64) -> Void)? = nil
-                ) throws -> UInt64 {
-                    try requireMounted()
-                    let size = runtime.withLock { file.size }
-                    guard size > 0 else { return 0 }
-                    guard size <= UInt64(Int64.max) else { throw CIFSError.invalidArgument("file size \(size)") }
-                    try cifsiod.start()
-                    let raPages = readaheadPages
-                    let mapping = PageCache(
-                        runtime: runtime, fileSize: Int64(size), capacity: PageCache.defaultCapacity(readaheadPages: raPages))
-                    mapping.lockTimeout = options.responseTimeout
-                    // file_ra_state_init
-                    let ra = FileReadaheadState(raPages: raPages)
-                    // The inode's mapping and the file's f_ra, where an inspector finds them.
-                    runtime.withLock {
-                        file.mapping = mapping
-                        file.readahead = ra
+                /// One `read(2)` of `count` bytes at `position`: the VFS's `generic_file_aio_read`, which cifs
+                /// uses for a read; `body` runs `do_generic_file_read`.
+                private func genericFileAioRead(
+                    _ read: PageCacheRead, position: Int64, count: Int, _ body: () throws -> Int
+                ) throws -> Int {
+                    try runtime.traced("generic_file_aio_read",
+                        "\(read.operations.file.path): \(count) bytes at \(position) (ra_pages \(read.raPages), rsize \(read.operations.rsize))"
+                    ) { call in
+                        let n = try giveUpOnTimeout(body)
+                        call.returning("\(n) bytes")
+                        return n
                     }
-                    let readSize = asyncReadSize
-                    let operations = CIFSReadOperations(
-                        session: session, file: file, rsize: readSize, workQueue: cifsiod, counters: readPathCounters,
-                        shortReadZeroFill: options.shortReadZeroFill)
-                    let chunk = max(chunkSize, Page.size)
-                    let user = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: Page.size)
-                    defer { user.deallocate() }
-
-                    var position: Int64 = 0
-                    while UInt64(position) < size {
-                        let want = Int(min(UInt64(chunk), size - UInt64(position)))
-                        var filled = 0
-                        // One read(2): the VFS's generic_file_aio_read, which cifs uses for a read.
-                        let n = try runtime.traced("generic_file_aio_read",
-                            "\(file.path): \(want) bytes at \(position) (ra_pages \(raPages), rsize \(readSize))"
-                        ) { call in
-                            let n = try giveUpOnTimeout {
-                                try mapping.doGenericFileRead(ra, operations: operations, position: &position, count: want) {
-                                    bytes in
-                                    // file_read_actor's copy_to_user.
-                                    UnsafeMutableRawBufferPointer(rebasing: user[filled..<(filled + bytes.count)]).copyMemory(from: bytes)
-                                    filled += bytes.count
-                                }
-                            }
-                            call.returning("\(n) bytes")
-                            return n
-                        }
-                        if n == 0 { break }
-                        try sink(UnsafeRawBufferPointer(rebasing: user[0..<n]))
-                        progress?(UInt64(position), size)
-                    }
-                    return UInt64(position)
                 }
             """#),
         FunctionSource(
-            function: "do_generic_file_read", file: "Sources/CIFSClient/MM/GenericFileRead.swift", firstLine: 4, markedLine: 36,
+            function: "do_generic_file_read", file: "Sources/CIFSClient/MM/GenericFileRead.swift", firstLine: 64, markedLine: 73,
             text: #"""
-                /// Reads up to `count` bytes at `position` through the page cache, handing the bytes to
-                /// `sink` page by page, in file order. Mirrors the kernel's `do_generic_file_read` with
-                /// `file_read_actor` as the actor.
-                ///
-                /// For each page: `find_get_page`; on a miss, `page_cache_sync_readahead` and look again; a
-                /// page with `PG_readahead` starts `page_cache_async_readahead`; a page that is not uptodate is
-                /// locked with `lock_page_killable` — which sleeps until the I/O completion unlocks it — and,
-                /// if still not uptodate, read with the synchronous `readpage` fallback; then the bytes up to
-                /// end of file are copied out and the page is marked consumed (so it can be evicted).
-                ///
-                /// As in 3.8, `i_size` is checked only once a page is uptodate: a read that starts at (or
-                /// runs on to) a page wholly past end of file still allocates that page and reads it with
-                /// `readpage` before returning 0 for it. Callers that know the size (`cifstep get`) can
-                /// simply stop there.
-                ///
-                /// - Parameters:
-                ///   - ra: the open file's readahead state (`file->f_ra`); `prevPos` is updated.
-                ///   - operations: the file system's `readpages`/`readpage`.
-                ///   - position: the file position (`*ppos`); advanced past the bytes read.
-                ///   - count: bytes wanted.
-                ///   - sink: receives each run of bytes (at most one page); valid only during the call.
-                /// - Returns: bytes read: fewer than `count` at end of file, or when an error stopped the
-                ///   read after some bytes were already copied (the kernel's short read).
-                /// - Throws: the error of `readpage` or ``PageCacheError/io(index:)`` when nothing could be
-                ///   read; ``KernelRuntime/RuntimeAbort`` when the run is aborted; whatever `sink` throws.
-                public func doGenericFileRead(
+                /// The loop of `do_generic_file_read`; `actor` gets each uptodate page (pinned) with its
+                /// index and the bytes to hand on. With `lending`, the pin stays for the caller to drop.
+                private func doGenericFileRead(
                     _ ra: FileReadaheadState, operations: any AddressSpaceOperations, position: inout Int64, count: Int,
-                    sink: (UnsafeRawBufferPointer) throws -> Void
+                    lending: Bool, actor: (_ page: Page, _ index: Int, _ offset: Int, _ count: Int) throws -> Void
                 ) throws -> Int {
                     // generic_file_aio_read skips empty requests before calling do_generic_file_read.
                     guard count > 0, position >= 0 else { return 0 }
@@ -2444,12 +2359,12 @@ extension FunctionSource {
                             // actor = file_read_actor: copy out as much of the page as the reader still wants.
                             let taken = min(available, remaining)
                             do {
-                                try fileReadActor(page, index: index, offset: offset, count: taken, sink: sink)
+                                try actor(page, index, offset, taken)
                             } catch {
                                 pageCacheRelease(page)
                                 throw error
                             }
-                            releaseAfterCopy(page, consumedToEnd: taken == available)
+                            releaseAfterCopy(page, consumedToEnd: taken == available, keepingPin: lending)
                             copied += taken
                             remaining -= taken
                             offset += taken
@@ -2475,7 +2390,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "file_read_actor", file: "Sources/CIFSClient/MM/GenericFileRead.swift", firstLine: 143, markedLine: 148,
+            function: "file_read_actor", file: "Sources/CIFSClient/MM/GenericFileRead.swift", firstLine: 180, markedLine: 185,
             text: #"""
                 /// Copies `count` bytes of `page` from `offset` to the reader (`sink`). Mirrors
                 /// `file_read_actor` (its `__copy_to_user`).
@@ -2490,7 +2405,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "readpage", file: "Sources/CIFSClient/MM/GenericFileRead.swift", firstLine: 182, markedLine: 191,
+            function: "readpage", file: "Sources/CIFSClient/MM/GenericFileRead.swift", firstLine: 219, markedLine: 228,
             text: #"""
                 /// `readpage:` the page is locked and not uptodate: ask the file system to read it (it
                 /// unlocks the page), then wait for it to be unlocked and check the result. The step of
@@ -2545,7 +2460,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "find_get_page", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 140, markedLine: 143,
+            function: "find_get_page", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 146, markedLine: 149,
             text: #"""
                 /// ``findGetPage(_:)`` that also returns the flags seen at lookup (one lock for both).
                 func findGetPageAndFlags(_ index: Int) throws -> (page: Page, flags: PageFlags)? {
@@ -2562,7 +2477,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "add_to_page_cache_locked", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 217, markedLine: 219,
+            function: "add_to_page_cache_locked", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 223, markedLine: 225,
             text: #"""
                 private func addToPageCacheLocked(_ page: Page, index: Int, settingLock: Bool) throws {
                     assertOutsideRuntimeLock()
@@ -2588,7 +2503,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "add_to_page_cache_lru", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 240, markedLine: 246,
+            function: "add_to_page_cache_lru", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 246, markedLine: 252,
             text: #"""
                 /// Locks a new page and inserts it at `index`; on failure the page is left unlocked and
                 /// still the caller's. Mirrors `add_to_page_cache_lru` (`__set_page_locked` +
@@ -2611,7 +2526,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "lock_page_killable", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 282, markedLine: 288,
+            function: "lock_page_killable", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 288, markedLine: 294,
             text: #"""
                 /// Takes `PG_locked`, sleeping (through the runtime) while someone else holds it — in the
                 /// read path, until the I/O completion unlocks the page. Mirrors `lock_page_killable`.
@@ -2646,7 +2561,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "unlock_page", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 323, markedLine: 327,
+            function: "unlock_page", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 329, markedLine: 333,
             text: #"""
                 /// Clears `PG_locked` and wakes the page's waiters. Mirrors `unlock_page`.
                 public func unlockPage(_ page: Page) throws {
@@ -2663,7 +2578,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "SetPageUptodate", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 337, markedLine: 340,
+            function: "SetPageUptodate", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 343, markedLine: 346,
             text: #"""
                 /// Sets `PG_uptodate`: the page now holds the file's bytes. Mirrors `SetPageUptodate`.
                 public func markUptodate(_ page: Page) throws {
@@ -2676,7 +2591,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "SetPageError", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 347, markedLine: 350,
+            function: "SetPageError", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 353, markedLine: 356,
             text: #"""
                 /// Sets `PG_error`. Mirrors `SetPageError`.
                 public func setPageError(_ page: Page) throws {
@@ -2689,7 +2604,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "lru_cache_add_file", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 371, markedLine: 378,
+            function: "lru_cache_add_file", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 377, markedLine: 384,
             text: #"""
                 /// Puts a cached page that is on no LRU list yet (inserted with
                 /// ``addToPageCacheLocked(_:index:)``) on the list of pages not yet copied out to a reader —
@@ -2705,7 +2620,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "delete_from_page_cache", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 463, markedLine: 469,
+            function: "delete_from_page_cache", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 469, markedLine: 475,
             text: #"""
                 /// Removes `page` from the cache (unlocked and unpinned pages only) and frees its frame.
                 /// Mirrors `delete_from_page_cache` as used by truncation and invalidation.
