@@ -81,8 +81,31 @@ extension PageCache {
             var remaining = count
             var copied = 0
             var failure: (any Error)?
+            // Untraced lending (cifstep get): runs of plain cached pages in one locked section.
+            let batching = lending && !call.isTracing
+            var run: [LentPage] = []
 
             pages: while true {
+                if batching {
+                    var position = ReadPosition(
+                        index: index, offset: offset, remaining: remaining, previousIndex: previousIndex,
+                        previousOffset: previousOffset)
+                    let finished = runtime.withLock { takeUptodateRunUnderRuntimeLock(&position, into: &run) }
+                    for (taken, lent) in run.enumerated() {
+                        do {
+                            try actor(lent.page, lent.index, lent.offset, lent.count)
+                        } catch {
+                            // This page and the rest of the run were not lent: drop their references.
+                            releaseLentPages(run[taken...].map(\.page))
+                            throw error
+                        }
+                    }
+                    copied += remaining - position.remaining
+                    (index, offset, remaining) = (position.index, position.offset, position.remaining)
+                    (previousIndex, previousOffset) = (position.previousIndex, position.previousOffset)
+                    run.removeAll(keepingCapacity: true)
+                    if finished { break pages }
+                }
                 // find_page: cached, or after a synchronous readahead.
                 var found = try findGetPageAndFlags(index)
                 if found == nil {
@@ -287,6 +310,56 @@ extension PageCache {
             throw error
         }
         return page
+    }
+
+    /// Where `do_generic_file_read` stands: the page and offset it reads next, the bytes still
+    /// wanted, and the last page it copied from (for `ra->prev_pos`).
+    struct ReadPosition {
+        var index: Int
+        var offset: Int
+        var remaining: Int
+        var previousIndex: Int
+        var previousOffset: Int
+    }
+
+    /// A page lent to the reader by a batch: its index and the bytes wanted from it.
+    struct LentPage {
+        let page: Page
+        let index: Int
+        let offset: Int
+        let count: Int
+    }
+
+    /// The fast path of `do_generic_file_read` for a run that does not trace: from `position` on,
+    /// every page that is cached and uptodate, not a `PG_readahead` marker and not past end of
+    /// file is pinned, marked consumed when taken to its end, and appended to `run` — what
+    /// `find_get_page`, the `page_ok` checks and the copy's release do page by page, in one
+    /// locked section. Stops at the first page that needs the full path (missing, not uptodate,
+    /// a readahead marker, at or past end of file), or when the reader has all it asked for or
+    /// took part of a page. Returns whether the read is complete. Runtime lock held.
+    private func takeUptodateRunUnderRuntimeLock(_ position: inout ReadPosition, into run: inout [LentPage]) -> Bool {
+        assert(runtime.holdsLock, "takeUptodateRunUnderRuntimeLock without the runtime lock")
+        let fileSize = inodeSize
+        guard fileSize > 0 else { return false }
+        let endIndex = Int((fileSize - 1) >> Int64(Page.shift))
+        while position.remaining > 0, position.index < endIndex, let page = tree[position.index] {
+            let flags = page.flags
+            guard flags.contains(.uptodate), !flags.contains(.readahead) else { break }
+            // Below endIndex every page is whole.
+            let available = Page.size - position.offset
+            let taken = min(available, position.remaining)
+            page.pins += 1
+            if taken == available { markConsumedUnderRuntimeLock(page) }
+            run.append(LentPage(page: page, index: position.index, offset: position.offset, count: taken))
+            position.previousIndex = position.index
+            position.remaining -= taken
+            position.offset += taken
+            position.index += position.offset >> Page.shift
+            position.offset &= Page.offsetMask
+            position.previousOffset = position.offset
+            if taken < available { return true }
+        }
+        return position.remaining == 0
     }
 
     /// Drops the reader's reference after copying (unless the page was lent: then the borrower

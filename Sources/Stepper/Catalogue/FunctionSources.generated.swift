@@ -2293,8 +2293,31 @@ extension FunctionSource {
                         var remaining = count
                         var copied = 0
                         var failure: (any Error)?
+                        // Untraced lending (cifstep get): runs of plain cached pages in one locked section.
+                        let batching = lending && !call.isTracing
+                        var run: [LentPage] = []
 
                         pages: while true {
+                            if batching {
+                                var position = ReadPosition(
+                                    index: index, offset: offset, remaining: remaining, previousIndex: previousIndex,
+                                    previousOffset: previousOffset)
+                                let finished = runtime.withLock { takeUptodateRunUnderRuntimeLock(&position, into: &run) }
+                                for (taken, lent) in run.enumerated() {
+                                    do {
+                                        try actor(lent.page, lent.index, lent.offset, lent.count)
+                                    } catch {
+                                        // This page and the rest of the run were not lent: drop their references.
+                                        releaseLentPages(run[taken...].map(\.page))
+                                        throw error
+                                    }
+                                }
+                                copied += remaining - position.remaining
+                                (index, offset, remaining) = (position.index, position.offset, position.remaining)
+                                (previousIndex, previousOffset) = (position.previousIndex, position.previousOffset)
+                                run.removeAll(keepingCapacity: true)
+                                if finished { break pages }
+                            }
                             // find_page: cached, or after a synchronous readahead.
                             var found = try findGetPageAndFlags(index)
                             if found == nil {
@@ -2390,7 +2413,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "file_read_actor", file: "Sources/CIFSClient/MM/GenericFileRead.swift", firstLine: 180, markedLine: 185,
+            function: "file_read_actor", file: "Sources/CIFSClient/MM/GenericFileRead.swift", firstLine: 203, markedLine: 208,
             text: #"""
                 /// Copies `count` bytes of `page` from `offset` to the reader (`sink`). Mirrors
                 /// `file_read_actor` (its `__copy_to_user`).
@@ -2405,7 +2428,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "readpage", file: "Sources/CIFSClient/MM/GenericFileRead.swift", firstLine: 219, markedLine: 228,
+            function: "readpage", file: "Sources/CIFSClient/MM/GenericFileRead.swift", firstLine: 242, markedLine: 251,
             text: #"""
                 /// `readpage:` the page is locked and not uptodate: ask the file system to read it (it
                 /// unlocks the page), then wait for it to be unlocked and check the result. The step of
