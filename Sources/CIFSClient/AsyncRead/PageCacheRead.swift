@@ -91,6 +91,15 @@ extension CIFSMount {
         _ file: OpenFile, chunkSize: Int = 1 << 20, gathering sink: ([UnsafeRawBufferPointer]) throws -> Void,
         progress: ((_ done: UInt64, _ total: UInt64) -> Void)? = nil
     ) throws -> UInt64 {
+        try readThroughPageCache(file, chunkSize: chunkSize, batching: true, gathering: sink, progress: progress)
+    }
+
+    /// The gathering read; `batching: false` makes `do_generic_file_read` take every page the
+    /// long way (for tests comparing the two).
+    func readThroughPageCache(
+        _ file: OpenFile, chunkSize: Int, batching: Bool, gathering sink: ([UnsafeRawBufferPointer]) throws -> Void,
+        progress: ((_ done: UInt64, _ total: UInt64) -> Void)?
+    ) throws -> UInt64 {
         if runtime.isTracing {
             return try readThroughPageCache(file, chunkSize: chunkSize, into: { try sink([$0]) }, progress: progress)
         }
@@ -116,7 +125,7 @@ extension CIFSMount {
                 let want = Int(min(UInt64(chunkSize), read.size - UInt64(position)))
                 let n = try genericFileAioRead(read, position: position, count: want) {
                     try read.mapping.doGenericFileRead(
-                        read.ra, operations: read.operations, position: &position, count: want
+                        read.ra, operations: read.operations, position: &position, count: want, batching: batching
                     ) { page, bytes in
                         // A full batch goes out first: should that fail, this page is not lent yet
                         // and do_generic_file_read releases it.

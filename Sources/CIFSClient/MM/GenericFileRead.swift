@@ -30,7 +30,8 @@ extension PageCache {
         _ ra: FileReadaheadState, operations: any AddressSpaceOperations, position: inout Int64, count: Int,
         sink: (UnsafeRawBufferPointer) throws -> Void
     ) throws -> Int {
-        try doGenericFileRead(ra, operations: operations, position: &position, count: count, lending: false) {
+        try doGenericFileRead(ra, operations: operations, position: &position, count: count, lending: false,
+                              batching: false) {
             page, index, offset, count in
             try fileReadActor(page, index: index, offset: offset, count: count, sink: sink)
         }
@@ -47,7 +48,17 @@ extension PageCache {
         _ ra: FileReadaheadState, operations: any AddressSpaceOperations, position: inout Int64, count: Int,
         lend: (_ page: Page, _ bytes: Range<Int>) throws -> Void
     ) throws -> Int {
-        try doGenericFileRead(ra, operations: operations, position: &position, count: count, lending: true) {
+        try doGenericFileRead(ra, operations: operations, position: &position, count: count, batching: true, lend: lend)
+    }
+
+    /// The lending read; `batching: false` takes every page the long way (for tests comparing
+    /// the two).
+    func doGenericFileRead(
+        _ ra: FileReadaheadState, operations: any AddressSpaceOperations, position: inout Int64, count: Int,
+        batching: Bool, lend: (_ page: Page, _ bytes: Range<Int>) throws -> Void
+    ) throws -> Int {
+        try doGenericFileRead(ra, operations: operations, position: &position, count: count, lending: true,
+                              batching: batching) {
             page, _, offset, count in
             try lend(page, offset..<(offset + count))
         }
@@ -65,7 +76,7 @@ extension PageCache {
     /// index and the bytes to hand on. With `lending`, the pin stays for the caller to drop.
     private func doGenericFileRead(
         _ ra: FileReadaheadState, operations: any AddressSpaceOperations, position: inout Int64, count: Int,
-        lending: Bool, actor: (_ page: Page, _ index: Int, _ offset: Int, _ count: Int) throws -> Void
+        lending: Bool, batching allowsBatching: Bool, actor: (_ page: Page, _ index: Int, _ offset: Int, _ count: Int) throws -> Void
     ) throws -> Int {
         // generic_file_aio_read skips empty requests before calling do_generic_file_read.
         guard count > 0, position >= 0 else { return 0 }
@@ -82,7 +93,7 @@ extension PageCache {
             var copied = 0
             var failure: (any Error)?
             // Untraced lending (cifstep get): runs of plain cached pages in one locked section.
-            let batching = lending && !call.isTracing
+            let batching = lending && allowsBatching && !call.isTracing
             var run: [LentPage] = []
 
             pages: while true {

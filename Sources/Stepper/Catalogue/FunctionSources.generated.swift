@@ -2254,7 +2254,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "generic_file_aio_read", file: "Sources/CIFSClient/AsyncRead/PageCacheRead.swift", firstLine: 176, markedLine: 181,
+            function: "generic_file_aio_read", file: "Sources/CIFSClient/AsyncRead/PageCacheRead.swift", firstLine: 185, markedLine: 190,
             text: #"""
                 /// One `read(2)` of `count` bytes at `position`: the VFS's `generic_file_aio_read`, which cifs
                 /// uses for a read; `body` runs `do_generic_file_read`.
@@ -2271,13 +2271,13 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "do_generic_file_read", file: "Sources/CIFSClient/MM/GenericFileRead.swift", firstLine: 64, markedLine: 73,
+            function: "do_generic_file_read", file: "Sources/CIFSClient/MM/GenericFileRead.swift", firstLine: 75, markedLine: 84,
             text: #"""
                 /// The loop of `do_generic_file_read`; `actor` gets each uptodate page (pinned) with its
                 /// index and the bytes to hand on. With `lending`, the pin stays for the caller to drop.
                 private func doGenericFileRead(
                     _ ra: FileReadaheadState, operations: any AddressSpaceOperations, position: inout Int64, count: Int,
-                    lending: Bool, actor: (_ page: Page, _ index: Int, _ offset: Int, _ count: Int) throws -> Void
+                    lending: Bool, batching allowsBatching: Bool, actor: (_ page: Page, _ index: Int, _ offset: Int, _ count: Int) throws -> Void
                 ) throws -> Int {
                     // generic_file_aio_read skips empty requests before calling do_generic_file_read.
                     guard count > 0, position >= 0 else { return 0 }
@@ -2294,7 +2294,7 @@ extension FunctionSource {
                         var copied = 0
                         var failure: (any Error)?
                         // Untraced lending (cifstep get): runs of plain cached pages in one locked section.
-                        let batching = lending && !call.isTracing
+                        let batching = lending && allowsBatching && !call.isTracing
                         var run: [LentPage] = []
 
                         pages: while true {
@@ -2413,7 +2413,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "file_read_actor", file: "Sources/CIFSClient/MM/GenericFileRead.swift", firstLine: 203, markedLine: 208,
+            function: "file_read_actor", file: "Sources/CIFSClient/MM/GenericFileRead.swift", firstLine: 214, markedLine: 219,
             text: #"""
                 /// Copies `count` bytes of `page` from `offset` to the reader (`sink`). Mirrors
                 /// `file_read_actor` (its `__copy_to_user`).
@@ -2428,7 +2428,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "readpage", file: "Sources/CIFSClient/MM/GenericFileRead.swift", firstLine: 242, markedLine: 251,
+            function: "readpage", file: "Sources/CIFSClient/MM/GenericFileRead.swift", firstLine: 253, markedLine: 262,
             text: #"""
                 /// `readpage:` the page is locked and not uptodate: ask the file system to read it (it
                 /// unlocks the page), then wait for it to be unlocked and check the result. The step of

@@ -27,6 +27,16 @@ struct GatheringReadTests {
         #expect(gathering.statistics.readsIssued == copying.statistics.readsIssued)
         #expect(gathering.statistics.asyncReads == copying.statistics.asyncReads)
         #expect(gathering.statistics.readpageFallbacks == 0)
+        // The batched fast path leaves the cache as the page-by-page path does: the same
+        // evictions and readahead, the same pages consumed in the same order.
+        let roomy = try Self.run(.gathering(batching: false), sign: sign)
+        #expect(roomy.bytes == Self.content)
+        #expect(gathering.cache?.syncReadaheads == roomy.cache?.syncReadaheads)
+        #expect(gathering.cache?.asyncReadaheads == roomy.cache?.asyncReadaheads)
+        #expect(gathering.cache?.readaheadPages == roomy.cache?.readaheadPages)
+        #expect(gathering.cache?.evictions == roomy.cache?.evictions)
+        #expect(gathering.cache?.readaheadAllocationFailures == 0)
+        #expect(gathering.lru == roomy.lru)
         #expect(copying.pinnedAfterRead == 0)
         #expect(gathering.pinnedAfterRead == 0)
         // Every batch but the last of each read(2) is full: 1 MiB reads are 256 pages = 4 batches of 64.

@@ -1,4 +1,4 @@
-import CIFSClient
+@testable import CIFSClient
 import KernelRuntime
 import SMBServer
 import SMBWire
@@ -18,6 +18,9 @@ enum ReadaheadHarness {
         var pinnedAfterRead: Int?
         /// Sizes of the batches a gathering read handed to its sink.
         var batches: [Int] = []
+        /// The page cache's counters and LRU lists once the read returned (or failed).
+        var cache: PageCacheStatistics?
+        var lru: [[Int]] = []
     }
 
     /// How a harness read takes the bytes.
@@ -26,7 +29,7 @@ enum ReadaheadHarness {
         case copying
         /// `readThroughPageCache(_:chunkSize:gathering:)`: lent pages; throws `failure` at
         /// batch `failingAt` when set.
-        case gathering(failingAt: Int? = nil)
+        case gathering(failingAt: Int? = nil, batching: Bool = true)
     }
 
     struct SinkFailure: Error {}
@@ -46,21 +49,27 @@ enum ReadaheadHarness {
         let data = Harness.Box<[UInt8]>([])
         let returned = Harness.Box<UInt64>(0)
         let pinned = Harness.Box<Int?>(nil)
+        let cache = Harness.Box<(PageCacheStatistics, [[Int]])?>(nil)
         let batches = Harness.Box<[Int]>([])
         let mount = try Harness.withMount(runtime, options: options, connect: connect) { mount in
             try mount.mount()
             do {
                 let file = try mount.open(path)
-                defer { pinned.value = runtime.withLock { file.mapping }?.pinnedPageCount }
+                defer {
+                    let mapping = runtime.withLock { file.mapping }
+                    pinned.value = mapping?.pinnedPageCount
+                    cache.value = mapping.map { ($0.statistics, [$0.lruOrder.unread, $0.lruOrder.consumed]) }
+                }
                 switch sink {
                 case .copying:
                     returned.value = try mount.readThroughPageCache(file, chunkSize: chunkSize) { data.value += $0 }
-                case let .gathering(failingAt):
-                    returned.value = try mount.readThroughPageCache(file, chunkSize: chunkSize, gathering: { buffers in
-                        if batches.value.count + 1 == failingAt { throw SinkFailure() }
-                        batches.value.append(buffers.count)
-                        for buffer in buffers { data.value += buffer }
-                    })
+                case let .gathering(failingAt, batching):
+                    returned.value = try mount.readThroughPageCache(
+                        file, chunkSize: chunkSize, batching: batching, gathering: { buffers in
+                            if batches.value.count + 1 == failingAt { throw SinkFailure() }
+                            batches.value.append(buffers.count)
+                            for buffer in buffers { data.value += buffer }
+                        }, progress: nil)
                 }
                 try mount.close(file)
             } catch {
@@ -81,7 +90,7 @@ enum ReadaheadHarness {
         return Outcome(bytes: data.value, returned: returned.value, statistics: mount.statistics,
                        server: server?.statistics, events: events, decisions: decisions,
                        cifsiodBatches: runtime.withLock { mount.cifsiod.batches }, pinnedAfterRead: pinned.value,
-                       batches: batches.value)
+                       batches: batches.value, cache: cache.value?.0, lru: cache.value?.1 ?? [])
     }
 
     /// Reads `content` as `data.bin` from a fresh in-process server over a pipe.
