@@ -62,20 +62,33 @@ public final class CIFSReadOperations: AddressSpaceOperations, @unchecked Sendab
             var next = 0
             var sent = 0
             while next < pages.count {
-                // Lock the first page and put it in the cache; give up if that fails.
-                let first = pages[next]
-                let start = first.index
-                guard try lockAndInsert(first, mapping) else { break }
-                var run = [first]
-                run.reserveCapacity(pagesPerRead)
-                next += 1
-                // Add following pages while contiguous and within rsize.
-                while next < pages.count, run.count < pagesPerRead {
-                    let page = pages[next]
-                    guard page.index == start + run.count else { break }
-                    guard try lockAndInsert(page, mapping) else { break }
-                    run.append(page)
+                let start = pages[next].index
+                var run: [Page]
+                if call.isTracing {
+                    // Lock the first page and put it in the cache; give up if that fails.
+                    let first = pages[next]
+                    guard try lockAndInsert(first, mapping) else { break }
+                    run = [first]
+                    run.reserveCapacity(pagesPerRead)
                     next += 1
+                    // Add following pages while contiguous and within rsize.
+                    while next < pages.count, run.count < pagesPerRead {
+                        let page = pages[next]
+                        guard page.index == start + run.count else { break }
+                        guard try lockAndInsert(page, mapping) else { break }
+                        run.append(page)
+                        next += 1
+                    }
+                } else {
+                    // The same run, locked and inserted in one locked section.
+                    var end = next + 1
+                    while end < pages.count, end - next < pagesPerRead, pages[end].index == start + (end - next) {
+                        end += 1
+                    }
+                    let inserted = mapping.setPagesLockedAndAddToPageCache(pages[next..<end])
+                    guard inserted > 0 else { break }
+                    run = Array(pages[next..<(next + inserted)])
+                    next += inserted
                 }
                 let rdata = try ReadData.alloc(
                     file: file, mapping: mapping, pages: run, firstIndex: start, serverEOF: serverEOF,

@@ -220,6 +220,27 @@ public final class PageCache: @unchecked Sendable {
         try addToPageCacheLocked(page, index: index, settingLock: true)
     }
 
+    /// ``setPageLockedAndAddToPageCache(_:index:)`` for a run of pages, each at its own
+    /// ``Page/index``, in one locked section, for a run that does not trace; stops at the first
+    /// page that cannot be inserted (left unlocked and the caller's). Returns how many were
+    /// inserted, from the start of `pages`.
+    func setPagesLockedAndAddToPageCache(_ pages: ArraySlice<Page>) -> Int {
+        assertOutsideRuntimeLock()
+        assert(!runtime.isTracing, "a traced run inserts page by page, each a step")
+        return runtime.withLock {
+            var inserted = 0
+            for page in pages {
+                let index = page.index
+                guard page.residency == .allocated, !page.isLocked, tree[index] == nil else { break }
+                page.isLocked = true
+                insertUnderRuntimeLock(page, at: index, onLRU: false)
+                inserted += 1
+            }
+            nrpages = tree.count
+            return inserted
+        }
+    }
+
     private func addToPageCacheLocked(_ page: Page, index: Int, settingLock: Bool) throws {
         assertOutsideRuntimeLock()
         try runtime.traced("add_to_page_cache_locked", "page[\(index)] (frame \(page.frame))") { call in

@@ -29,20 +29,33 @@ extension FunctionSource {
                         var next = 0
                         var sent = 0
                         while next < pages.count {
-                            // Lock the first page and put it in the cache; give up if that fails.
-                            let first = pages[next]
-                            let start = first.index
-                            guard try lockAndInsert(first, mapping) else { break }
-                            var run = [first]
-                            run.reserveCapacity(pagesPerRead)
-                            next += 1
-                            // Add following pages while contiguous and within rsize.
-                            while next < pages.count, run.count < pagesPerRead {
-                                let page = pages[next]
-                                guard page.index == start + run.count else { break }
-                                guard try lockAndInsert(page, mapping) else { break }
-                                run.append(page)
+                            let start = pages[next].index
+                            var run: [Page]
+                            if call.isTracing {
+                                // Lock the first page and put it in the cache; give up if that fails.
+                                let first = pages[next]
+                                guard try lockAndInsert(first, mapping) else { break }
+                                run = [first]
+                                run.reserveCapacity(pagesPerRead)
                                 next += 1
+                                // Add following pages while contiguous and within rsize.
+                                while next < pages.count, run.count < pagesPerRead {
+                                    let page = pages[next]
+                                    guard page.index == start + run.count else { break }
+                                    guard try lockAndInsert(page, mapping) else { break }
+                                    run.append(page)
+                                    next += 1
+                                }
+                            } else {
+                                // The same run, locked and inserted in one locked section.
+                                var end = next + 1
+                                while end < pages.count, end - next < pagesPerRead, pages[end].index == start + (end - next) {
+                                    end += 1
+                                }
+                                let inserted = mapping.setPagesLockedAndAddToPageCache(pages[next..<end])
+                                guard inserted > 0 else { break }
+                                run = Array(pages[next..<(next + inserted)])
+                                next += inserted
                             }
                             let rdata = try ReadData.alloc(
                                 file: file, mapping: mapping, pages: run, firstIndex: start, serverEOF: serverEOF,
@@ -64,7 +77,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "cifs_retry_async_readv", file: "Sources/CIFSClient/AsyncRead/AsyncRead.swift", firstLine: 111, markedLine: 115,
+            function: "cifs_retry_async_readv", file: "Sources/CIFSClient/AsyncRead/AsyncRead.swift", firstLine: 124, markedLine: 128,
             text: #"""
                 /// Sends `rdata`, reopening the file first when a reconnect invalidated its handle, and
                 /// again while the attempt fails with -EAGAIN (at most ``CIFSMount/maxRetries`` times; the
@@ -90,7 +103,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "cifs_async_readv", file: "Sources/CIFSClient/AsyncRead/AsyncRead.swift", firstLine: 134, markedLine: 139,
+            function: "cifs_async_readv", file: "Sources/CIFSClient/AsyncRead/AsyncRead.swift", firstLine: 147, markedLine: 152,
             text: #"""
                 /// Builds the READ_ANDX for `rdata` (12 words with CAP_LARGE_FILES; MaxCountHigh carries
                 /// bytes >> 16) and sends it without waiting: `cifs_call_async` with receive =
@@ -2500,7 +2513,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "add_to_page_cache_locked", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 223, markedLine: 225,
+            function: "add_to_page_cache_locked", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 244, markedLine: 246,
             text: #"""
                 private func addToPageCacheLocked(_ page: Page, index: Int, settingLock: Bool) throws {
                     assertOutsideRuntimeLock()
@@ -2526,7 +2539,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "add_to_page_cache_lru", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 246, markedLine: 252,
+            function: "add_to_page_cache_lru", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 267, markedLine: 273,
             text: #"""
                 /// Locks a new page and inserts it at `index`; on failure the page is left unlocked and
                 /// still the caller's. Mirrors `add_to_page_cache_lru` (`__set_page_locked` +
@@ -2549,7 +2562,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "lock_page_killable", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 288, markedLine: 294,
+            function: "lock_page_killable", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 309, markedLine: 315,
             text: #"""
                 /// Takes `PG_locked`, sleeping (through the runtime) while someone else holds it — in the
                 /// read path, until the I/O completion unlocks the page. Mirrors `lock_page_killable`.
@@ -2584,7 +2597,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "unlock_page", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 329, markedLine: 333,
+            function: "unlock_page", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 350, markedLine: 354,
             text: #"""
                 /// Clears `PG_locked` and wakes the page's waiters. Mirrors `unlock_page`.
                 public func unlockPage(_ page: Page) throws {
@@ -2601,7 +2614,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "SetPageUptodate", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 343, markedLine: 346,
+            function: "SetPageUptodate", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 364, markedLine: 367,
             text: #"""
                 /// Sets `PG_uptodate`: the page now holds the file's bytes. Mirrors `SetPageUptodate`.
                 public func markUptodate(_ page: Page) throws {
@@ -2614,7 +2627,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "SetPageError", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 353, markedLine: 356,
+            function: "SetPageError", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 374, markedLine: 377,
             text: #"""
                 /// Sets `PG_error`. Mirrors `SetPageError`.
                 public func setPageError(_ page: Page) throws {
@@ -2627,7 +2640,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "lru_cache_add_file", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 377, markedLine: 384,
+            function: "lru_cache_add_file", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 398, markedLine: 405,
             text: #"""
                 /// Puts a cached page that is on no LRU list yet (inserted with
                 /// ``addToPageCacheLocked(_:index:)``) on the list of pages not yet copied out to a reader —
@@ -2643,7 +2656,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "delete_from_page_cache", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 469, markedLine: 475,
+            function: "delete_from_page_cache", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 490, markedLine: 496,
             text: #"""
                 /// Removes `page` from the cache (unlocked and unpinned pages only) and frees its frame.
                 /// Mirrors `delete_from_page_cache` as used by truncation and invalidation.
