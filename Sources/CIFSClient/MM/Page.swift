@@ -80,8 +80,11 @@ public final class Page: @unchecked Sendable, CustomStringConvertible {
     /// CPU): a page on a list is in the cache's index, which holds it, and leaves the list before
     /// it leaves the index.
     @exclusivity(unchecked) var list: PageListID = .none
-    @exclusivity(unchecked) unowned(unsafe) var previous: Page?
-    @exclusivity(unchecked) unowned(unsafe) var next: Page?
+    @exclusivity(unchecked) var previousLink: Unmanaged<Page>?
+    @exclusivity(unchecked) var nextLink: Unmanaged<Page>?
+
+    /// The next page on the same list, as a strong reference (for walks that keep a page).
+    var next: Page? { nextLink?.takeUnretainedValue() }
 
     private let storage: UnsafeMutableRawPointer
 
@@ -176,31 +179,37 @@ enum PageListID: Equatable {
 /// to unlink. Guarded by the runtime lock.
 struct PageList {
     let id: PageListID
-    // Not holding the pages either (see ``Page/list``).
-    private(set) unowned(unsafe) var head: Page?
-    private(set) unowned(unsafe) var tail: Page?
+    // Not holding the pages either (see ``Page/list``); changed without reference counting.
+    private var headLink: Unmanaged<Page>?
+    private var tailLink: Unmanaged<Page>?
     private(set) var count = 0
 
     init(_ id: PageListID) {
         self.id = id
     }
 
+    /// The oldest page on the list.
+    var head: Page? { headLink?.takeUnretainedValue() }
+
     mutating func append(_ page: Page) {
         assert(page.residency == .cached, "only a page in the cache's index may be on an LRU list")
+        let link = Unmanaged.passUnretained(page)
         page.list = id
-        page.previous = tail
-        page.next = nil
-        if let tail { tail.next = page } else { head = page }
-        tail = page
+        page.previousLink = tailLink
+        page.nextLink = nil
+        if let tailLink { tailLink._withUnsafeGuaranteedRef { $0.nextLink = link } } else { headLink = link }
+        tailLink = link
         count += 1
     }
 
     mutating func remove(_ page: Page) {
         guard page.list == id else { return }
-        if let previous = page.previous { previous.next = page.next } else { head = page.next }
-        if let next = page.next { next.previous = page.previous } else { tail = page.previous }
-        page.previous = nil
-        page.next = nil
+        let previous = page.previousLink
+        let next = page.nextLink
+        if let previous { previous._withUnsafeGuaranteedRef { $0.nextLink = next } } else { headLink = next }
+        if let next { next._withUnsafeGuaranteedRef { $0.previousLink = previous } } else { tailLink = previous }
+        page.previousLink = nil
+        page.nextLink = nil
         page.list = .none
         count -= 1
     }
