@@ -83,9 +83,8 @@ extension CIFSMount {
     /// ``readThroughPageCache(_:chunkSize:into:progress:)`` without the copy to a user buffer:
     /// each `read(2)` of `chunkSize` bytes lends its pages, and `sink` gets the bytes of up to
     /// ``gatheringBatchPages`` of them at a time straight from the page cache (pinned while it
-    /// runs), to write them with one `writev`. A run that
-    /// traces copies as the kernel does (every `file_read_actor` shown) and hands the sink one
-    /// buffer per `read(2)`.
+    /// runs), to write them with one `writev`. A run that traces copies as the kernel does (every
+    /// `file_read_actor` shown) and hands the sink one buffer per `read(2)`.
     @discardableResult
     public func readThroughPageCache(
         _ file: OpenFile, chunkSize: Int = 1 << 20, gathering sink: ([UnsafeRawBufferPointer]) throws -> Void,
@@ -118,11 +117,12 @@ extension CIFSMount {
             }
             if !buffers.isEmpty { try sink(buffers) }
         }
+        let chunk = max(chunkSize, Page.size)
         var position: Int64 = 0
         do {
             while UInt64(position) < read.size {
                 // The same read(2) size as the copying read, so readahead sees the same requests.
-                let want = Int(min(UInt64(chunkSize), read.size - UInt64(position)))
+                let want = Int(min(UInt64(chunk), read.size - UInt64(position)))
                 let n = try genericFileAioRead(read, position: position, count: want) {
                     try read.mapping.doGenericFileRead(
                         read.ra, operations: read.operations, position: &position, count: want, batching: batching

@@ -201,27 +201,12 @@ public final class TCPTransport: Transport, @unchecked Sendable {
                     }
                 }
             }
-            // Buffers past IOV_MAX: the default's way, one call at a time.
+            // Buffers past IOV_MAX: the next call.
             if filled == wanted, buffers.count > count {
-                let more = UnsafeBufferPointer(rebasing: buffers[count...])
-                filled += try receiveFillingDefault(more)
+                filled += try receive(filling: UnsafeBufferPointer(rebasing: buffers[count...]))
             }
             return filled
         }
-    }
-
-    private func receiveFillingDefault(_ buffers: UnsafeBufferPointer<UnsafeMutableRawBufferPointer>) throws -> Int {
-        var filled = 0
-        for buffer in buffers where buffer.count > 0 {
-            var offset = 0
-            while offset < buffer.count {
-                let n = try receive(into: UnsafeMutableRawBufferPointer(rebasing: buffer[offset...]))
-                if n == 0 { return filled + offset }
-                offset += n
-            }
-            filled += offset
-        }
-        return filled
     }
 
     public func close() {
