@@ -14,8 +14,12 @@ import Testing
         try repl.waitFor("breakpoint 1: cifs_verify_signature")
         try repl.type("finish")
         try repl.waitFor("cifs_verify_signature exit")
+        // The walk is long: wait for the prompt after it, not for a line inside it (a loaded
+        // machine draws it in pieces).
+        let prompts = try repl.screen().components(separatedBy: "cifstep[").count - 1
         try repl.type("why signature")
-        let screen = try repl.waitFor("← given: the mount's password (pass=)")
+        try repl.waitFor("← given: the mount's password (pass=)")
+        let screen = try repl.waitFor("cifstep[", count: prompts + 1)
         let walk = screen.components(separatedBy: "why signature").last ?? ""
         #expect(walk.contains(" ← MD5 of $"))
         #expect(walk.contains(" MAC key = "))

@@ -32,11 +32,12 @@ enum BlockedThreads {
 
     /// System calls a blocking socket operation sits in (x86-64 Linux numbers).
     enum Call {
-        case accept, receive
+        case accept, receive, poll
         var numbers: Set<Int> {
             switch self {
             case .accept: return [43, 288]       // accept, accept4
             case .receive: return [0, 45, 47]    // read, recvfrom, recvmsg
+            case .poll: return [7, 271]          // poll, ppoll
             }
         }
     }

@@ -208,4 +208,130 @@ import Testing
         #expect(outcome.value == ["transport closed", "server got 0 bytes", "server send: peer closed the connection"])
         listener.close()
     }
+
+    // receive(filling:) raises the socket's low-water mark and waits in poll for large
+    // remainders; these check it wakes for every way the bytes can come, or not come.
+
+    /// A connected pair on loopback, with the client's receiving thread id published.
+    private func withPair(_ body: @escaping @Sendable (FreeRunRuntime, TCPTransport, TCPTransport) throws -> Void) throws {
+        let listener = try TCPListener(host: "127.0.0.1", port: 0)
+        defer { listener.close() }
+        let rt = FreeRunRuntime(seed: 11)
+        try rt.runMain(name: "main") {
+            let client = try TCPTransport.connect(host: "127.0.0.1", port: listener.port)
+            let server = try listener.accept()
+            defer {
+                client.close()
+                server.close()
+            }
+            try body(rt, client, server)
+        }
+    }
+
+    /// Fills `pages` 4 KiB buffers on a thread of `rt`; returns the bytes placed and the thread.
+    private func fillingReceiver(
+        _ rt: FreeRunRuntime, _ transport: TCPTransport, pages: Int,
+        tid: Box<Int32?>, outcome: Box<Result<[UInt8], TransportError>?>
+    ) -> KernelThread {
+        rt.spawn(name: "cifsd") {
+            rt.withLock { tid.value = BlockedThreads.currentThreadID() }
+            var storage = [UInt8](repeating: 0, count: pages * 4096)
+            let result: Result<[UInt8], TransportError>
+            do {
+                let placed = try storage.withUnsafeMutableBytes { raw -> Int in
+                    let buffers = (0..<pages).map { UnsafeMutableRawBufferPointer(rebasing: raw[($0 * 4096)..<(($0 + 1) * 4096)]) }
+                    return try buffers.withUnsafeBufferPointer { try transport.receive(filling: $0) }
+                }
+                result = .success(Array(storage[0..<placed]))
+            } catch let error as TransportError {
+                result = .failure(error)
+            } catch {
+                result = .failure(.closed)
+            }
+            rt.withLock { outcome.value = result }
+        }
+    }
+
+    /// Joins the receiver; if it has not finished within 30 s (it slept for good), closes the
+    /// transport first so the test fails instead of hanging.
+    private func join(
+        _ rt: FreeRunRuntime, _ receiver: KernelThread, closing transport: TCPTransport,
+        outcome: Box<Result<[UInt8], TransportError>?>
+    ) throws {
+        if !BlockedThreads.eventually(within: 30, { rt.withLock { outcome.value != nil } }) {
+            Issue.record("the filling receive did not return within 30 s")
+            transport.close()
+        }
+        try rt.join(receiver)
+    }
+
+    private func waitUntilPolling(_ rt: FreeRunRuntime, _ tid: Box<Int32?>) -> Bool {
+        BlockedThreads.eventually {
+            rt.withLock { tid.value }.map { BlockedThreads.isInSystemCall($0, .poll) } ?? false
+        }
+    }
+
+    @Test func fillingWaitsForTheRestAfterPartOfItWasQueued() throws {
+        try withPair { rt, client, server in
+            let payload = rt.randomBytes(256 * 4096)
+            let tid = Box<Int32?>(nil)
+            let outcome = Box<Result<[UInt8], TransportError>?>(nil)
+            // A third is queued before the receive starts (a mark of the whole length, counted
+            // after those bytes were taken, would never be reached), the rest comes in two
+            // pieces while it waits.
+            let cuts = [0, payload.count / 3, 2 * payload.count / 3, payload.count]
+            try server.send(Array(payload[cuts[0]..<cuts[1]]))
+            let receiver = fillingReceiver(rt, client, pages: 256, tid: tid, outcome: outcome)
+            for (start, end) in zip(cuts.dropFirst(), cuts.dropFirst(2)) {
+                #expect(waitUntilPolling(rt, tid))
+                try server.send(Array(payload[start..<end]))
+            }
+            try join(rt, receiver, closing: client, outcome: outcome)
+            #expect(try outcome.value?.get() == payload)
+        }
+    }
+
+    @Test func fillingStopsAtTheEndOfTheStreamWithWhatArrived() throws {
+        try withPair { rt, client, server in
+            let payload = rt.randomBytes(50 * 4096 + 123)
+            let tid = Box<Int32?>(nil)
+            let outcome = Box<Result<[UInt8], TransportError>?>(nil)
+            let receiver = fillingReceiver(rt, client, pages: 256, tid: tid, outcome: outcome)
+            #expect(waitUntilPolling(rt, tid))
+            try server.send(payload)
+            server.close()
+            try join(rt, receiver, closing: client, outcome: outcome)
+            #expect(try outcome.value?.get() == payload)
+        }
+    }
+
+    @Test func closingWakesAFillingReceiverInPoll() throws {
+        try withPair { rt, client, server in
+            let tid = Box<Int32?>(nil)
+            let outcome = Box<Result<[UInt8], TransportError>?>(nil)
+            let receiver = fillingReceiver(rt, client, pages: 256, tid: tid, outcome: outcome)
+            #expect(waitUntilPolling(rt, tid))
+            try server.send([UInt8](repeating: 9, count: 10_000))
+            #expect(waitUntilPolling(rt, tid))
+            client.close()
+            try rt.join(receiver)
+            #expect(outcome.value == .failure(.closed))
+        }
+    }
+
+    @Test func afterFillingTheMarkIsBackForSmallReceives() throws {
+        try withPair { rt, client, server in
+            let payload = rt.randomBytes(64 * 4096)
+            try server.send(payload + [1, 2, 3])
+            let tid = Box<Int32?>(nil)
+            let outcome = Box<Result<[UInt8], TransportError>?>(nil)
+            let receiver = fillingReceiver(rt, client, pages: 64, tid: tid, outcome: outcome)
+            try join(rt, receiver, closing: client, outcome: outcome)
+            #expect(try outcome.value?.get() == payload)
+            // Left raised, the mark would make the next small receive wait for bytes that may
+            // never come (three are all there is here).
+            #expect(client.lowWaterMark == 1)
+            #expect(try client.receive(maxBytes: 100) == [1, 2, 3])
+        }
+    }
 }

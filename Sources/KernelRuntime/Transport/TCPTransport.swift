@@ -132,6 +132,13 @@ public final class TCPTransport: Transport, @unchecked Sendable {
     /// Runs one receive system call until it is not interrupted, and maps its outcome: bytes,
     /// 0 at end of stream, or a typed error (`closed` once this end was closed).
     private func receiveRetrying(_ call: String, _ body: () -> Int) throws -> Int {
+        // Without MSG_DONTWAIT the call never reports EAGAIN, so the fallback is never taken.
+        try receiveRetrying(call, wouldBlock: 0, body) ?? 0
+    }
+
+    /// ``receiveRetrying(_:_:)`` for a call that may not block: `wouldBlock` when nothing was
+    /// queued (EAGAIN).
+    private func receiveRetrying(_ call: String, wouldBlock: Int?, _ body: () -> Int) throws -> Int? {
         while true {
             let n = body()
             if n > 0 { return n }
@@ -141,6 +148,7 @@ public final class TCPTransport: Transport, @unchecked Sendable {
             }
             let code = errno
             if code == EINTR { continue }
+            if code == EAGAIN || code == EWOULDBLOCK { return wouldBlock }
             if closed { throw TransportError.closed }
             if code == ECONNRESET { throw TransportError.connectionReset }
             throw Socket.systemError(call, code)
@@ -162,10 +170,16 @@ public final class TCPTransport: Transport, @unchecked Sendable {
         }
     }
 
-    /// One `recvmsg` with `MSG_WAITALL` over the buffers (at most `IOV_MAX` of them per call),
-    /// repeated only if a signal or the end of stream cut it short. (The receiver is still woken
-    /// per arriving segment, inside the call; an `SO_RCVLOWAT` mark of the whole length would
-    /// spare those wake-ups but was seen to stall a transfer for good on Linux 6.18 loopback.)
+    /// Fills the buffers (at most `IOV_MAX` of them per call, the rest in a second call), returning
+    /// early only at the end of the stream.
+    ///
+    /// A blocking receive is woken for every segment that arrives (16 times for a 1 MiB reply on
+    /// loopback). For a large remainder this sets the socket's low-water mark (`SO_RCVLOWAT`) to
+    /// it, waits in `poll` — which reports the socket readable once that much is queued, or the
+    /// receive window is nearly shut, or memory is short, so it cannot wait for bytes the peer may
+    /// not send — and then takes what is queued without blocking. It never waits *inside*
+    /// `recvmsg` with a raised mark: there, bytes already copied no longer count towards the mark
+    /// and the call can sleep for good (seen on Linux 6.18). The mark is back at 1 on return.
     public func receive(filling buffers: UnsafeBufferPointer<UnsafeMutableRawBufferPointer>) throws -> Int {
         let count = min(buffers.count, TCPTransport.maximumVectors)
         guard count > 0 else { return 0 }
@@ -179,14 +193,32 @@ public final class TCPTransport: Transport, @unchecked Sendable {
             }
             guard used > 0, var base = vectors.baseAddress else { return 0 }
             var filled = 0
+            var markRaised = false
+            defer { if markRaised { setLowWaterMark(1) } }
             while filled < wanted {
+                let remaining = wanted - filled
                 var message = msghdr()
                 message.msg_iov = base
                 message.msg_iovlen = used
-                let n = try receiveRetrying("recvmsg") { recvmsg(fd, &message, Int32(MSG_WAITALL)) }
+                let n: Int
+                if remaining >= TCPTransport.lowWaterMinimum {
+                    setLowWaterMark(remaining)
+                    markRaised = true
+                    try waitUntilReadable()
+                    guard let taken = try receiveRetrying("recvmsg", wouldBlock: nil, {
+                        recvmsg(fd, &message, Int32(MSG_DONTWAIT))
+                    }) else { continue }
+                    n = taken
+                } else {
+                    if markRaised {
+                        setLowWaterMark(1)
+                        markRaised = false
+                    }
+                    n = try receiveRetrying("recvmsg") { recvmsg(fd, &message, Int32(MSG_WAITALL)) }
+                }
                 if n == 0 { break }
                 filled += n
-                // Cut short (a signal): skip what arrived and wait for the rest.
+                // Partly filled: skip what arrived and wait for the rest.
                 var placed = n
                 while placed > 0, used > 0 {
                     let length = base.pointee.iov_len
@@ -206,6 +238,35 @@ public final class TCPTransport: Transport, @unchecked Sendable {
                 filled += try receive(filling: UnsafeBufferPointer(rebasing: buffers[count...]))
             }
             return filled
+        }
+    }
+
+    /// Below this many bytes still wanted, `receive(filling:)` just blocks in `recvmsg`: one
+    /// loopback segment (64 KiB) wakes it once anyway, and the mark costs two system calls.
+    static let lowWaterMinimum = 64 << 10
+
+    /// Sets `SO_RCVLOWAT` (Linux caps it at half the receive buffer).
+    private func setLowWaterMark(_ bytes: Int) {
+        Socket.setOption(fd, SOL_SOCKET, SO_RCVLOWAT, Int32(clamping: bytes))
+    }
+
+    /// The socket's `SO_RCVLOWAT` now (for tests); -1 when it cannot be read.
+    var lowWaterMark: Int32 {
+        var value: Int32 = -1
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &value, &length) == 0 else { return -1 }
+        return value
+    }
+
+    /// Sleeps in `poll` until the socket is readable under its low-water mark, hung up or failed
+    /// (the next receive reports which).
+    private func waitUntilReadable() throws {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while poll(&poller, 1, -1) < 0 {
+            let code = errno
+            if code == EINTR { continue }
+            if closed { throw TransportError.closed }
+            throw Socket.systemError("poll", code)
         }
     }
 
