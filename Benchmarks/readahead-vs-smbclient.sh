@@ -21,7 +21,8 @@
 #   CIFSTEP_ARGS=     extra arguments for `cifstep get` (e.g. "--rsize 61440 --readahead 4096")
 #   BEFORE_BIN=       another cifstep binary (e.g. built from an older commit) run as a third
 #                     client in the unsigned and signed scenarios, alternating with the others
-#   SKIP_BUILD=1      use the existing .build/release/cifstep
+#   CIFSTEP_BIN=      the cifstep binary to measure (default: built by scripts/build-release)
+#   SKIP_BUILD=1      use the existing build of scripts/build-release
 #   STARTUP=0         skip the start-up measurement
 #   KEEP=1            leave the work directory (logs) behind
 set -euo pipefail
@@ -43,11 +44,16 @@ die() { echo "readahead-vs-smbclient: $*" >&2; exit 1; }
 command -v smbclient >/dev/null || die "smbclient is not installed"
 (( RUNS >= 1 )) || die "RUNS must be at least 1"
 
-if [[ ${SKIP_BUILD:-0} != 1 ]]; then
-  echo "building cifstep (release)…" >&2
-  swift build -c release --product cifstep >&2
+# The binary a person installs (scripts/build-release: statically linked Swift runtime), unless
+# CIFSTEP_BIN names another (e.g. $(swift build -c release --show-bin-path)/cifstep).
+if [[ -n ${CIFSTEP_BIN:-} ]]; then
+  cifstep=$CIFSTEP_BIN
+elif [[ ${SKIP_BUILD:-0} != 1 ]]; then
+  echo "building cifstep (scripts/build-release)…" >&2
+  cifstep=$("$root/scripts/build-release")
+else
+  cifstep=$(swift build -c release --static-swift-stdlib --scratch-path .build/static --show-bin-path)/cifstep
 fi
-cifstep=$(swift build -c release --show-bin-path)/cifstep
 [[ -x $cifstep ]] || die "$cifstep not built"
 
 work=$(mktemp -d /tmp/cifstep-bench.XXXXXX)
