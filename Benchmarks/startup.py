@@ -8,7 +8,7 @@ Start-up of the two programs a person starts most (issue 14's target: 20 ms each
 - `cifstep repl`: from starting the process to the first prompt, on a pseudo-terminal (libedit,
   prompt and colour all in play), with the default scenario.
 Prints the median, minimum and 90th percentile of RUNS starts each (default 30). Figures only;
-nothing fails on a slow run. Build first: swift build -c release --product cifstep.
+nothing fails on a slow run. Build first: scripts/build-release (prints the binary to pass).
 """
 import os, pty, select, socket, statistics, subprocess, sys, time
 

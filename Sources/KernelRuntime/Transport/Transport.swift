@@ -28,9 +28,9 @@ public protocol Transport: AnyObject, Sendable {
 
     /// Receives until every one of `buffers` is full, in order, or the stream ends: the data of
     /// a READ_ANDX reply into its pages when nothing else is wanted from the socket until they
-    /// are full. A socket does it in one system call that returns only when the buffers are full
-    /// (`MSG_WAITALL`), sparing the receiver a wake-up and a call per arriving segment. The
-    /// default calls ``receive(scatter:)`` until they are full.
+    /// are full. A socket waits until (nearly) all of it is queued and takes it in one call,
+    /// sparing the receiver a wake-up and a call per arriving segment. The default calls
+    /// ``receive(scatter:)`` until they are full.
     /// - Returns: the number of bytes received: the buffers' total, or fewer at end of stream.
     /// - Throws: as ``receive(into:)``.
     func receive(filling buffers: UnsafeBufferPointer<UnsafeMutableRawBufferPointer>) throws -> Int
