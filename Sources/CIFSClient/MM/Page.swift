@@ -36,17 +36,19 @@ public struct PageFlags: OptionSet, Equatable, Hashable, Sendable, CustomStringC
 
 /// One 4 KiB page of a file's page cache: the model of the kernel's `struct page`.
 ///
-/// A `Page` is a **page frame**: the ``PageCache`` creates at most its capacity of them and
-/// reuses each one for many file offsets (a 256 MiB read cycles 65,536 indices through a few
-/// hundred frames), so neither the object nor its 4096-byte buffer is allocated per read page.
-/// ``index`` therefore changes when a frame is reused; never keep a `Page` past the moment the
-/// cache may reuse it (see ``PageCache`` for the rules).
+/// A `Page` is a handle on a **page frame** of its cache's ``PageFrameTable``: a frame number,
+/// the frame's state record and its 4096-byte buffer, all owned by the table. The handle is a
+/// plain value (copying one counts no references), and the cache creates at most its capacity of
+/// frames and reuses each for many file offsets (a 256 MiB read cycles 65,536 indices through a
+/// few hundred frames), so nothing is allocated per read page. ``index`` therefore changes when a
+/// frame is reused; never keep a `Page` past the moment the cache may reuse it (see
+/// ``PageCache`` for the rules), nor past the life of its cache (the table frees its frames).
 ///
-/// Every property except ``frame``, ``queue`` and the data buffer is guarded by the runtime lock:
-/// read it inside `runtime.withLock`, change it only through ``PageCache``'s functions. The data
-/// buffer belongs to whoever holds ``PageFlags/locked`` while the page is not uptodate (the I/O
-/// path writes into it with ``withUnsafeMutableBytes(_:)``); once uptodate it is read-only.
-public final class Page: @unchecked Sendable, CustomStringConvertible {
+/// Every property except ``frame`` and the data buffer is guarded by the runtime lock: read it
+/// inside `runtime.withLock`, change it only through ``PageCache``'s functions. The data buffer
+/// belongs to whoever holds ``PageFlags/locked`` while the page is not uptodate (the I/O path
+/// writes into it with ``withUnsafeMutableBytes(_:)``); once uptodate it is read-only.
+public struct Page: @unchecked Sendable, Equatable, CustomStringConvertible {
     /// Bytes per page (`PAGE_CACHE_SIZE`).
     public static let size = 4096
     /// log2 of ``size`` (`PAGE_CACHE_SHIFT`).
@@ -54,73 +56,96 @@ public final class Page: @unchecked Sendable, CustomStringConvertible {
     /// ``size`` - 1: the offset-within-page mask.
     public static let offsetMask = 4095
 
+    /// The frame's state, in its table (a stable address: records never move).
+    let record: UnsafeMutablePointer<PageFrameRecord>
+    /// The frame's 4096 bytes (never move either).
+    private let storage: UnsafeMutableRawPointer
+
+    init(record: UnsafeMutablePointer<PageFrameRecord>, storage: UnsafeMutableRawPointer) {
+        self.record = record
+        self.storage = storage
+    }
+
+    /// The same frame.
+    public static func == (lhs: Page, rhs: Page) -> Bool { lhs.record == rhs.record }
+
     /// The frame number within its cache, from 0 in creation order (the model's `page_to_pfn`).
-    public let frame: Int
+    public var frame: Int { record.pointee.frame }
+
     /// Readers blocked in `lock_page_killable` on this frame sleep here (one queue per frame, so
     /// `unlock_page` wakes only this page's waiters).
-    public let queue: WaitQueue
-
-    // `@exclusivity(unchecked)`: these are guarded by the runtime lock, and Swift's dynamic
-    // exclusivity checks on them cost a quarter of the page-cache hot path.
+    public var queue: WaitQueue { record.pointee.queue.takeUnretainedValue() }
 
     /// The page's offset in the file, in pages (`page->index`); -1 while free. Stable while you
     /// own the page: one handed to `readpages`, one you hold locked, or one you pinned with
     /// ``PageCache/findGetPage(_:)``.
-    @exclusivity(unchecked) public internal(set) var index: Int = -1
-    /// The page's `PG_*` flags.
-    @exclusivity(unchecked) public internal(set) var flags: PageFlags = []
-
-    /// Where the frame stands.
-    @exclusivity(unchecked) var residency: Residency = .free
-    /// References held by readers (`find_get_page` takes one, `page_cache_release` drops it).
-    /// A pinned page is never evicted.
-    @exclusivity(unchecked) var pins = 0
-    /// Which LRU list the page is on, and its neighbours there. The links do not hold their
-    /// pages (no reference counting as pages move between lists, which was a tenth of `get`'s
-    /// CPU): a page on a list is in the cache's index, which holds it, and leaves the list before
-    /// it leaves the index.
-    @exclusivity(unchecked) var list: PageListID = .none
-    @exclusivity(unchecked) var previousLink: Unmanaged<Page>?
-    @exclusivity(unchecked) var nextLink: Unmanaged<Page>?
-
-    /// The next page on the same list, as a strong reference (for walks that keep a page).
-    var next: Page? { nextLink?.takeUnretainedValue() }
-
-    private let storage: UnsafeMutableRawPointer
-
-    init(frame: Int) {
-        self.frame = frame
-        self.queue = WaitQueue("page frame \(frame)")
-        self.storage = UnsafeMutableRawPointer.allocate(byteCount: Page.size, alignment: 64)
-        self.storage.initializeMemory(as: UInt8.self, repeating: 0, count: Page.size)
+    public internal(set) var index: Int {
+        get { record.pointee.index }
+        nonmutating set { record.pointee.index = newValue }
     }
 
-    deinit {
-        storage.deallocate()
+    /// The page's `PG_*` flags.
+    public internal(set) var flags: PageFlags {
+        get { record.pointee.flags }
+        nonmutating set { record.pointee.flags = newValue }
+    }
+
+    /// Where the frame stands.
+    var residency: Residency {
+        get { record.pointee.residency }
+        nonmutating set { record.pointee.residency = newValue }
+    }
+
+    /// References held by readers (`find_get_page` takes one, `page_cache_release` drops it).
+    /// A pinned page is never evicted.
+    var pins: Int {
+        get { record.pointee.pins }
+        nonmutating set { record.pointee.pins = newValue }
+    }
+
+    /// Which LRU list the page is on.
+    var list: PageListID {
+        get { record.pointee.list }
+        nonmutating set { record.pointee.list = newValue }
+    }
+
+    /// The previous page on the same list.
+    var previous: Page? {
+        get { record.pointee.previous }
+        nonmutating set { record.pointee.previous = newValue }
+    }
+
+    /// The next page on the same list.
+    var next: Page? {
+        get { record.pointee.next }
+        nonmutating set { record.pointee.next = newValue }
     }
 
     /// Bytes arrived in the page since its frame was allocated (see ``PageFlags/hasData``).
-    @exclusivity(unchecked) var hasData = false
+    var hasData: Bool {
+        get { record.pointee.hasData }
+        nonmutating set { record.pointee.hasData = newValue }
+    }
 
     /// `PG_locked`. Read under the runtime lock; set through ``PageCache``.
     public internal(set) var isLocked: Bool {
         get { flags.contains(.locked) }
-        set { if newValue { flags.insert(.locked) } else { flags.remove(.locked) } }
+        nonmutating set { if newValue { flags.insert(.locked) } else { flags.remove(.locked) } }
     }
     /// `PG_uptodate`. Read under the runtime lock; set through ``PageCache``.
     public internal(set) var isUptodate: Bool {
         get { flags.contains(.uptodate) }
-        set { if newValue { flags.insert(.uptodate) } else { flags.remove(.uptodate) } }
+        nonmutating set { if newValue { flags.insert(.uptodate) } else { flags.remove(.uptodate) } }
     }
     /// `PG_readahead`. Read under the runtime lock; set through ``PageCache``.
     public internal(set) var isReadahead: Bool {
         get { flags.contains(.readahead) }
-        set { if newValue { flags.insert(.readahead) } else { flags.remove(.readahead) } }
+        nonmutating set { if newValue { flags.insert(.readahead) } else { flags.remove(.readahead) } }
     }
     /// `PG_error`. Read under the runtime lock; set through ``PageCache``.
     public internal(set) var hasError: Bool {
         get { flags.contains(.error) }
-        set { if newValue { flags.insert(.error) } else { flags.remove(.error) } }
+        nonmutating set { if newValue { flags.insert(.error) } else { flags.remove(.error) } }
     }
 
     /// The page's 4096 bytes, for writing. Only the holder of the page lock may write, and only
@@ -132,10 +157,9 @@ public final class Page: @unchecked Sendable, CustomStringConvertible {
         try body(UnsafeMutableRawBufferPointer(start: storage, count: Page.size))
     }
 
-    /// The page's 4096 bytes, for writing, without a closure: valid while the page is alive (a
+    /// The page's 4096 bytes, for writing, without a closure: valid while the cache is alive (a
     /// frame's storage never moves). Same rules as ``withUnsafeMutableBytes(_:)``; for the scatter
-    /// receive, which lends every page of a read to one `readv` (nesting one closure per page
-    /// costs more than the copy on that path).
+    /// receive, which lends every page of a read to one receive call.
     var unsafeMutableBytes: UnsafeMutableRawBufferPointer {
         UnsafeMutableRawBufferPointer(start: storage, count: Page.size)
     }
@@ -153,6 +177,67 @@ public final class Page: @unchecked Sendable, CustomStringConvertible {
 
     /// `page[3] (frame 7)`.
     public var description: String { "page[\(index)] (frame \(frame))" }
+}
+
+/// The state of one page frame (the fields of the kernel's `struct page` this model keeps), kept
+/// by its ``PageFrameTable``. Runtime lock, except `frame` and `queue`, which never change.
+struct PageFrameRecord {
+    let frame: Int
+    let queue: Unmanaged<WaitQueue>
+    var index = -1
+    var flags: PageFlags = []
+    var residency: Residency = .free
+    var pins = 0
+    var list: PageListID = .none
+    var previous: Page?
+    var next: Page?
+    var hasData = false
+}
+
+/// A cache's page frames: their state records and their 4 KiB buffers, allocated in chunks that
+/// never move, so a ``Page`` handle (pointers to its record and buffer) stays valid while the
+/// table grows and is a plain value — no object and no reference count per page on the read
+/// path. The table frees every frame when it goes; it is owned by its ``PageCache``.
+/// Growth is guarded by the runtime lock.
+final class PageFrameTable: @unchecked Sendable {
+    /// Frames per chunk: a chunk's records and buffers are one allocation each (records ~90
+    /// bytes, buffers 4 KiB per frame, so a chunk of buffers is 256 KiB).
+    static let framesPerChunk = 64
+
+    private var recordChunks: [UnsafeMutablePointer<PageFrameRecord>] = []
+    private var storageChunks: [UnsafeMutableRawPointer] = []
+    /// Frames created so far.
+    private(set) var count = 0
+
+    init() {}
+
+    deinit {
+        for (number, records) in recordChunks.enumerated() {
+            let used = min(count - number * Self.framesPerChunk, Self.framesPerChunk)
+            for slot in 0..<used { records[slot].queue.release() }
+            records.deinitialize(count: used)
+            records.deallocate()
+        }
+        for buffers in storageChunks { buffers.deallocate() }
+    }
+
+    /// A new frame, free (index -1, no flags), its buffer zeroed.
+    func addFrame() -> Page {
+        let frame = count
+        let slot = frame % Self.framesPerChunk
+        if slot == 0 {
+            recordChunks.append(.allocate(capacity: Self.framesPerChunk))
+            let buffers = UnsafeMutableRawPointer.allocate(byteCount: Self.framesPerChunk * Page.size, alignment: 64)
+            buffers.initializeMemory(as: UInt8.self, repeating: 0, count: Self.framesPerChunk * Page.size)
+            storageChunks.append(buffers)
+        }
+        let chunk = frame / Self.framesPerChunk
+        let record = recordChunks[chunk] + slot
+        let queue = Unmanaged.passRetained(WaitQueue("page frame \(frame)"))
+        record.initialize(to: PageFrameRecord(frame: frame, queue: queue))
+        count += 1
+        return Page(record: record, storage: storageChunks[chunk] + slot * Page.size)
+    }
 }
 
 /// Where a frame stands in its cache.
@@ -179,37 +264,33 @@ enum PageListID: Equatable {
 /// to unlink. Guarded by the runtime lock.
 struct PageList {
     let id: PageListID
-    // Not holding the pages either (see ``Page/list``); changed without reference counting.
-    private var headLink: Unmanaged<Page>?
-    private var tailLink: Unmanaged<Page>?
+    /// The oldest page on the list.
+    private(set) var head: Page?
+    private var tail: Page?
     private(set) var count = 0
 
     init(_ id: PageListID) {
         self.id = id
     }
 
-    /// The oldest page on the list.
-    var head: Page? { headLink?.takeUnretainedValue() }
-
     mutating func append(_ page: Page) {
         assert(page.residency == .cached, "only a page in the cache's index may be on an LRU list")
-        let link = Unmanaged.passUnretained(page)
         page.list = id
-        page.previousLink = tailLink
-        page.nextLink = nil
-        if let tailLink { tailLink._withUnsafeGuaranteedRef { $0.nextLink = link } } else { headLink = link }
-        tailLink = link
+        page.previous = tail
+        page.next = nil
+        if let tail { tail.next = page } else { head = page }
+        tail = page
         count += 1
     }
 
     mutating func remove(_ page: Page) {
         guard page.list == id else { return }
-        let previous = page.previousLink
-        let next = page.nextLink
-        if let previous { previous._withUnsafeGuaranteedRef { $0.nextLink = next } } else { headLink = next }
-        if let next { next._withUnsafeGuaranteedRef { $0.previousLink = previous } } else { tailLink = previous }
-        page.previousLink = nil
-        page.nextLink = nil
+        let previous = page.previous
+        let next = page.next
+        if let previous { previous.next = next } else { head = next }
+        if let next { next.previous = previous } else { tail = previous }
+        page.previous = nil
+        page.next = nil
         page.list = .none
         count -= 1
     }

@@ -46,8 +46,12 @@ public final class PageCache: @unchecked Sendable {
     // Guarded by the runtime lock, which already makes every access exclusive: the dynamic
     // exclusivity checks Swift would add cost a quarter of the hot path, so they are off here.
     @exclusivity(unchecked) var tree = PageIndexTable()
+    /// Every frame's state and buffer; freed with the cache.
+    private let frameTable = PageFrameTable()
     @exclusivity(unchecked) private var freeFrames: [Page] = []
-    @exclusivity(unchecked) private var nextFrame = 0
+    /// Frames taken beyond capacity and given back: not counted in ``PageCacheStatistics/frames``,
+    /// reused before the table makes a new frame (the table frees frames only with the cache).
+    @exclusivity(unchecked) private var spareFrames: [Page] = []
     @exclusivity(unchecked) private var unread = PageList(.unread)
     @exclusivity(unchecked) private var consumed = PageList(.consumed)
     @exclusivity(unchecked) var inodeSize: Int64
@@ -70,11 +74,6 @@ public final class PageCache: @unchecked Sendable {
         self.capacity = min(max(capacity, 2), PageCache.maximumCapacity)
     }
 
-    deinit {
-        // The lists do not hold their pages: unlink them while the index still does.
-        unread.removeAll()
-        consumed.removeAll()
-    }
 
     /// The rule of every function here that traces: called outside `withLock`.
     @inline(__always)
@@ -532,6 +531,7 @@ public final class PageCache: @unchecked Sendable {
         page.residency = .free
         if stats.frames > capacity {
             stats.frames -= 1
+            spareFrames.append(page)
         } else {
             freeFrames.append(page)
         }
@@ -593,8 +593,7 @@ public final class PageCache: @unchecked Sendable {
     }
 
     private func newFrameUnderRuntimeLock() -> Page {
-        let page = Page(frame: nextFrame)
-        nextFrame += 1
+        let page = spareFrames.popLast() ?? frameTable.addFrame()
         stats.frames += 1
         stats.peakFrames = max(stats.peakFrames, stats.frames)
         page.residency = .allocated

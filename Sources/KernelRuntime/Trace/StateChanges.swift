@@ -27,8 +27,10 @@ public struct StateChanges {
 
     /// Writes `new` into `object[keyPath: keyPath]` and records the change when the value differs
     /// (an unchanged value records nothing). Call it under whatever lock guards the field.
+    /// `object` is an object, or a handle whose properties write through (a reference-writable
+    /// key path), such as a page frame's.
     @inlinable @inline(__always)
-    public mutating func set<Root: AnyObject, Value: Equatable>(
+    public mutating func set<Root, Value: Equatable>(
         _ object: Root, _ keyPath: ReferenceWritableKeyPath<Root, Value>, _ new: Value,
         path: @autoclosure () -> String
     ) {

@@ -64,7 +64,7 @@ struct PageCacheTests {
         #expect(cache.flags(of: page) == .locked)
         #expect(try cache.findGetPage(6) == nil)
         let found = try #require(try cache.findGetPage(7))
-        #expect(found === page)
+        #expect(found == page)
         #expect(cache.runtime.withLock { page.pins } == 1)
         cache.pageCacheRelease(page)
         #expect(cache.runtime.withLock { page.pins } == 0)
@@ -126,10 +126,10 @@ struct PageCacheTests {
         cache.markPageConsumed(pages[0])
         // Full: the next frames come from consumed pages, least recently consumed first.
         let a = try #require(allocate(cache))
-        #expect(a === pages[2])
+        #expect(a == pages[2])
         #expect(!cache.isCached(2))
         let b = try #require(allocate(cache))
-        #expect(b === pages[0])
+        #expect(b == pages[0])
         // Pages 1 and 3 were never copied out: readahead may not take them.
         #expect(allocate(cache) == nil)
         let stats = cache.statistics
@@ -146,11 +146,11 @@ struct PageCacheTests {
         #expect(cache.trylockPage(pages[0]))  // locked (e.g. a re-read in progress)
         _ = try cache.findGetPage(1)  // pinned by a reader
         let frame = try #require(allocate(cache))
-        #expect(frame === pages[2])
+        #expect(frame == pages[2])
         #expect(allocate(cache) == nil)
         cache.pageCacheRelease(pages[1])
         let next = try #require(allocate(cache))
-        #expect(next === pages[1])
+        #expect(next == pages[1])
         #expect(cache.snapshot().map(\.index) == [0])
     }
 
@@ -160,7 +160,7 @@ struct PageCacheTests {
         var reclaimed: [PageCache.Reclaim] = []
         let first = cache.runtime.withLock { cache.allocateForReaderUnderRuntimeLock(reclaimed: &reclaimed) }
         // Page 10 was read ahead but never copied out, and is unlocked: the reader may take it.
-        #expect(first === pages[0])
+        #expect(first == pages[0])
         #expect(cache.snapshot().map(\.index) == [11])
         // With every frame in use (first is held, 11 locked), the reader takes one beyond capacity.
         #expect(cache.trylockPage(pages[1]))
@@ -180,7 +180,7 @@ struct PageCacheTests {
         #expect(!cache.isCached(5))
         #expect(try !cache.deleteFromPageCache(pages[0]))
         let again = try #require(allocate(cache))
-        #expect(again === pages[0])
+        #expect(again == pages[0])
         #expect(again.index == -1)
         #expect(cache.flags(of: again) == [])
     }

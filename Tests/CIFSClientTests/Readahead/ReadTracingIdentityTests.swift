@@ -66,7 +66,9 @@ struct ReadTracingIdentityTests {
         let trailer: [UInt8] = Array(0..<40)
         let reader = SocketReader(transport: ChunkedTransport(data + trailer, chunk: chunk))
         let frame = ReceivedFrame(reader: reader, length: header.count + data.count, header: header)
-        let pages = (0..<pageCount).map { Page(frame: $0) }
+        let frameTable = PageFrameTable()
+        let pages = (0..<pageCount).map { _ in frameTable.addFrame() }
+        defer { withExtendedLifetime(frameTable) {} }
         var signature: ReplySignature? = ReplySignature(
             macKey: Array(repeating: 7, count: 16), sequence: 9, keepingBytes: runtime.isTracing)
         signature?.update(header)
