@@ -104,19 +104,7 @@ extension CIFSMount {
         }
         // The lent pages cannot be evicted until given back: room for them on top of the cache.
         guard let read = try startPageCacheRead(file, extraFrames: CIFSMount.gatheringBatchPages) else { return 0 }
-        var lent: [Page] = []
-        var buffers: [UnsafeRawBufferPointer] = []
-        lent.reserveCapacity(CIFSMount.gatheringBatchPages)
-        buffers.reserveCapacity(CIFSMount.gatheringBatchPages)
-        // Hands the lent pages to the sink, then gives them back.
-        func flush() throws {
-            defer {
-                read.mapping.releaseLentPages(lent)
-                lent.removeAll(keepingCapacity: true)
-                buffers.removeAll(keepingCapacity: true)
-            }
-            if !buffers.isEmpty { try sink(buffers) }
-        }
+        var batch = LentBatch(mapping: read.mapping)
         let chunk = max(chunkSize, Page.size)
         var position: Int64 = 0
         do {
@@ -129,20 +117,53 @@ extension CIFSMount {
                     ) { page, bytes in
                         // A full batch goes out first: should that fail, this page is not lent yet
                         // and do_generic_file_read releases it.
-                        if lent.count == CIFSMount.gatheringBatchPages { try flush() }
-                        lent.append(page)
-                        buffers.append(UnsafeRawBufferPointer(rebasing: page.unsafeMutableBytes[bytes]))
+                        if batch.isFull { try batch.flush(to: sink) }
+                        batch.append(page, bytes)
                     }
                 }
-                try flush()
+                try batch.flush(to: sink)
                 if n == 0 { break }
                 progress?(UInt64(position), read.size)
             }
         } catch {
-            read.mapping.releaseLentPages(lent)
+            batch.giveBack()
             throw error
         }
         return UInt64(position)
+    }
+
+    /// The pages lent to a gathering read's sink, and their bytes. (A value the closures share
+    /// by address: captured `var`s of their own would be boxed and checked at every access.)
+    struct LentBatch {
+        let mapping: PageCache
+        private var pages: [Page] = []
+        private var buffers: [UnsafeRawBufferPointer] = []
+
+        init(mapping: PageCache) {
+            self.mapping = mapping
+            pages.reserveCapacity(CIFSMount.gatheringBatchPages)
+            buffers.reserveCapacity(CIFSMount.gatheringBatchPages)
+        }
+
+        var isFull: Bool { pages.count >= CIFSMount.gatheringBatchPages }
+
+        mutating func append(_ page: Page, _ bytes: Range<Int>) {
+            pages.append(page)
+            buffers.append(UnsafeRawBufferPointer(rebasing: page.unsafeMutableBytes[bytes]))
+        }
+
+        /// Hands the lent pages to the sink, then gives them back (also when the sink fails).
+        mutating func flush(to sink: ([UnsafeRawBufferPointer]) throws -> Void) throws {
+            defer { giveBack() }
+            if !buffers.isEmpty { try sink(buffers) }
+        }
+
+        /// Gives the pages back to the cache without writing them.
+        mutating func giveBack() {
+            mapping.releaseLentPages(pages)
+            pages.removeAll(keepingCapacity: true)
+            buffers.removeAll(keepingCapacity: true)
+        }
     }
 
     /// What one page-cache read of a file works with.
