@@ -10,16 +10,20 @@ struct PageIndexTable {
     /// Slots at the start; doubled whenever the table gets half full.
     static let initialSlots = 64
 
-    private var keys: [Int]
-    private var pages: [Page?]
+    /// A key beside its page: a probe reads one slot (24 bytes), not two arrays.
+    private struct Slot {
+        var key: Int
+        var page: Page?
+    }
+
+    private var slots: [Slot]
     private var mask: Int
     private var shift: Int
     /// Entries in the table.
     private(set) var count = 0
 
     init() {
-        keys = Array(repeating: 0, count: PageIndexTable.initialSlots)
-        pages = Array(repeating: nil, count: PageIndexTable.initialSlots)
+        slots = Array(repeating: Slot(key: 0, page: nil), count: PageIndexTable.initialSlots)
         mask = PageIndexTable.initialSlots - 1
         shift = 64 - PageIndexTable.initialSlots.trailingZeroBitCount
     }
@@ -34,15 +38,15 @@ struct PageIndexTable {
     @inline(__always)
     private func slot(of index: Int) -> Int? {
         var slot = home(index)
-        while pages[slot] != nil {
-            if keys[slot] == index { return slot }
+        while slots[slot].page != nil {
+            if slots[slot].key == index { return slot }
             slot = (slot + 1) & mask
         }
         return nil
     }
 
     subscript(index: Int) -> Page? {
-        get { slot(of: index).flatMap { pages[$0] } }
+        get { slot(of: index).flatMap { slots[$0].page } }
         set {
             if let page = newValue { insert(page, at: index) } else { remove(index) }
         }
@@ -50,31 +54,29 @@ struct PageIndexTable {
 
     private mutating func insert(_ page: Page, at index: Int) {
         if let existing = slot(of: index) {
-            pages[existing] = page
+            slots[existing].page = page
             return
         }
-        if (count + 1) * 2 > pages.count { grow() }
+        if (count + 1) * 2 > slots.count { grow() }
         var slot = home(index)
-        while pages[slot] != nil { slot = (slot + 1) & mask }
-        keys[slot] = index
-        pages[slot] = page
+        while slots[slot].page != nil { slot = (slot + 1) & mask }
+        slots[slot] = Slot(key: index, page: page)
         count += 1
     }
 
     private mutating func remove(_ index: Int) {
         guard var hole = slot(of: index) else { return }
-        pages[hole] = nil
+        slots[hole].page = nil
         count -= 1
         // Move back any entry of the run after the hole that would no longer be found.
         var slot = (hole + 1) & mask
-        while let page = pages[slot] {
-            let wanted = home(keys[slot])
+        while slots[slot].page != nil {
+            let wanted = home(slots[slot].key)
             // Whether `wanted` lies cyclically in (hole, slot]: then the entry stays.
             let stays = hole <= slot ? (hole < wanted && wanted <= slot) : (hole < wanted || wanted <= slot)
             if !stays {
-                keys[hole] = keys[slot]
-                pages[hole] = page
-                pages[slot] = nil
+                slots[hole] = slots[slot]
+                slots[slot].page = nil
                 hole = slot
             }
             slot = (slot + 1) & mask
@@ -82,23 +84,22 @@ struct PageIndexTable {
     }
 
     private mutating func grow() {
-        let old = zip(keys, pages).compactMap { key, page in page.map { (key, $0) } }
-        let slots = pages.count * 2
-        keys = Array(repeating: 0, count: slots)
-        pages = Array(repeating: nil, count: slots)
-        mask = slots - 1
-        shift = 64 - slots.trailingZeroBitCount
+        let old = slots.compactMap { slot in slot.page.map { (slot.key, $0) } }
+        let size = slots.count * 2
+        slots = Array(repeating: Slot(key: 0, page: nil), count: size)
+        mask = size - 1
+        shift = 64 - size.trailingZeroBitCount
         count = 0
         for (key, page) in old { insert(page, at: key) }
     }
 
     /// Every index in the table, in no particular order.
     var keysInTable: [Int] {
-        zip(keys, pages).compactMap { key, page in page == nil ? nil : key }
+        slots.compactMap { $0.page == nil ? nil : $0.key }
     }
 
     /// Every page in the table, in no particular order.
     var pagesInTable: [Page] {
-        pages.compactMap { $0 }
+        slots.compactMap { $0.page }
     }
 }
