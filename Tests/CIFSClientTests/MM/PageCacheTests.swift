@@ -168,9 +168,15 @@ struct PageCacheTests {
         #expect(extra.frame == 2)
         #expect(cache.statistics.overcommittedFrames == 1)
         #expect(cache.statistics.frames == 3)
-        // Freed, the extra frame is dropped, not kept: memory returns to capacity.
+        // Freed, the extra frame leaves the count (the cache is back to its capacity) and is kept
+        // as a spare: the next frame beyond capacity is the same one, not a new one.
         cache.runtime.withLock { cache.freeUnusedUnderRuntimeLock(extra) }
         #expect(cache.statistics.frames == 2)
+        let again = cache.runtime.withLock { cache.allocateForReaderUnderRuntimeLock(reclaimed: &reclaimed) }
+        #expect(again == extra)
+        #expect(again.frame == 2)
+        #expect(cache.statistics.frames == 3)
+        #expect(cache.statistics.overcommittedFrames == 2)
     }
 
     @Test func deleteFromPageCacheFreesTheFrame() throws {
