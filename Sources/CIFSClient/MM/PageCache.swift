@@ -74,7 +74,6 @@ public final class PageCache: @unchecked Sendable {
         self.capacity = min(max(capacity, 2), PageCache.maximumCapacity)
     }
 
-
     /// The rule of every function here that traces: called outside `withLock`.
     @inline(__always)
     func assertOutsideRuntimeLock(_ function: StaticString = #function) {

@@ -2483,7 +2483,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "i_size_write", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 91, markedLine: 94,
+            function: "i_size_write", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 90, markedLine: 93,
             text: #"""
                 /// Sets the file size in bytes, e.g. from the open reply's EndOfFile. Mirrors `i_size_write`.
                 public func setFileSize(_ newSize: Int64) throws {
@@ -2496,7 +2496,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "find_get_page", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 145, markedLine: 148,
+            function: "find_get_page", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 144, markedLine: 147,
             text: #"""
                 /// ``findGetPage(_:)`` that also returns the flags seen at lookup (one lock for both).
                 func findGetPageAndFlags(_ index: Int) throws -> (page: Page, flags: PageFlags)? {
@@ -2513,7 +2513,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "add_to_page_cache_locked", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 243, markedLine: 245,
+            function: "add_to_page_cache_locked", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 242, markedLine: 244,
             text: #"""
                 private func addToPageCacheLocked(_ page: Page, index: Int, settingLock: Bool) throws {
                     assertOutsideRuntimeLock()
@@ -2539,7 +2539,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "add_to_page_cache_lru", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 266, markedLine: 272,
+            function: "add_to_page_cache_lru", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 265, markedLine: 271,
             text: #"""
                 /// Locks a new page and inserts it at `index`; on failure the page is left unlocked and
                 /// still the caller's. Mirrors `add_to_page_cache_lru` (`__set_page_locked` +
@@ -2562,7 +2562,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "lock_page_killable", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 308, markedLine: 314,
+            function: "lock_page_killable", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 307, markedLine: 313,
             text: #"""
                 /// Takes `PG_locked`, sleeping (through the runtime) while someone else holds it — in the
                 /// read path, until the I/O completion unlocks the page. Mirrors `lock_page_killable`.
@@ -2597,7 +2597,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "unlock_page", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 349, markedLine: 353,
+            function: "unlock_page", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 348, markedLine: 352,
             text: #"""
                 /// Clears `PG_locked` and wakes the page's waiters. Mirrors `unlock_page`.
                 public func unlockPage(_ page: Page) throws {
@@ -2614,7 +2614,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "SetPageUptodate", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 363, markedLine: 366,
+            function: "SetPageUptodate", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 362, markedLine: 365,
             text: #"""
                 /// Sets `PG_uptodate`: the page now holds the file's bytes. Mirrors `SetPageUptodate`.
                 public func markUptodate(_ page: Page) throws {
@@ -2627,7 +2627,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "SetPageError", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 373, markedLine: 376,
+            function: "SetPageError", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 372, markedLine: 375,
             text: #"""
                 /// Sets `PG_error`. Mirrors `SetPageError`.
                 public func setPageError(_ page: Page) throws {
@@ -2640,7 +2640,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "lru_cache_add_file", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 397, markedLine: 404,
+            function: "lru_cache_add_file", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 396, markedLine: 403,
             text: #"""
                 /// Puts a cached page that is on no LRU list yet (inserted with
                 /// ``addToPageCacheLocked(_:index:)``) on the list of pages not yet copied out to a reader —
@@ -2656,7 +2656,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "delete_from_page_cache", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 489, markedLine: 495,
+            function: "delete_from_page_cache", file: "Sources/CIFSClient/MM/PageCache.swift", firstLine: 488, markedLine: 494,
             text: #"""
                 /// Removes `page` from the cache (unlocked and unpinned pages only) and frees its frame.
                 /// Mirrors `delete_from_page_cache` as used by truncation and invalidation.

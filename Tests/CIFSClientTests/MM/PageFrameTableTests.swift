@@ -7,6 +7,7 @@ import Testing
     @Test("handles stay valid while the table grows across chunks; each frame has its own state and bytes")
     func handlesSurviveGrowth() {
         let table = PageFrameTable()
+        defer { withExtendedLifetime(table) {} }  // handles do not keep their table alive
         let count = 3 * PageFrameTable.framesPerChunk + 5
         var pages: [Page] = []
         for frame in 0..<count {
@@ -41,6 +42,7 @@ import Testing
     @Test("a new frame's bytes are zero; zero(from:) clears only the tail")
     func freshFramesAreZeroed() {
         let table = PageFrameTable()
+        defer { withExtendedLifetime(table) {} }
         let page = table.addFrame()
         #expect(page.withUnsafeBytes { $0.allSatisfy { $0 == 0 } })
         page.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0xEE) }

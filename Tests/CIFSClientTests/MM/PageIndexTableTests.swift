@@ -11,6 +11,7 @@ import Testing
         var table = PageIndexTable()
         var model: [Int: Page] = [:]
         let frameTable = PageFrameTable()
+        defer { withExtendedLifetime(frameTable) {} }
         let frames = (0..<64).map { _ in frameTable.addFrame() }
         // Keys from a narrow range (long probe runs, many collisions and removals inside runs),
         // a sliding window (what a sequential read does) and anywhere (negative and huge too).
