@@ -242,7 +242,8 @@ public final class TCPTransport: Transport, @unchecked Sendable {
     }
 
     /// Below this many bytes still wanted, `receive(filling:)` just blocks in `recvmsg`: one
-    /// loopback segment (64 KiB) wakes it once anyway, and the mark costs two system calls.
+    /// loopback segment (64 KiB) wakes it once anyway, and the mark costs three system calls
+    /// (setting it, `poll`, putting it back).
     static let lowWaterMinimum = 64 << 10
 
     /// Sets `SO_RCVLOWAT` (Linux caps it at half the receive buffer).
