@@ -25,6 +25,7 @@ final class MisbehavingProxy: @unchecked Sendable {
     let backendPort: UInt16
     private let lock = NSLock()
     private var open: [TCPTransport] = []
+    private var accepted = 0
 
     init(backendPort: UInt16, mode: Mode) throws {
         self.listener = try TCPListener(host: "127.0.0.1", port: 0)
@@ -36,7 +37,10 @@ final class MisbehavingProxy: @unchecked Sendable {
                     client.close()
                     continue
                 }
-                lock.withLock { open += [client, backend] }
+                lock.withLock {
+                    open += [client, backend]
+                    accepted += 1
+                }
                 Thread.detachNewThread { Self.copy(from: client, to: backend) }
                 Thread.detachNewThread { [self] in forwardReplies(from: backend, to: client) }
             }
@@ -44,6 +48,9 @@ final class MisbehavingProxy: @unchecked Sendable {
     }
 
     var port: UInt16 { listener.port }
+
+    /// Client connections accepted so far: more than one means the client reconnected.
+    var connectionsAccepted: Int { lock.withLock { accepted } }
 
     func close() {
         listener.close()
@@ -69,7 +76,9 @@ final class MisbehavingProxy: @unchecked Sendable {
         defer { client.close() }
         var reads = 0
         while let header = try? backend.receive(exactly: 4), header.count == 4 {
-            let length = Int(header[1] & 1) << 16 | Int(header[2]) << 8 | Int(header[3])
+            // 24 bits of length, as serve and smbd send large READ_ANDX replies (RFC 1002's
+            // 17 would misread any frame over 128 KiB and lose the frame boundary).
+            let length = Int(header[1]) << 16 | Int(header[2]) << 8 | Int(header[3])
             guard var body = try? backend.receive(exactly: length), body.count == length else { return }
             let isReadReply = header[0] == 0 && body.count > Offset.bytes && body.starts(with: [0xFF, 0x53, 0x4D, 0x42])
                 && body[Offset.command] == 0x2E && body[Offset.flags] & 0x80 != 0 && body[32] == 12
