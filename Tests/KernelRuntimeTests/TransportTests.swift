@@ -319,7 +319,7 @@ import Testing
         }
     }
 
-    @Test func afterFillingTheMarkIsBackForSmallReceives() throws {
+    @Test func aFillTakesWhatIsQueuedWithoutRaisingTheMark() throws {
         try withPair { rt, client, server in
             let payload = rt.randomBytes(64 * 4096)
             try server.send(payload + [1, 2, 3])
@@ -328,10 +328,43 @@ import Testing
             let receiver = fillingReceiver(rt, client, pages: 64, tid: tid, outcome: outcome)
             try join(rt, receiver, closing: client, outcome: outcome)
             #expect(try outcome.value?.get() == payload)
-            // Left raised, the mark would make the next small receive wait for bytes that may
-            // never come (three are all there is here).
             #expect(client.lowWaterMark == 1)
             #expect(try client.receive(maxBytes: 100) == [1, 2, 3])
+        }
+    }
+
+    @Test func aSmallReceiveThatWaitsAfterAFillLowersTheMark() throws {
+        try withPair { rt, client, server in
+            // The fill has to wait for its second half, so it raises the mark, and leaves it.
+            let payload = rt.randomBytes(64 * 4096)
+            let tid = Box<Int32?>(nil)
+            let outcome = Box<Result<[UInt8], TransportError>?>(nil)
+            try server.send(Array(payload[..<(payload.count / 2)]))
+            let receiver = fillingReceiver(rt, client, pages: 64, tid: tid, outcome: outcome)
+            #expect(waitUntilPolling(rt, tid))
+            try server.send(Array(payload[(payload.count / 2)...]))
+            try join(rt, receiver, closing: client, outcome: outcome)
+            #expect(try outcome.value?.get() == payload)
+            #expect(client.lowWaterMark > 1)
+            // Three bytes, sent only once the next receive sleeps: under the raised mark it
+            // would wait for ever (the guard closes the transport after 30 s, failing the test).
+            let small = Box<Result<[UInt8], TransportError>?>(nil)
+            let smallTid = Box<Int32?>(nil)
+            let smallReceiver = rt.spawn(name: "cifsd") {
+                rt.withLock { smallTid.value = BlockedThreads.currentThreadID() }
+                let result: Result<[UInt8], TransportError>
+                do { result = .success(try client.receive(maxBytes: 100)) } catch let error as TransportError {
+                    result = .failure(error)
+                } catch { result = .failure(.closed) }
+                rt.withLock { small.value = result }
+            }
+            #expect(BlockedThreads.eventually {
+                rt.withLock { smallTid.value }.map { BlockedThreads.isInSystemCall($0, .receive) } ?? false
+            })
+            try server.send([1, 2, 3])
+            try join(rt, smallReceiver, closing: client, outcome: small)
+            #expect(try small.value?.get() == [1, 2, 3])
+            #expect(client.lowWaterMark == 1)
         }
     }
 }

@@ -25,6 +25,11 @@ public final class TCPTransport: Transport, @unchecked Sendable {
     private let fd: Int32
     private let state = PThreadMutex()
     private var isClosed = false
+    /// The `SO_RCVLOWAT` last set (1 is the socket's default). A fill leaves it raised; the next
+    /// receive that has to wait lowers it first (``receiveLowering(_:_:)``), so a stream of
+    /// replies that are already queued costs no `setsockopt` at all. Receives come from one
+    /// thread at a time (cifsd, or a server connection's thread), the only one touching it.
+    private var mark = 1
 
     init(descriptor: Int32, peer: String) {
         self.fd = descriptor
@@ -126,7 +131,19 @@ public final class TCPTransport: Transport, @unchecked Sendable {
 
     public func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
-        return try receiveRetrying("recv") { recv(fd, base, buffer.count, 0) }
+        return try receiveLowering("recv") { recv(fd, base, buffer.count, $0) }
+    }
+
+    /// One receive that may block (`body` gets the extra flags to pass). With the mark left
+    /// raised by a fill, it first takes whatever is queued without waiting (a non-blocking
+    /// receive ignores the mark), and lowers the mark to 1 only when it has to wait: blocking
+    /// under a raised mark would wait for bytes the peer may never send.
+    private func receiveLowering(_ call: String, _ body: (Int32) -> Int) throws -> Int {
+        if mark > 1 {
+            if let n = try receiveRetrying(call, wouldBlock: nil, { body(Int32(MSG_DONTWAIT)) }) { return n }
+            setLowWaterMark(1)
+        }
+        return try receiveRetrying(call) { body(0) }
     }
 
     /// Runs one receive system call until it is not interrupted, and maps its outcome: bytes,
@@ -166,7 +183,10 @@ public final class TCPTransport: Transport, @unchecked Sendable {
                 used += 1
             }
             guard used > 0, let base = vectors.baseAddress else { return 0 }
-            return try receiveRetrying("readv") { readv(fd, base, Int32(used)) }
+            var message = msghdr()
+            message.msg_iov = base
+            message.msg_iovlen = used
+            return try receiveLowering("recvmsg") { recvmsg(fd, &message, $0) }
         }
     }
 
@@ -179,7 +199,9 @@ public final class TCPTransport: Transport, @unchecked Sendable {
     /// receive window is nearly shut, or memory is short, so it cannot wait for bytes the peer may
     /// not send — and then takes what is queued without blocking. It never waits *inside*
     /// `recvmsg` with a raised mark: there, bytes already copied no longer count towards the mark
-    /// and the call can sleep for good (seen on Linux 6.18). The mark is back at 1 on return.
+    /// and the call can sleep for good (seen on Linux 6.18). First, though, it takes whatever is
+    /// already queued: then a reply that arrived while the last one was being handled costs one
+    /// system call. The mark stays raised on return; the next receive that has to wait lowers it.
     public func receive(filling buffers: UnsafeBufferPointer<UnsafeMutableRawBufferPointer>) throws -> Int {
         let count = min(buffers.count, TCPTransport.maximumVectors)
         guard count > 0 else { return 0 }
@@ -193,28 +215,30 @@ public final class TCPTransport: Transport, @unchecked Sendable {
             }
             guard used > 0, var base = vectors.baseAddress else { return 0 }
             var filled = 0
-            var markRaised = false
-            defer { if markRaised { setLowWaterMark(1) } }
+            // Whatever is queued first, without waiting: when replies are pipelined the whole
+            // remainder often is, and then the fill costs one system call.
+            var takeQueuedFirst = wanted >= TCPTransport.lowWaterMinimum
             while filled < wanted {
                 let remaining = wanted - filled
                 var message = msghdr()
                 message.msg_iov = base
                 message.msg_iovlen = used
                 let n: Int
-                if remaining >= TCPTransport.lowWaterMinimum {
-                    setLowWaterMark(remaining)
-                    markRaised = true
+                if takeQueuedFirst {
+                    takeQueuedFirst = false
+                    guard let taken = try receiveRetrying("recvmsg", wouldBlock: nil, {
+                        recvmsg(fd, &message, Int32(MSG_DONTWAIT))
+                    }) else { continue }
+                    n = taken
+                } else if remaining >= TCPTransport.lowWaterMinimum {
+                    if mark != remaining { setLowWaterMark(remaining) }
                     try waitUntilReadable()
                     guard let taken = try receiveRetrying("recvmsg", wouldBlock: nil, {
                         recvmsg(fd, &message, Int32(MSG_DONTWAIT))
                     }) else { continue }
                     n = taken
                 } else {
-                    if markRaised {
-                        setLowWaterMark(1)
-                        markRaised = false
-                    }
-                    n = try receiveRetrying("recvmsg") { recvmsg(fd, &message, Int32(MSG_WAITALL)) }
+                    n = try receiveLowering("recvmsg") { recvmsg(fd, &message, Int32(MSG_WAITALL) | $0) }
                 }
                 if n == 0 { break }
                 filled += n
@@ -242,13 +266,14 @@ public final class TCPTransport: Transport, @unchecked Sendable {
     }
 
     /// Below this many bytes still wanted, `receive(filling:)` just blocks in `recvmsg`: one
-    /// loopback segment (64 KiB) wakes it once anyway, and the mark costs three system calls
-    /// (setting it, `poll`, putting it back).
+    /// loopback segment (64 KiB) wakes it once anyway, and the mark costs up to three system
+    /// calls (setting it, `poll`, and lowering it before the next receive that waits).
     static let lowWaterMinimum = 64 << 10
 
     /// Sets `SO_RCVLOWAT` (Linux caps it at half the receive buffer).
     private func setLowWaterMark(_ bytes: Int) {
         Socket.setOption(fd, SOL_SOCKET, SO_RCVLOWAT, Int32(clamping: bytes))
+        mark = bytes
     }
 
     /// The socket's `SO_RCVLOWAT` now (for tests); -1 when it cannot be read.
