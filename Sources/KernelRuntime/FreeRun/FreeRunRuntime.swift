@@ -8,9 +8,9 @@ import Darwin
 
 /// The runtime with real concurrency: how `cifstep get` runs against Samba at full speed.
 ///
-/// One `pthread_mutex_t` guards all kernel state; every thread sleeps on its own
-/// `pthread_cond_t` bound to that mutex, and a ``WaitQueue`` lists the threads to signal, so a
-/// wake-up reaches only the waiters of that queue. Tracepoints cost one branch unless a
+/// One `pthread_mutex_t` guards all kernel state; every thread sleeps on its own semaphore
+/// with that mutex released, and a ``WaitQueue`` lists the threads to post, so a wake-up
+/// reaches only the waiters of that queue (posted once the waker has released the mutex). Tracepoints cost one branch unless a
 /// recorder is attached. The random generator is seeded and guarded by the lock, so the
 /// sequence of values is reproducible (which thread gets which value depends on the schedule).
 ///
@@ -73,7 +73,7 @@ public final class FreeRunRuntime: KernelRuntime, @unchecked Sendable {
                 var woken: [KernelThread] = []
                 swap(&woken, &pendingSignals)
                 mutex.unlock()
-                for thread in woken { thread.condition.signal() }
+                for thread in woken { thread.parker.post() }
             }
         }
         return try body()
@@ -83,11 +83,16 @@ public final class FreeRunRuntime: KernelRuntime, @unchecked Sendable {
     /// already makes every access exclusive (no dynamic exclusivity check on each `withLock`).
     @exclusivity(unchecked) private var pendingSignals: [KernelThread] = []
 
-    /// Sends the deferred signals now; needed before the lock is released by a condition wait.
-    private func flushSignals() {
-        guard !pendingSignals.isEmpty else { return }
-        for thread in pendingSignals { thread.condition.signal() }
-        pendingSignals.removeAll(keepingCapacity: true)
+    /// Releases the mutex, then sends the deferred signals (a thread about to park).
+    private func unlockAndFlushSignals() {
+        if pendingSignals.isEmpty {
+            mutex.unlock()
+            return
+        }
+        var woken: [KernelThread] = []
+        swap(&woken, &pendingSignals)
+        mutex.unlock()
+        for thread in woken { thread.parker.post() }
     }
 
     // MARK: Threads
@@ -179,7 +184,7 @@ public final class FreeRunRuntime: KernelRuntime, @unchecked Sendable {
         assert(holdsLock, "abortUnderRuntimeLock without the runtime lock")
         aborted = true
         for thread in threads + foreignWaiters where thread.blockedOn != nil {
-            thread.condition.signal()
+            thread.parker.post()
         }
     }
 
@@ -236,13 +241,19 @@ public final class FreeRunRuntime: KernelRuntime, @unchecked Sendable {
             running -= 1
             detectDeadlock()
         }
-        flushSignals()
+        // The thread parks on its own semaphore with the mutex released, not on a condition
+        // variable of the mutex: glibc takes a mutex back after a condition wait marked as
+        // contended, so the next unlock made a futex system call whether or not anyone waited
+        // (one per wake-up: a reader woken per READ_ANDX, cifsiod per completion). A post left
+        // over from a timed-out wait only costs one more turn of this loop.
         while !thread.woken && !(abortable && aborted) {
-            if let deadline {
-                if !thread.condition.wait(mutex, untilMonotonic: deadline) { break }
-            } else {
-                thread.condition.wait(mutex)
-            }
+            unlockAndFlushSignals()
+            let inTime = deadline.map { thread.parker.wait(untilMonotonic: $0) } ?? {
+                thread.parker.wait()
+                return true
+            }()
+            mutex.lock()
+            if !inTime { break }
         }
         if !thread.woken {
             // Timed out or aborted: nobody took us off the queue.

@@ -16,9 +16,8 @@ public final class KernelThread: @unchecked Sendable, CustomStringConvertible {
     let runtime: ObjectIdentifier
     /// A stand-in for a thread the runtime did not spawn, created for one blocking call.
     let isForeign: Bool
-    /// Free-run: each thread sleeps on its own condition; a wait queue lists the threads to signal.
-    let condition = PThreadCondition()
-    /// Stepped: where the thread sleeps until it is handed the baton.
+    /// Where the thread sleeps: free-run, until a waker posts it (a wait queue lists the threads
+    /// to post); stepped, until it is handed the baton.
     let parker = Parker()
     /// Woken when the thread finishes (join).
     let exitQueue: WaitQueue

@@ -4,8 +4,9 @@ import Glibc
 import Darwin
 #endif
 
-/// Where one stepped thread (or the controller) sleeps while it does not hold the baton: a
-/// counting semaphore, posted by whoever hands it the baton.
+/// Where one thread sleeps: a stepped thread (or the controller) while it does not hold the
+/// baton, posted by whoever hands it the baton; a free-run thread blocked on a wait queue,
+/// posted by its waker. A counting semaphore.
 ///
 /// Unlike a condition variable on the runtime's mutex, waking through a semaphore does not make
 /// the woken thread fight for that mutex with the thread that woke it: the hander releases the
