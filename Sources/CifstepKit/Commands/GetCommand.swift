@@ -113,6 +113,8 @@ struct GetCommand: ParsableCommand {
     /// Mounts, opens and copies through the page cache into `out`; writes the trace and the
     /// capture even when the copy failed (that is when they help).
     func transfer(_ plan: Plan, into out: OutputFile) throws -> Transfer {
+        // Before the runtime spawns the reader, cifsd and cifsiod, so that they inherit it.
+        BatchScheduling.applyToCallingThread()
         let recorder = trace == nil ? nil : TraceRecorder()
         let runtime = FreeRunRuntime(seed: seed ?? UInt64.random(in: 0...UInt64.max), recorder: recorder)
         let capture = try pcap.map { try WireCapture(path: $0) }

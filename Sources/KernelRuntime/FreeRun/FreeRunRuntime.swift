@@ -112,6 +112,7 @@ public final class FreeRunRuntime: KernelRuntime, @unchecked Sendable {
             return thread
         }
         let os = Thread { [self] in
+            nameCallingOSThread(name)
             setCurrentKernelThread(thread)
             var failure: (any Error)?
             do { try body() } catch { failure = error }

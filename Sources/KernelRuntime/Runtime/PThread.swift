@@ -81,6 +81,23 @@ final class PThreadCondition: @unchecked Sendable {
     @inline(__always) func broadcast() { pthread_cond_broadcast(raw) }
 }
 
+/// Gives the calling OS thread `name` as the system shows it (`top -H`, `perf`, gdb, `/proc`):
+/// its first 15 bytes, Linux's limit. Foundation's `Thread.name` does not reach the system there.
+func nameCallingOSThread(_ name: String) {
+    #if os(Linux)
+    var shown = ""
+    for character in name {
+        guard shown.utf8.count + character.utf8.count <= 15 else { break }
+        shown.append(character)
+    }
+    // glibc's pthread_setname_np is not visible to Swift; the thread's comm file is the same.
+    let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+    guard fd >= 0 else { return }
+    _ = shown.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, shown.utf8.count) }
+    close(fd)
+    #endif
+}
+
 /// Nanoseconds on the monotonic clock (arbitrary origin).
 func monotonicNanoseconds() -> UInt64 {
     var ts = timespec()
