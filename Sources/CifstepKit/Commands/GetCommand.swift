@@ -34,7 +34,8 @@ struct GetCommand: ParsableCommand {
         """)
     var rsize: Int?
     @Option(help: ArgumentHelp(
-        "Maximum readahead window in KiB, whole pages (default 1024; 0 = no readahead: every page by a synchronous readpage).",
+        "Maximum readahead window in KiB, whole pages (default 1024, rounded down to whole READ_ANDX; "
+            + "0 = no readahead: every page by a synchronous readpage).",
         valueName: "KiB"))
     var readahead: Int?
     @Option(help: "Write every trace event as JSON.") var trace: String?

@@ -2267,7 +2267,7 @@ extension FunctionSource {
                 }
             """#),
         FunctionSource(
-            function: "generic_file_aio_read", file: "Sources/CIFSClient/AsyncRead/PageCacheRead.swift", firstLine: 206, markedLine: 211,
+            function: "generic_file_aio_read", file: "Sources/CIFSClient/AsyncRead/PageCacheRead.swift", firstLine: 214, markedLine: 219,
             text: #"""
                 /// One `read(2)` of `count` bytes at `position`: the VFS's `generic_file_aio_read`, which cifs
                 /// uses for a read; `body` runs `do_generic_file_read`.
