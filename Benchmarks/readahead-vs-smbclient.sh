@@ -151,7 +151,10 @@ run_cifstep() {  # run_cifstep BINARY PORT SMBD_PID [extra get options…]
   # "268435456 bytes in 0.300 s (950.2 MB/s transfer), … at most N in flight, …"
   local mbps; mbps=$(sed -n 's/.*(\([0-9.]*\) MB\/s transfer).*/\1/p' "$work/out" | head -n 1)
   grep -q "^$bytes bytes" "$work/out" || { cat "$work/out" >&2; die "cifstep read the wrong size"; }
-  grep -o 'at most [0-9]* in flight[^,]*, [0-9]* async, [0-9]* readpage fallbacks' "$work/out" >>"$work/cifstep-summaries"
+  # The measured binary's own summary (a BEFORE_BIN may send another number of READ_ANDX).
+  if [[ $binary == "$cifstep" ]]; then
+    grep -o 'at most [0-9]* in flight[^,]*, [0-9]* async, [0-9]* readpage fallbacks' "$work/out" >>"$work/cifstep-summaries"
+  fi
   echo "$(cat "$work/time") $mbps $server"
 }
 
