@@ -24,7 +24,9 @@ let package = Package(
         // The Markdown of executable lessons: a pure parser with no dependencies (it is fuzzed).
         .target(name: "LessonFormat"),
         // The simulated-kernel runtime (threads + baton) the client core and server run on.
-        .target(name: "KernelRuntime", dependencies: ["SMBWire"]),
+        .target(name: "KernelRuntime", dependencies: ["SMBWire", "CGlibcSemaphore"]),
+        // glibc's sem_clockwait, for the runtime's timed waits on the monotonic clock.
+        .systemLibrary(name: "CGlibcSemaphore"),
         // The kernel-shaped client core and the loopback server, both on KernelRuntime.
         .target(name: "CIFSClient", dependencies: ["SMBWire", "SMBCrypto", "KernelRuntime"]),
         .target(name: "SMBServer", dependencies: ["SMBWire", "SMBCrypto", "KernelRuntime"]),

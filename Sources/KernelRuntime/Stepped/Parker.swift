@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CGlibcSemaphore
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -37,16 +38,13 @@ final class Parker: @unchecked Sendable {
     /// Takes a pending post without sleeping.
     @inline(__always) func tryWait() -> Bool { sem_trywait(semaphore) == 0 }
 
-    /// Waits for a post until the monotonic clock reaches `deadline` (nanoseconds).
-    /// - Returns: `false` when the deadline passed (or nearly: the semaphore times against the
-    ///   wall clock, so callers re-check the monotonic clock).
+    /// Waits for a post until the monotonic clock reaches `deadline` (nanoseconds), timed
+    /// against that clock (`sem_clockwait`), so a step of the wall clock changes nothing.
+    /// - Returns: `false` when the deadline passed (or on a signal: callers re-check their flag
+    ///   and the clock).
     func wait(untilMonotonic deadline: UInt64) -> Bool {
-        let now = monotonicNanoseconds()
-        guard deadline > now else { return tryWait() }
-        // glibc's sem_clockwait is not visible to Swift: convert the remaining interval.
-        let wall = wallClockNanoseconds() &+ (deadline - now)
-        var ts = timespec(tv_sec: Int(wall / 1_000_000_000), tv_nsec: Int(wall % 1_000_000_000))
-        return sem_timedwait(semaphore, &ts) == 0
+        var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+        return sem_clockwait(semaphore, CLOCK_MONOTONIC, &ts) == 0
     }
     #else
     // Darwin has no unnamed POSIX semaphores: a private mutex, condition and count.

@@ -45,7 +45,7 @@ import Testing
         defer { withExtendedLifetime(table) {} }
         let page = table.addFrame()
         #expect(page.withUnsafeBytes { $0.allSatisfy { $0 == 0 } })
-        page.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0xEE) }
+        page.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0xEE) }
         page.zero(from: 100)
         #expect(page.withUnsafeBytes { Array($0[0..<100]) } == [UInt8](repeating: 0xEE, count: 100))
         #expect(page.withUnsafeBytes { $0[100...].allSatisfy { $0 == 0 } })
