@@ -28,13 +28,4 @@ enum BatchScheduling {
         return false
         #endif
     }
-
-    /// The calling thread's policy (`sched_getscheduler`), or -1 when it cannot be read.
-    static var callingThreadPolicy: Int32 {
-        #if os(Linux)
-        return sched_getscheduler(0)
-        #else
-        return -1
-        #endif
-    }
 }

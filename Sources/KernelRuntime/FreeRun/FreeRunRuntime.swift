@@ -10,8 +10,8 @@ import Darwin
 ///
 /// One `pthread_mutex_t` guards all kernel state; every thread sleeps on its own semaphore
 /// with that mutex released, and a ``WaitQueue`` lists the threads to post, so a wake-up
-/// reaches only the waiters of that queue (posted once the waker has released the mutex). Tracepoints cost one branch unless a
-/// recorder is attached. The random generator is seeded and guarded by the lock, so the
+/// reaches only the waiters of that queue (posted once the waker has released the mutex).
+/// Tracepoints cost one branch unless a recorder is attached. The random generator is seeded and guarded by the lock, so the
 /// sequence of values is reproducible (which thread gets which value depends on the schedule).
 ///
 /// Deadlock detection: while ``runMain(name:_:)`` runs, the runtime counts threads that are not
